@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The first command on a fresh machine: installs what is missing, builds quire,
+# fetches the models, generates the demo documents in jobs/demo/, runs a real
+# campaign over them with mpirun, and prints a summary read back from results.h5.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+scripts/install-deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$(nproc)"
+models/fetch.sh
+
+demo=jobs/demo
+/usr/bin/python3 tests/gen/gen_corpus.py "$demo/docs" --bad >/dev/null
+# shellcheck source=scripts/mpi-env.sh
+. scripts/mpi-env.sh
+np=$(( $(nproc) + 1 ))
+[ "$np" -le 8 ] || np=8
+echo "setup: running 'mpirun -np $np build/quire run --out $demo/out $demo/docs'"
+mpirun -np "$np" build/quire run --force --progress 2 --out "$demo/out" "$demo/docs"
+/usr/bin/python3 scripts/summary.py "$demo/out/results.h5"

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The second command: builds with warnings as errors and runs every test
+# (CTest). Extra arguments go to ctest (e.g. -R e2e).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+build=${QUIRE_TEST_BUILD:-build-test}
+cmake -S . -B "$build" -DQUIRE_WERROR=ON ${QUIRE_CMAKE_ARGS:-} >/dev/null
+cmake --build "$build" -j"$(nproc)"
+# shellcheck source=scripts/mpi-env.sh
+. scripts/mpi-env.sh
+cd "$build"
+ctest --output-on-failure --timeout 900 -j"$(nproc)" "$@"

@@ -1,0 +1,53 @@
+/* `quire info`: what this build and this machine offer, so a user can check a
+ * node before submitting a week-long job. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "doc/doc.h"
+#include "run/run.h"
+#include "store/store.h"
+
+static const char *const info_models[] = {
+    "ch_PP-OCRv4_det_infer.onnx", "ch_ppocr_mobile_v2.0_cls_infer.onnx",
+    "ch_PP-OCRv4_rec_infer.onnx", "ppocr_keys_v1.txt"};
+
+int cli_info(int argc, char **argv) {
+    const char *models = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            puts("usage: quire info [--models DIR]\n\nPrints versions, backends, GPUs seen, "
+                 "model files found (with SHA-256)\nand the role this process would take.");
+            return CLI_OK;
+        } else if (!strcmp(argv[i], "--models") && i + 1 < argc) {
+            models = argv[++i];
+        } else {
+            return cli_usage_error("info", "unknown argument '%s'", argv[i]);
+        }
+    }
+    printf("quire:     %s\n", q_version);
+    printf("documents: %s\n", doc_version());
+    printf("storage:   %s\n", store_version());
+    run_info_print();
+    printf("backends:  cpu (CUDA backend not built in this version)\n");
+    printf("gpus:      none usable (CUDA backend not built): OCR would run on CPU ranks\n");
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    printf("cpu cores: %ld\n", cores);
+    char buf[4096];
+    const char *dir = run_models_dir(models, buf, sizeof buf);
+    printf("models:    %s\n", dir);
+    for (size_t i = 0; i < Q_ARRAY_LEN(info_models); i++) {
+        char path[4096], hex[65];
+        if (q_path_join(path, sizeof path, dir, info_models[i]) || access(path, R_OK) != 0)
+            printf("  missing  %s (run models/fetch.sh)\n", info_models[i]);
+        else if (q_sha256_file(path, hex) != Q_OK)
+            printf("  unreadable %s: %s\n", info_models[i], q_errmsg());
+        else
+            printf("  found    %s sha256 %s\n", info_models[i], hex);
+    }
+    printf("role:      rank %d would be a %s\n", run_env_rank(),
+           run_env_rank() == 0 ? "coordinator (or everything, when alone)" : "CPU worker");
+    return CLI_OK;
+}

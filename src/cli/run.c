@@ -1,0 +1,154 @@
+/* `quire run`: option parsing; the job itself is run_main. Every rank parses
+ * the same arguments; only the rank that will be 0 prints usage errors. */
+#define _POSIX_C_SOURCE 200809L
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "run/run.h"
+
+static const char run_help[] =
+    "usage: quire run [options] INPUT...\n"
+    "       mpirun -np N quire run [options] INPUT...\n"
+    "\n"
+    "Processes documents into OUT/results.h5. INPUT is a file or a folder (walked\n"
+    "recursively for .pdf .tif .tiff .png .jpg .jpeg; hidden files skipped). Files are\n"
+    "recognised by their bytes, not their names. Every input gets one record in\n"
+    "/documents, bad ones with status=error and the reason. A rerun with the same --out\n"
+    "skips documents already done (resume); --force starts over.\n"
+    "\n"
+    "With N > 1 ranks, rank 0 hands out documents (largest first) and the others\n"
+    "process them; a single process does everything itself.\n"
+    "\n"
+    "options:\n"
+    "  -o, --out DIR          output folder (default quire-out): results.h5, journal/\n"
+    "  -m, --manifest FILE    read inputs from FILE, one path per line ('#' comments)\n"
+    "      --models DIR       OCR model folder (default $QUIRE_MODELS or\n"
+    "                         ~/.cache/quire/models; fetched by models/fetch.sh)\n"
+    "      --dpi N            render resolution for pages that need OCR (default 300)\n"
+    "      --gpus auto|N      GPUs per node to use for OCR (default auto)\n"
+    "      --timeout SECONDS  per-document time limit; status=timeout after it (default none)\n"
+    "      --batch N          documents per work request (default automatic)\n"
+    "      --force            ignore and delete the journal and results in --out\n"
+    "      --redo-ocr         OCR pages whose text layer is invisible text over a scan\n"
+    "      --progress SECONDS interval of progress lines from rank 0 (default 5)\n"
+    "      --shard-docs N     close a journal shard after N documents (default 100)\n"
+    "      --shard-seconds S  ... or after S seconds (default 30)\n"
+    "  -q, --quiet            only warnings and errors\n"
+    "  -h, --help             this help\n"
+    "\n"
+    "exit status: 0 when every document got a record (failed documents are records\n"
+    "too), 1 on a fatal error (unwritable output, damaged journal), 2 on a usage error.\n";
+
+enum {
+    OPT_MODELS = 256,
+    OPT_DPI,
+    OPT_GPUS,
+    OPT_TIMEOUT,
+    OPT_BATCH,
+    OPT_FORCE,
+    OPT_REDO_OCR,
+    OPT_PROGRESS,
+    OPT_SHARD_DOCS,
+    OPT_SHARD_SECONDS,
+};
+
+static int run_parse_seconds(const char *s, double *out) {
+    char *end;
+    double v = strtod(s, &end);
+    if (!*s || *end || !(v >= 0) || v > 1e9)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int cli_run(int argc, char **argv) {
+    static const struct option longs[] = {
+        {"out", required_argument, 0, 'o'},
+        {"manifest", required_argument, 0, 'm'},
+        {"models", required_argument, 0, OPT_MODELS},
+        {"dpi", required_argument, 0, OPT_DPI},
+        {"gpus", required_argument, 0, OPT_GPUS},
+        {"timeout", required_argument, 0, OPT_TIMEOUT},
+        {"batch", required_argument, 0, OPT_BATCH},
+        {"force", no_argument, 0, OPT_FORCE},
+        {"redo-ocr", no_argument, 0, OPT_REDO_OCR},
+        {"progress", required_argument, 0, OPT_PROGRESS},
+        {"shard-docs", required_argument, 0, OPT_SHARD_DOCS},
+        {"shard-seconds", required_argument, 0, OPT_SHARD_SECONDS},
+        {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    run_options o;
+    run_options_default(&o);
+    int quiet_errors = run_env_rank() != 0;
+    long v;
+    int c;
+    opterr = 0;
+    optind = 1;
+#define RUN_USAGE(...) (quiet_errors ? CLI_USAGE : cli_usage_error("run", __VA_ARGS__))
+    while ((c = getopt_long(argc, argv, "o:m:qh", longs, NULL)) != -1) {
+        switch (c) {
+        case 'o': o.out_dir = optarg; break;
+        case 'm': o.manifest = optarg; break;
+        case OPT_MODELS: o.models_dir = optarg; break;
+        case OPT_DPI:
+            if (cli_parse_long(optarg, 36, 2400, &v))
+                return RUN_USAGE("--dpi wants a number from 36 to 2400, not '%s'", optarg);
+            o.dpi = (int)v;
+            break;
+        case OPT_GPUS:
+            if (!strcmp(optarg, "auto"))
+                o.gpus = -1;
+            else if (cli_parse_long(optarg, 0, 64, &v))
+                return RUN_USAGE("--gpus wants 'auto' or a number from 0 to 64, not '%s'", optarg);
+            else
+                o.gpus = (int)v;
+            break;
+        case OPT_TIMEOUT:
+            if (run_parse_seconds(optarg, &o.timeout))
+                return RUN_USAGE("--timeout wants seconds (0 = none), not '%s'", optarg);
+            break;
+        case OPT_BATCH:
+            if (cli_parse_long(optarg, 0, 1024, &v))
+                return RUN_USAGE("--batch wants a number from 0 (automatic) to 1024, not '%s'",
+                                 optarg);
+            o.batch = (int)v;
+            break;
+        case OPT_FORCE: o.force = 1; break;
+        case OPT_REDO_OCR: o.redo_ocr = 1; break;
+        case OPT_PROGRESS:
+            if (run_parse_seconds(optarg, &o.progress_seconds) || o.progress_seconds < 0.1)
+                return RUN_USAGE("--progress wants seconds (at least 0.1), not '%s'", optarg);
+            break;
+        case OPT_SHARD_DOCS:
+            if (cli_parse_long(optarg, 1, 1000000, &v))
+                return RUN_USAGE("--shard-docs wants a number from 1 to 1000000, not '%s'",
+                                 optarg);
+            o.shard_docs = (int)v;
+            break;
+        case OPT_SHARD_SECONDS:
+            if (run_parse_seconds(optarg, &o.shard_seconds) || o.shard_seconds < 0.1)
+                return RUN_USAGE("--shard-seconds wants seconds (at least 0.1), not '%s'", optarg);
+            break;
+        case 'q': o.quiet = 1; break;
+        case 'h':
+            if (!quiet_errors)
+                fputs(run_help, stdout);
+            return CLI_OK;
+        default:
+            return RUN_USAGE("unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+#undef RUN_USAGE
+    o.inputs = argv + optind;
+    o.ninputs = argc - optind;
+    if (o.ninputs == 0 && !o.manifest) {
+        if (!quiet_errors)
+            cli_usage_error("run", "no INPUT given: name files or folders, or --manifest FILE");
+        return CLI_USAGE;
+    }
+    return run_main(&o);
+}

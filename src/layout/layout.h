@@ -1,0 +1,95 @@
+/* layout: the document record that doc and ocr fill, store writes and run moves
+ * around; and the grouping of a page's lines into blocks in reading order,
+ * shared by the text-layer route and the OCR route so both give the same kind
+ * of output. Plain data on purpose: every field maps to a column of
+ * results.h5 schema 1 (DESIGN.md §3). */
+#pragma once
+
+#include <stdint.h>
+
+#include "util/util.h"
+
+/* Values are the HDF5 enum values of the schema: never renumber. */
+typedef enum {
+    LAY_PAGE_TEXT = 0,
+    LAY_PAGE_OCR = 1,
+    LAY_PAGE_EMPTY = 2,
+    LAY_PAGE_FAILED = 3,
+} lay_page_kind;
+
+typedef enum {
+    LAY_DOC_OK = 0,
+    LAY_DOC_ERROR = 1,
+    LAY_DOC_TIMEOUT = 2,
+    LAY_DOC_SKIPPED = 3,
+} lay_doc_status;
+
+typedef struct {
+    uint32_t page;
+    uint32_t block;      /* page-local block index, in reading order */
+    float bbox[4];       /* x0, y0, x1, y1 in page points, origin top-left */
+    float conf;          /* 1.0 for text-layer lines */
+    float size;          /* font size (text layer) or line height (OCR), for grouping */
+    uint64_t text_start; /* offset into the record's text */
+    uint32_t text_len;
+} lay_line;
+
+typedef struct {
+    uint32_t page; /* from 0 */
+    uint8_t kind;  /* lay_page_kind */
+    int16_t rotation;
+    float width, height; /* points, as displayed (after rotation) */
+    uint32_t lines;
+    uint64_t first_line; /* index into the record's lines */
+    float seconds;
+} lay_page;
+
+/* One document's complete result. Strings are owned, NUL-terminated UTF-8. */
+typedef struct {
+    uint64_t doc; /* position in the input list */
+    char *path;
+    uint64_t bytes;
+    uint32_t pages; /* pages in the document (may exceed pages recorded on error) */
+    uint8_t status; /* lay_doc_status */
+    char *error;    /* "" when none; one line */
+    uint32_t text_pages, ocr_pages;
+    float seconds;
+    int32_t rank;
+    q_vec page_v; /* lay_page */
+    q_vec line_v; /* lay_line */
+    q_buf text;   /* UTF-8 bytes of every line, in line order */
+} lay_doc;
+
+/* Initialises `d` for document `doc` at `path` (copied). */
+q_status lay_doc_init(lay_doc *d, uint64_t doc, const char *path);
+void lay_doc_free(lay_doc *d); /* NULL-safe; leaves *d zeroed */
+
+/* Sets status and the one-line error text (printf-style; newlines flattened,
+ * made valid UTF-8, truncated to LAY_ERROR_MAX bytes). */
+enum { LAY_ERROR_MAX = 480 };
+q_status lay_doc_set_error(lay_doc *d, lay_doc_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Page building: begin, add lines, end. Lines added between begin and end
+ * belong to that page; text is sanitized to valid UTF-8. */
+q_status lay_page_begin(lay_doc *d, uint32_t page, float width, float height, int16_t rotation);
+q_status lay_line_add(lay_doc *d, const float bbox[4], float conf, float size, const char *text,
+                      size_t len);
+/* Ends the page: sets its kind and seconds, and when `order` is non-zero puts
+ * its lines into blocks in reading order (lay_order_page). */
+q_status lay_page_end(lay_doc *d, lay_page_kind kind, float seconds, int order);
+
+lay_page *lay_doc_page(lay_doc *d, size_t i);
+lay_line *lay_doc_line(lay_doc *d, size_t i);
+size_t lay_doc_npages(const lay_doc *d);
+size_t lay_doc_nlines(const lay_doc *d);
+
+/* Groups the lines of page `page_index` (the last begun page) into blocks and
+ * reorders them into reading order: columns read one after the other, blocks
+ * top to bottom inside a column. Rewrites block numbers and the order of the
+ * page's lines (and their text, so text stays in line order). */
+q_status lay_order_page(lay_doc *d, size_t page_index);
+
+/* Appends the document's plain text (DESIGN.md §3: lines joined by '\n', a
+ * blank line between blocks and between pages) to `out`. */
+q_status lay_doc_plain_text(const lay_doc *d, q_buf *out);

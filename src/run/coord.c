@@ -1,0 +1,90 @@
+/* Rank 0's dispatch loop: workers ask when idle, rank 0 answers with the next
+ * batch from the largest-first list, so one huge document never leaves other
+ * ranks idle behind a static split. Rank 0 polls with growing naps instead of
+ * a blocking receive, which in Open MPI would spin a core. */
+#include "run/job.h"
+
+uint32_t run_job_take(run_job *job, run_item *items, uint32_t max_items) {
+    size_t left = job->ntodo - job->next;
+    if (left == 0)
+        return 0;
+    size_t want = (size_t)job->opt->batch;
+    if (want == 0) {
+        /* Automatic: big batches while much is left (fewer messages), single
+         * documents at the end (balance). */
+        size_t workers = job->size > 1 ? (size_t)job->size - 1 : 1;
+        want = left / (workers * 8);
+        want = Q_MAX(want, 1);
+        want = Q_MIN(want, 64);
+    }
+    want = Q_MIN(want, Q_MIN(left, (size_t)max_items));
+    for (size_t i = 0; i < want; i++) {
+        const run_input *in = &job->inputs.v[job->todo[job->next++]];
+        items[i] = (run_item){.doc = (uint64_t)(in - job->inputs.v),
+                              .bytes = in->bytes,
+                              .path = in->path,
+                              .error = in->error};
+    }
+    return (uint32_t)want;
+}
+
+q_status run_coordinate(run_job *job) {
+    run_progress prog;
+    run_progress_init(&prog, job->inputs.n, job->resumed, job->opt->progress_seconds,
+                      job->opt->quiet);
+    static run_item items[RUN_BATCH_MAX];
+    q_buf msg = {0};
+    run_request req;
+    MPI_Request pending;
+    q_status st = Q_OK;
+    int active = job->size - 1;
+    int rc = MPI_Irecv(&req, sizeof req, MPI_BYTE, MPI_ANY_SOURCE, RUN_TAG_REQUEST, job->comm,
+                       &pending);
+    if (rc != MPI_SUCCESS)
+        return run_mpi_fail(rc, "MPI_Irecv");
+    double nap = 20e-6;
+    while (active > 0) {
+        int done = 0;
+        MPI_Status status;
+        rc = MPI_Test(&pending, &done, &status);
+        if (rc != MPI_SUCCESS) {
+            st = run_mpi_fail(rc, "MPI_Test");
+            break;
+        }
+        if (!done) {
+            run_progress_tick(&prog, 0);
+            q_sleep(nap);
+            nap = Q_MIN(nap * 2, 2e-3);
+            continue;
+        }
+        nap = 20e-6;
+        run_progress_add(&prog, &req);
+        uint32_t n = run_job_take(job, items, RUN_BATCH_MAX);
+        if (n) {
+            if ((st = run_batch_pack(&msg, items, n)) != Q_OK)
+                break;
+            rc = MPI_Send(msg.data, (int)msg.len, MPI_BYTE, status.MPI_SOURCE, RUN_TAG_WORK,
+                          job->comm);
+        } else {
+            rc = MPI_Send(NULL, 0, MPI_BYTE, status.MPI_SOURCE, RUN_TAG_STOP, job->comm);
+            active--;
+        }
+        if (rc != MPI_SUCCESS) {
+            st = run_mpi_fail(rc, "MPI_Send to a worker");
+            break;
+        }
+        if (active > 0) {
+            rc = MPI_Irecv(&req, sizeof req, MPI_BYTE, MPI_ANY_SOURCE, RUN_TAG_REQUEST,
+                           job->comm, &pending);
+            if (rc != MPI_SUCCESS) {
+                st = run_mpi_fail(rc, "MPI_Irecv");
+                break;
+            }
+        }
+        run_progress_tick(&prog, 0);
+    }
+    run_progress_done(&prog);
+    job->counts = prog.c;
+    q_buf_free(&msg);
+    return st;
+}

@@ -1,0 +1,187 @@
+/* Turns INPUT arguments and manifest lines into the list of documents. The
+ * position in this list is the document id, so the walk is deterministic:
+ * folder entries sorted by name, every input kept in the order given. */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "run/run.h"
+
+/* Folder walks pick documents by extension; files named explicitly are
+ * always taken and recognised by their bytes. */
+static const char *const input_exts[] = {".pdf", ".tif", ".tiff", ".png", ".jpg", ".jpeg"};
+
+enum { INPUT_MAX_DEPTH = 64 };
+
+typedef struct {
+    dev_t dev;
+    ino_t ino;
+} dir_id;
+
+static char *input_strdup(const char *s) {
+    size_t n = strlen(s);
+    char *p = malloc(n + 1);
+    if (p)
+        memcpy(p, s, n + 1);
+    return p;
+}
+
+static q_status input_add(run_input_list *l, const char *path, uint64_t bytes, const char *err) {
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 256;
+        run_input *v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return Q_FAIL(Q_ERR_NOMEM, "out of memory listing %zu inputs", l->n);
+        l->v = v;
+        l->cap = cap;
+    }
+    run_input *e = &l->v[l->n];
+    e->path = input_strdup(path);
+    e->error = err ? input_strdup(err) : NULL;
+    e->bytes = bytes;
+    if (!e->path || (err && !e->error)) {
+        free(e->path);
+        free(e->error);
+        return Q_FAIL(Q_ERR_NOMEM, "out of memory listing inputs");
+    }
+    l->n++;
+    return Q_OK;
+}
+
+static int input_has_doc_ext(const char *name) {
+    const char *dot = strrchr(name, '.');
+    if (!dot)
+        return 0;
+    for (size_t i = 0; i < Q_ARRAY_LEN(input_exts); i++)
+        if (!strcasecmp(dot, input_exts[i]))
+            return 1;
+    return 0;
+}
+
+static int input_cmp_names(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static q_status input_walk(run_input_list *l, const char *dir, dir_id *stack, int depth);
+
+/* Adds `path` (from the command line when `explicit`, else from a walk). */
+static q_status input_visit(run_input_list *l, const char *path, int explicit, dir_id *stack,
+                            int depth) {
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        if (!explicit && errno == ENOENT && !input_has_doc_ext(path))
+            return Q_OK; /* a dangling link to something that is not a document */
+        char why[160];
+        snprintf(why, sizeof why, "%s",
+                 errno == ELOOP ? "symbolic link loop" : strerror(errno));
+        return input_add(l, path, 0, why);
+    }
+    if (S_ISDIR(st.st_mode)) {
+        for (int i = 0; i < depth; i++) {
+            if (stack[i].dev == st.st_dev && stack[i].ino == st.st_ino) {
+                char why[160];
+                snprintf(why, sizeof why, "symbolic link loop: folder leads back to an ancestor");
+                return input_add(l, path, 0, why);
+            }
+        }
+        if (depth >= INPUT_MAX_DEPTH)
+            return input_add(l, path, 0, "folder nested too deeply (64 levels)");
+        stack[depth].dev = st.st_dev;
+        stack[depth].ino = st.st_ino;
+        return input_walk(l, path, stack, depth + 1);
+    }
+    if (!explicit && (!S_ISREG(st.st_mode) || !input_has_doc_ext(path)))
+        return Q_OK;
+    return input_add(l, path, (uint64_t)st.st_size, NULL);
+}
+
+static q_status input_walk(run_input_list *l, const char *dir, dir_id *stack, int depth) {
+    DIR *d = opendir(dir);
+    if (!d) {
+        char why[160];
+        snprintf(why, sizeof why, "cannot read folder: %s", strerror(errno));
+        return input_add(l, dir, 0, why);
+    }
+    q_vec names;
+    q_vec_init(&names, sizeof(char *));
+    q_status st = Q_OK;
+    struct dirent *e;
+    while (!st && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue; /* ".", "..", and hidden files */
+        char *name = input_strdup(e->d_name);
+        st = name ? q_vec_push(&names, &name) : Q_FAIL(Q_ERR_NOMEM, "out of memory");
+        if (st)
+            free(name);
+    }
+    closedir(d);
+    qsort(names.data, names.len, sizeof(char *), input_cmp_names);
+    char path[4096];
+    for (size_t i = 0; i < names.len; i++) {
+        char *name = Q_VEC_AT(&names, char *, i);
+        if (!st && (st = q_path_join(path, sizeof path, dir, name)) == Q_OK)
+            st = input_visit(l, path, 0, stack, depth);
+        free(name);
+    }
+    q_vec_free(&names);
+    return st;
+}
+
+static q_status input_expand_one(run_input_list *l, const char *arg) {
+    dir_id stack[INPUT_MAX_DEPTH];
+    return input_visit(l, arg, 1, stack, 0);
+}
+
+static q_status input_read_manifest(run_input_list *l, const char *manifest) {
+    FILE *f = fopen(manifest, "r");
+    if (!f)
+        return Q_FAIL(Q_ERR_IO, "cannot read manifest %s: %s", manifest, strerror(errno));
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    q_status st = Q_OK;
+    while (!st && (n = getline(&line, &cap, f)) >= 0) {
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            line[--n] = 0;
+        char *p = line;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (!*p || *p == '#')
+            continue;
+        st = input_expand_one(l, p);
+    }
+    if (!st && ferror(f))
+        st = Q_FAIL(Q_ERR_IO, "error reading manifest %s", manifest);
+    free(line);
+    fclose(f);
+    return st;
+}
+
+q_status run_inputs_expand(char *const *inputs, int ninputs, const char *manifest,
+                           run_input_list *out) {
+    memset(out, 0, sizeof *out);
+    q_status st = Q_OK;
+    for (int i = 0; i < ninputs && !st; i++)
+        st = input_expand_one(out, inputs[i]);
+    if (!st && manifest)
+        st = input_read_manifest(out, manifest);
+    if (st)
+        run_inputs_free(out);
+    return st;
+}
+
+void run_inputs_free(run_input_list *l) {
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->v[i].path);
+        free(l->v[i].error);
+    }
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}

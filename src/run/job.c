@@ -1,0 +1,249 @@
+/* `quire run` from start to end: MPI set-up, rank 0's preparation (inputs,
+ * journal, resume), the work phase, and the collective consolidation into
+ * results.h5. Every phase ends with an agreement of all ranks, so that one
+ * rank's fatal error makes all of them exit 1 instead of hanging. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run/job.h"
+#include "run/meta.h"
+#include "store/store.h"
+
+void run_options_default(run_options *o) {
+    memset(o, 0, sizeof *o);
+    o->out_dir = "quire-out";
+    o->dpi = 300;
+    o->gpus = -1;
+    o->progress_seconds = 5;
+    o->shard_docs = 100;
+    o->shard_seconds = 30;
+}
+
+int run_env_rank(void) {
+    static const char *const vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK",
+                                       "SLURM_PROCID"};
+    for (size_t i = 0; i < Q_ARRAY_LEN(vars); i++) {
+        const char *v = getenv(vars[i]);
+        if (v && *v)
+            return atoi(v);
+    }
+    return 0;
+}
+
+/* Largest first; equal sizes keep input order, so dispatch is deterministic. */
+static const run_input *job_sort_base;
+static int job_cmp_size(const void *a, const void *b) {
+    const run_input *x = &job_sort_base[*(const uint64_t *)a];
+    const run_input *y = &job_sort_base[*(const uint64_t *)b];
+    if (x->bytes != y->bytes)
+        return x->bytes < y->bytes ? 1 : -1;
+    uint64_t i = *(const uint64_t *)a, j = *(const uint64_t *)b;
+    return (i > j) - (i < j);
+}
+
+/* Rank 0: output folder, inputs, journal. Returns the exit status the job
+ * must end with when it is not 0 (after printing the reason). */
+static int job_prepare(run_job *job) {
+    const run_options *o = job->opt;
+    q_status st = q_mkdirs(o->out_dir);
+    if (st) {
+        q_log(Q_LOG_ERROR, "%s (choose a writable --out folder)", q_errmsg());
+        return 1;
+    }
+    if (o->force && (st = store_journal_clear(o->out_dir)) != Q_OK) {
+        q_log(Q_LOG_ERROR, "--force could not clear %s: %s", o->out_dir, q_errmsg());
+        return 1;
+    }
+    st = run_inputs_expand(o->inputs, o->ninputs, o->manifest, &job->inputs);
+    if (st) {
+        q_log(Q_LOG_ERROR, "%s", q_errmsg());
+        return 2;
+    }
+    if (job->inputs.n == 0) {
+        q_log(Q_LOG_ERROR, "no documents found in the inputs (folders are searched for "
+                           ".pdf, .tif, .tiff, .png, .jpg, .jpeg files)");
+        return 2;
+    }
+    store_journal *journal = NULL;
+    if ((st = store_journal_scan(o->out_dir, &journal)) != Q_OK) {
+        q_log(Q_LOG_ERROR, "%s (the journal in %s/journal is damaged: move the named file away "
+                           "to redo its documents, or rerun with --force to start over)",
+              q_errmsg(), o->out_dir);
+        return 1;
+    }
+    job->todo = malloc(job->inputs.n * sizeof *job->todo);
+    if (!job->todo) {
+        store_journal_free(journal);
+        q_log(Q_LOG_ERROR, "out of memory for %zu documents", job->inputs.n);
+        return 1;
+    }
+    int bad = 0;
+    for (size_t i = 0; i < job->inputs.n; i++) {
+        if (!store_journal_has(journal, i)) {
+            job->todo[job->ntodo++] = i;
+            continue;
+        }
+        const char *was = store_journal_path(journal, i);
+        if (was && strcmp(was, job->inputs.v[i].path) != 0) {
+            q_log(Q_LOG_ERROR,
+                  "%s holds results of a run over other inputs (document %zu was '%s', now "
+                  "'%s'): rerun with --force to start over, or use another --out",
+                  o->out_dir, i, was, job->inputs.v[i].path);
+            bad = 1;
+            break;
+        }
+        job->resumed++;
+    }
+    store_journal_free(journal);
+    if (bad)
+        return 1;
+    job_sort_base = job->inputs.v;
+    qsort(job->todo, job->ntodo, sizeof *job->todo, job_cmp_size);
+    if (job->resumed)
+        q_log(Q_LOG_INFO, "resuming: %llu of %zu documents already done in %s/journal, %zu to do",
+              (unsigned long long)job->resumed, job->inputs.n, o->out_dir, job->ntodo);
+    else
+        q_log(Q_LOG_INFO, "%zu documents to do, %d rank%s", job->inputs.n, job->size,
+              job->size > 1 ? "s (rank 0 dispatches)" : "");
+    return 0;
+}
+
+/* COLLECTIVE: the largest of every rank's `code`, without spinning. */
+static q_status job_agree(run_job *job, int code, int *worst) {
+    MPI_Request req;
+    int rc = MPI_Iallreduce(&code, worst, 1, MPI_INT, MPI_MAX, job->comm, &req);
+    if (rc != MPI_SUCCESS)
+        return run_mpi_fail(rc, "MPI_Iallreduce");
+    return run_wait(&req, NULL);
+}
+
+/* COLLECTIVE: rank 0's string to every rank (into `b`). */
+static q_status job_bcast_str(run_job *job, q_buf *b) {
+    unsigned long long len = b->len;
+    MPI_Request req;
+    int rc = MPI_Ibcast(&len, 1, MPI_UNSIGNED_LONG_LONG, 0, job->comm, &req);
+    q_status st = rc == MPI_SUCCESS ? run_wait(&req, NULL) : run_mpi_fail(rc, "MPI_Ibcast");
+    if (!st && job->rank != 0) {
+        q_buf_clear(b);
+        if (!(st = q_buf_reserve(b, (size_t)len)))
+            b->len = (size_t)len, b->data[len] = 0;
+    }
+    if (!st && len) {
+        rc = MPI_Ibcast(b->data, (int)len, MPI_CHAR, 0, job->comm, &req);
+        st = rc == MPI_SUCCESS ? run_wait(&req, NULL) : run_mpi_fail(rc, "MPI_Ibcast");
+    }
+    return st;
+}
+
+static q_status job_consolidate(run_job *job) {
+    q_buf models = {0}, config = {0};
+    q_status st = Q_OK;
+    if (job->rank == 0) {
+        char dirbuf[4096];
+        const char *dir = run_models_dir(job->opt->models_dir, dirbuf, sizeof dirbuf);
+        st = run_models_json(dir, &models);
+        if (!st)
+            st = run_config_json(job->opt, job->size, job->inputs.n, &config);
+    }
+    int worst = 0;
+    if (job_agree(job, st ? 1 : 0, &worst) || worst)
+        goto done;
+    if ((st = job_bcast_str(job, &models)) || (st = job_bcast_str(job, &config)))
+        goto done;
+    store_meta meta = {.quire_version = q_version,
+                       .models_json = models.data ? models.data : "{}",
+                       .config_json = config.data ? config.data : "{}"};
+    st = store_consolidate(job->comm, job->opt->out_dir, &meta);
+done:
+    q_buf_free(&models);
+    q_buf_free(&config);
+    return st;
+}
+
+static void job_summary(const run_job *job, double seconds) {
+    const run_counts *c = &job->counts;
+    q_log(Q_LOG_INFO,
+          "done: %zu documents in %s/results.h5 (%llu this run, %llu resumed, %llu failed this "
+          "run); this run: %llu pages (%llu text, %llu ocr, %llu failed), %llu lines in %.1f s",
+          job->inputs.n, job->opt->out_dir, (unsigned long long)c->docs,
+          (unsigned long long)job->resumed, (unsigned long long)c->docs_failed,
+          (unsigned long long)c->pages, (unsigned long long)c->text_pages,
+          (unsigned long long)c->ocr_pages, (unsigned long long)c->failed_pages,
+          (unsigned long long)c->lines, seconds);
+}
+
+int run_main(const run_options *o) {
+    int rc = MPI_Init(NULL, NULL);
+    if (rc != MPI_SUCCESS) {
+        fprintf(stderr, "quire: cannot start MPI (error %d): run under mpirun/srun, or check the "
+                        "Open MPI installation\n",
+                rc);
+        return 1;
+    }
+    run_job job = {.opt = o, .t_start = q_now()};
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    MPI_Comm_dup(MPI_COMM_WORLD, &job.comm);
+    MPI_Comm_set_errhandler(job.comm, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(job.comm, &job.rank);
+    MPI_Comm_size(job.comm, &job.size);
+    q_log_init(job.rank, o->quiet ? Q_LOG_WARN : Q_LOG_INFO);
+
+    int exit_code = job.rank == 0 ? job_prepare(&job) : 0;
+    int worst = 0;
+    q_status st = job_agree(&job, exit_code, &worst);
+    if (st || worst) {
+        exit_code = st ? 1 : worst;
+        goto out;
+    }
+
+    if (job.size == 1 || job.rank != 0)
+        st = run_work(&job);
+    else
+        st = run_coordinate(&job);
+    if (st)
+        q_log(Q_LOG_ERROR, "%s", q_errmsg());
+    if (job_agree(&job, st ? 1 : 0, &worst) || worst) {
+        if (job.rank == 0)
+            q_log(Q_LOG_ERROR, "stopping: a rank failed (see its message above); documents in "
+                               "closed journal shards are kept and a rerun resumes from them");
+        exit_code = 1;
+        goto out;
+    }
+
+    st = job_consolidate(&job);
+    if (st)
+        q_log(Q_LOG_ERROR, "writing %s/results.h5: %s", o->out_dir, q_errmsg());
+    if (job_agree(&job, st ? 1 : 0, &worst) || worst) {
+        exit_code = 1;
+        goto out;
+    }
+    if (job.rank == 0)
+        job_summary(&job, q_now() - job.t_start);
+out:
+    run_inputs_free(&job.inputs);
+    free(job.todo);
+    MPI_Comm_free(&job.comm);
+    MPI_Finalize();
+    return exit_code;
+}
+
+void run_info_print(void) {
+    char version[MPI_MAX_LIBRARY_VERSION_STRING];
+    int len = 0;
+    if (MPI_Get_library_version(version, &len) == MPI_SUCCESS) {
+        char *nl = strchr(version, '\n');
+        if (nl)
+            *nl = 0;
+        printf("mpi:       %s\n", version);
+    }
+    static const char *const vars[] = {"OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_LOCAL_RANK",
+                                       "SLURM_PROCID",         "SLURM_LOCALID",
+                                       "CUDA_VISIBLE_DEVICES", "SLURM_JOB_ID"};
+    for (size_t i = 0; i < Q_ARRAY_LEN(vars); i++) {
+        const char *v = getenv(vars[i]);
+        if (v)
+            printf("env:       %s=%s\n", vars[i], v);
+    }
+}

@@ -1,0 +1,52 @@
+/* Private to src/run: the state of one `quire run`, shared by the
+ * coordinator, the workers and the progress reporter. */
+#pragma once
+
+#include <mpi.h>
+
+#include "run/proto.h"
+#include "run/run.h"
+
+typedef struct {
+    uint64_t docs, docs_failed, pages, text_pages, ocr_pages, failed_pages, lines;
+} run_counts;
+
+typedef struct {
+    const run_options *opt;
+    MPI_Comm comm;
+    int rank, size;
+    run_input_list inputs; /* rank 0 only */
+    uint64_t *todo;        /* rank 0: document ids still to do, largest first */
+    size_t ntodo, next;    /* rank 0 */
+    uint64_t resumed;      /* documents already done in the journal (rank 0) */
+    double t_start;
+    run_counts counts; /* what this run did (rank 0 after the work phase) */
+} run_job;
+
+/* Progress line state (rank 0). */
+typedef struct {
+    double t_start, t_last;
+    uint64_t total, resumed;
+    run_counts c;
+    int tty;
+    int quiet;
+    double interval;
+} run_progress;
+
+void run_progress_init(run_progress *p, uint64_t total, uint64_t resumed, double interval,
+                       int quiet);
+void run_progress_add(run_progress *p, const run_request *r);
+/* Prints a line when `interval` has passed since the last one, or when `force`. */
+void run_progress_tick(run_progress *p, int force);
+void run_progress_done(run_progress *p);
+
+/* Coordinator loop (rank 0 when size > 1): answers requests until every
+ * worker was told to stop. */
+q_status run_coordinate(run_job *job);
+
+/* Worker loop: asks rank 0 for batches (or, when size == 1, takes them from
+ * the job's own list) and processes them into the rank's journal shard. */
+q_status run_work(run_job *job);
+
+/* Takes the next automatic-size batch from rank 0's list; returns its size. */
+uint32_t run_job_take(run_job *job, run_item *items, uint32_t max_items);

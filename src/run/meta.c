@@ -1,0 +1,76 @@
+/* The JSON that results.h5 carries about how it was made: the options in
+ * force and the model files (names and SHA-256). */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "run/meta.h"
+
+static const char *const meta_model_files[] = {
+    "ch_PP-OCRv4_det_infer.onnx", "ch_ppocr_mobile_v2.0_cls_infer.onnx",
+    "ch_PP-OCRv4_rec_infer.onnx", "ppocr_keys_v1.txt"};
+
+const char *run_models_dir(const char *given, char *buf, size_t cap) {
+    if (given)
+        return given;
+    const char *env = getenv("QUIRE_MODELS");
+    if (env && *env)
+        return env;
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    if (xdg && *xdg)
+        snprintf(buf, cap, "%s/quire/models", xdg);
+    else
+        snprintf(buf, cap, "%s/.cache/quire/models", home ? home : ".");
+    return buf;
+}
+
+q_status run_models_json(const char *dir, q_buf *out) {
+    q_status st = q_buf_puts(out, "{\"dir\": ");
+    if (!st)
+        st = q_buf_json_str(out, dir);
+    if (!st)
+        st = q_buf_puts(out, ", \"files\": {");
+    int first = 1;
+    for (size_t i = 0; i < Q_ARRAY_LEN(meta_model_files) && !st; i++) {
+        char path[4096], hex[65];
+        if (q_path_join(path, sizeof path, dir, meta_model_files[i]) || access(path, R_OK) != 0)
+            continue;
+        if (q_sha256_file(path, hex) != Q_OK)
+            continue;
+        st = q_buf_puts(out, first ? "" : ", ");
+        first = 0;
+        if (!st)
+            st = q_buf_json_str(out, meta_model_files[i]);
+        if (!st)
+            st = q_buf_printf(out, ": \"%s\"", hex);
+    }
+    return st ? st : q_buf_puts(out, "}}");
+}
+
+q_status run_config_json(const run_options *o, int ranks, uint64_t documents, q_buf *out) {
+    q_status st = q_buf_puts(out, "{\"out\": ");
+    if (!st)
+        st = q_buf_json_str(out, o->out_dir);
+    if (!st && o->manifest) {
+        st = q_buf_puts(out, ", \"manifest\": ");
+        if (!st)
+            st = q_buf_json_str(out, o->manifest);
+    }
+    if (!st) {
+        char gpus[16];
+        if (o->gpus < 0)
+            snprintf(gpus, sizeof gpus, "\"auto\"");
+        else
+            snprintf(gpus, sizeof gpus, "%d", o->gpus);
+        st = q_buf_printf(out,
+                          ", \"dpi\": %d, \"gpus\": %s, \"timeout\": %g, \"batch\": %d, "
+                          "\"force\": %s, \"redo_ocr\": %s, \"shard_docs\": %d, "
+                          "\"shard_seconds\": %g, \"ranks\": %d, \"documents\": %llu}",
+                          o->dpi, gpus, o->timeout, o->batch, o->force ? "true" : "false",
+                          o->redo_ocr ? "true" : "false", o->shard_docs, o->shard_seconds, ranks,
+                          (unsigned long long)documents);
+    }
+    return st;
+}

@@ -1,0 +1,84 @@
+/* Packing of document batches and the CPU-friendly wait. */
+#include "run/proto.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    uint64_t doc;
+    uint64_t bytes;
+    uint32_t path_len;
+    uint32_t error_len; /* UINT32_MAX when there is no error */
+} batch_entry;
+
+q_status run_batch_pack(q_buf *out, const run_item *items, uint32_t n) {
+    q_buf_clear(out);
+    q_status st = q_buf_append(out, &n, sizeof n);
+    for (uint32_t i = 0; i < n && !st; i++) {
+        batch_entry e = {.doc = items[i].doc,
+                         .bytes = items[i].bytes,
+                         .path_len = (uint32_t)strlen(items[i].path),
+                         .error_len = items[i].error ? (uint32_t)strlen(items[i].error)
+                                                     : UINT32_MAX};
+        st = q_buf_append(out, &e, sizeof e);
+        if (!st)
+            st = q_buf_append(out, items[i].path, e.path_len + 1);
+        if (!st && items[i].error)
+            st = q_buf_append(out, items[i].error, e.error_len + 1);
+    }
+    return st;
+}
+
+q_status run_batch_unpack(char *buf, size_t len, run_item *items, uint32_t *n) {
+    uint32_t count;
+    if (len < sizeof count)
+        return Q_FAIL(Q_ERR_INTERNAL, "work message of %zu bytes is too short", len);
+    memcpy(&count, buf, sizeof count);
+    if (count > RUN_BATCH_MAX)
+        return Q_FAIL(Q_ERR_INTERNAL, "work message claims %u documents", count);
+    size_t off = sizeof count;
+    for (uint32_t i = 0; i < count; i++) {
+        batch_entry e;
+        if (len - off < sizeof e)
+            return Q_FAIL(Q_ERR_INTERNAL, "work message truncated at entry %u", i);
+        memcpy(&e, buf + off, sizeof e);
+        off += sizeof e;
+        if (e.path_len >= len - off || buf[off + e.path_len] != 0)
+            return Q_FAIL(Q_ERR_INTERNAL, "work message: bad path length at entry %u", i);
+        items[i].doc = e.doc;
+        items[i].bytes = e.bytes;
+        items[i].path = buf + off;
+        off += (size_t)e.path_len + 1;
+        items[i].error = NULL;
+        if (e.error_len != UINT32_MAX) {
+            if (e.error_len >= len - off || buf[off + e.error_len] != 0)
+                return Q_FAIL(Q_ERR_INTERNAL, "work message: bad error length at entry %u", i);
+            items[i].error = buf + off;
+            off += (size_t)e.error_len + 1;
+        }
+    }
+    *n = count;
+    return Q_OK;
+}
+
+q_status run_mpi_fail(int rc, const char *what) {
+    char msg[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    if (MPI_Error_string(rc, msg, &len) != MPI_SUCCESS)
+        snprintf(msg, sizeof msg, "MPI error %d", rc);
+    return Q_FAIL_LIB(Q_ERR_MPI, "MPI", "%s failed: %s", what, msg);
+}
+
+q_status run_wait(MPI_Request *req, MPI_Status *status) {
+    double nap = 20e-6;
+    for (;;) {
+        int done = 0;
+        int rc = MPI_Test(req, &done, status ? status : MPI_STATUS_IGNORE);
+        if (rc != MPI_SUCCESS)
+            return run_mpi_fail(rc, "MPI_Test");
+        if (done)
+            return Q_OK;
+        q_sleep(nap);
+        nap = Q_MIN(nap * 2, 2e-3);
+    }
+}

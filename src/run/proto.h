@@ -1,0 +1,51 @@
+/* The coordinator-worker protocol: every MPI tag quire uses, and the
+ * messages. Messages are fixed-size structs of explicit-width fields plus
+ * length-prefixed bytes, never pointers. */
+#pragma once
+
+#include <mpi.h>
+#include <stdint.h>
+
+#include "util/util.h"
+
+enum run_tag {
+    RUN_TAG_REQUEST = 101, /* worker -> 0: run_request, "give me work" */
+    RUN_TAG_WORK = 102,    /* 0 -> worker: packed batch of documents */
+    RUN_TAG_STOP = 103,    /* 0 -> worker: no more work (empty message) */
+};
+
+/* Counts since the worker's previous request; rank 0 sums them for progress. */
+typedef struct {
+    int32_t rank;
+    uint32_t docs;        /* documents finished */
+    uint32_t docs_failed; /* of which status error or timeout */
+    uint32_t pages;       /* pages finished */
+    uint32_t text_pages;
+    uint32_t ocr_pages;
+    uint32_t failed_pages;
+    uint32_t pad;
+    uint64_t lines;
+} run_request;
+
+/* One document of a WORK batch, as unpacked. Strings point into the batch buffer. */
+typedef struct {
+    uint64_t doc;
+    uint64_t bytes;
+    const char *path;
+    const char *error; /* NULL when none */
+} run_item;
+
+/* Packs `n` items into `out` (cleared first). */
+q_status run_batch_pack(q_buf *out, const run_item *items, uint32_t n);
+/* Unpacks a received batch; every length is checked against the bytes
+ * received. `items` must hold RUN_BATCH_MAX entries. */
+enum { RUN_BATCH_MAX = 1024 };
+q_status run_batch_unpack(char *buf, size_t len, run_item *items, uint32_t *n);
+
+/* Waits for a request to complete without spinning a core: tests it and
+ * sleeps between tests (Open MPI's blocking calls busy-poll, which on a
+ * 2-core node steals the CPU from the ranks doing real work). */
+q_status run_wait(MPI_Request *req, MPI_Status *status);
+
+/* Converts an MPI return code into the thread's error record. */
+q_status run_mpi_fail(int rc, const char *what);

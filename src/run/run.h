@@ -1,0 +1,68 @@
+/* run: the MPI job. Expands the inputs, hands documents out from rank 0 on
+ * request, runs workers, reports progress, and has every rank write
+ * results.h5 together at the end. The only module besides main that sees
+ * mpi.h (store takes a communicator for parallel HDF5). */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/util.h"
+
+typedef struct {
+    const char *out_dir;    /* --out, default "quire-out" */
+    const char *models_dir; /* --models; NULL = default search */
+    const char *manifest;   /* --manifest FILE or NULL */
+    char **inputs;          /* INPUT... (files or folders) */
+    int ninputs;
+    int dpi;                 /* --dpi, default 300 */
+    int gpus;                /* --gpus: -1 = auto */
+    double timeout;          /* --timeout seconds per document, 0 = none */
+    int batch;               /* --batch documents per request, 0 = automatic */
+    int force;               /* --force */
+    int redo_ocr;            /* --redo-ocr */
+    int quiet;               /* --quiet */
+    double progress_seconds; /* --progress interval, default 5 */
+    int shard_docs;          /* --shard-docs: close a journal shard after N documents */
+    double shard_seconds;    /* ... or after this many seconds */
+} run_options;
+
+void run_options_default(run_options *o);
+
+/* Runs `quire run` with MPI (initialises and finalises it; works as a
+ * singleton without mpirun). Returns the process exit status (0, or 1 with
+ * one line on stderr naming what failed and what to do). */
+int run_main(const run_options *o);
+
+/* The rank this process will have, read from the launcher's environment
+ * before MPI is initialised (0 when not launched by mpirun/srun). Lets only
+ * one rank print usage errors. */
+int run_env_rank(void);
+
+/* ---- inputs (used by run_main; public for tests) ---- */
+typedef struct {
+    char *path;  /* as given or as walked from a folder */
+    uint64_t bytes;
+    char *error; /* NULL, or why this entry cannot be a document (missing, loop …) */
+} run_input;
+
+typedef struct {
+    run_input *v;
+    size_t n, cap;
+} run_input_list;
+
+/* Expands files, folders (walked recursively, sorted, document extensions
+ * only, symlink loops detected) and manifest lines into `out`, in order. An
+ * input that cannot be read becomes an entry with `error` set, so that it
+ * still gets its record. Fails only on an unreadable manifest. */
+q_status run_inputs_expand(char *const *inputs, int ninputs, const char *manifest,
+                           run_input_list *out);
+void run_inputs_free(run_input_list *l);
+
+/* The models folder: `given` (--models), else $QUIRE_MODELS, else
+ * $XDG_CACHE_HOME/quire/models, else ~/.cache/quire/models. Returns `given`,
+ * the environment's string, or `buf`. */
+const char *run_models_dir(const char *given, char *buf, size_t cap);
+
+/* Prints `quire info`'s MPI and launch-environment lines. */
+void run_info_print(void);
