@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Text-PDF throughput: quire (one process, and all ranks under mpirun) beside
+# `mutool draw -F txt` and `pdftotext` on the same PDFs in the same run.
+# quire's time includes what the peers do not produce: boxes, blocks, the
+# journal and results.h5. Prints a Markdown table with the ratios.
+#
+#   bench/text/bench_text.sh [BUILD_DIR] [PAGES]     (defaults: build, 3000)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${1:-$root/build}
+pages=${2:-3000}
+quire=$build/quire
+[ -x "$quire" ] || { echo "bench_text: no quire binary at $quire (build first)" >&2; exit 1; }
+for t in mutool pdftotext; do
+  command -v $t >/dev/null || { echo "bench_text: $t missing (scripts/install-deps.sh)" >&2; exit 1; }
+done
+. "$root/scripts/mpi-env.sh"
+work=${BENCH_WORK:-$(mktemp -d /tmp/quire-bench-text.XXXXXX)}
+corpus=$work/corpus
+if [ ! -f "$corpus/truth.json" ]; then
+  /usr/bin/python3 "$root/tests/gen/gen_corpus.py" "$corpus" --seed 3 --scale-pages "$pages" >/dev/null
+fi
+mapfile -t pdfs < <(find "$corpus" -name '*.pdf' | sort)
+total_pages=0
+for f in "${pdfs[@]}"; do
+  n=$(mutool info "$f" 2>/dev/null | sed -n 's/^Pages: //p')
+  total_pages=$((total_pages + ${n:-0}))
+done
+now() { date +%s.%N; }
+best() { # best CMD...: the fastest of 3 runs, in seconds
+  local b=1e9 t0 t1 d
+  for _ in 1 2 3; do
+    t0=$(now); "$@" >/dev/null 2>&1; t1=$(now)
+    d=$(echo "$t1 - $t0" | bc -l)
+    b=$(echo "if ($d < $b) $d else $b" | bc -l)
+  done
+  echo "$b"
+}
+run_mutool() { for f in "${pdfs[@]}"; do mutool draw -F txt -o /dev/null "$f"; done; }
+run_pdftotext() { for f in "${pdfs[@]}"; do pdftotext "$f" /dev/null; done; }
+run_quire1() { "$quire" run --force --quiet --out "$work/out1" "$corpus"; }
+np=$(( $(nproc) + 1 ))
+run_quireN() { mpirun -np "$np" "$quire" run --force --quiet --out "$work/outN" "$corpus"; }
+
+t_mutool=$(best run_mutool)
+t_pdftotext=$(best run_pdftotext)
+t_q1=$(best run_quire1)
+t_qn=$(best run_quireN)
+rate() { echo "scale=1; $total_pages / $1" | bc -l; }
+ratio() { echo "scale=2; $2 / $1" | bc -l; }
+echo "${#pdfs[@]} PDFs, $total_pages pages, $(nproc) cores, $(date -u +%F)"
+echo
+echo "| tool | seconds | pages/s | quire 1 rank ÷ tool |"
+echo "|---|---|---|---|"
+echo "| mutool draw -F txt | $t_mutool | $(rate "$t_mutool") | $(ratio "$t_q1" "$t_mutool")× |"
+echo "| pdftotext | $t_pdftotext | $(rate "$t_pdftotext") | $(ratio "$t_q1" "$t_pdftotext")× |"
+echo "| quire run, 1 process | $t_q1 | $(rate "$t_q1") | 1.00× |"
+echo "| quire run, mpirun -np $np | $t_qn | $(rate "$t_qn") | $(ratio "$t_q1" "$t_qn")× |"

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Model parity: quire's inference engine against ONNX Runtime (CPU) on real,
+# PaddleOCR-pre-processed inputs (tests/parity/make_inputs.py), for the PP-OCRv4
+# detection, classifier and recognition models.
+#
+# Usage: tests/parity/run_parity.sh [--self-check]
+#   --self-check  compare ONNX Runtime with 1 thread against ONNX Runtime with 2
+#                 threads instead of quire: checks the harness itself, no quire needed.
+#
+# Environment:
+#   QUIRE_BIN         quire executable (set by CTest through QUIRE_TEST_ENV)
+#   QUIRE_MODELS      models directory (else $HOME/.cache/quire/models, else
+#                     models/cache/; fill it with models/fetch.sh)
+#   QUIRE_PARITY_DIR  keep inputs and outputs here (default: a temporary directory,
+#                     removed at the end)
+#   QUIRE_PARITY_TOL  tolerance on max abs difference (default 1e-4)
+#
+# Checks: detection probability max abs diff <= tol; classifier and recognizer
+# softmax max abs diff <= tol and identical argmax at every (batch, time step).
+# Exit status: 0 all pass; 1 a mismatch or error; 77 (CTest skip) when the models,
+# node/onnxruntime-node, or quire's nn subcommand are not there.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$here/lib.sh"
+
+skip() { echo "SKIP: $*" >&2; exit 77; }
+die() { echo "run_parity.sh: error: $*" >&2; exit 1; }
+
+self_check=0
+case ${1:-} in
+    "") ;;
+    --self-check) self_check=1 ;;
+    *) die "usage: run_parity.sh [--self-check]" ;;
+esac
+tol=${QUIRE_PARITY_TOL:-1e-4}
+
+py=/usr/bin/python3
+if ! { [[ -x $py ]] && $py -c 'import numpy, PIL' 2>/dev/null; }; then
+    skip "$py with numpy and PIL is needed (apt-get install python3-numpy python3-pil)"
+fi
+models=$(parity_models_dir) || skip "models not found; run models/fetch.sh (or set QUIRE_MODELS)"
+parity_verify_models "$models" || die "models in $models do not match models/SHA256SUMS"
+parity_ort_ready || skip "ONNX Runtime reference not installed; run tests/parity/setup.sh"
+
+if (( ! self_check )); then
+    [[ -n ${QUIRE_BIN:-} ]] || die "QUIRE_BIN is not set (path of the quire executable)"
+    [[ -x $QUIRE_BIN ]] || die "QUIRE_BIN=$QUIRE_BIN is not executable"
+    parity_quire_has_nn "$QUIRE_BIN" || skip "$QUIRE_BIN has no 'nn' subcommand yet"
+fi
+
+if [[ -n ${QUIRE_PARITY_DIR:-} ]]; then
+    work=$QUIRE_PARITY_DIR
+    mkdir -p "$work"
+else
+    work=$(mktemp -d "${TMPDIR:-/tmp}/quire-parity.XXXXXX")
+    trap 'rm -rf "$work"' EXIT
+fi
+
+echo "models: $models"
+echo "inputs: $work"
+$py "$here/make_inputs.py" "$work/in" >/dev/null || die "make_inputs.py failed"
+mkdir -p "$work/ort" "$work/test"
+
+failed=()
+while IFS=$'\t' read -r name kind shape src; do
+    model="$models/$(parity_model_for "$kind")"
+    in="$work/in/$name.npy"
+    echo "== $name ($kind $shape, from $src)"
+    node "$here/ort_run.js" "$model" "$in" "$work/ort/$name.npy" --threads 1 >/dev/null \
+        || die "ONNX Runtime failed on $name"
+    if (( self_check )); then
+        node "$here/ort_run.js" "$model" "$in" "$work/test/$name.npy" --threads 2 >/dev/null \
+            || die "ONNX Runtime (2 threads) failed on $name"
+    else
+        if ! "$QUIRE_BIN" nn "$model" --input "$in" --output "$work/test/$name.npy" --threads 1; then
+            echo "  $name: FAIL quire nn exited with an error"
+            failed+=("$name")
+            continue
+        fi
+    fi
+    $py "$here/compare.py" "$kind" "$work/ort/$name.npy" "$work/test/$name.npy" \
+        --tol "$tol" --name "$name" || failed+=("$name")
+done < "$work/in/manifest.tsv"
+
+if (( ${#failed[@]} )); then
+    echo "parity FAILED for: ${failed[*]}"
+    exit 1
+fi
+echo "parity ok (tolerance $tol)"
