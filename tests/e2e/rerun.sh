@@ -15,7 +15,7 @@ quire_np 2 --force --out "$out" "$c" 2>&1 | tee "$out.log"
 grep -q "resuming" "$out.log" && fail "--force still resumed"
 "$PY" "$TOOLS/compare_results.py" "$out.first.h5" "$out/results.h5"
 set +e
-quire_np 2 --out "$out" "$c/$(ls "$c" | grep -m1 '\.pdf$')" 2>"$out.err"
+quire_np 2 --out "$out" "$(find "$c/docs" -name "*.pdf" | sort | head -n 1)" 2>"$out.err"
 rc=$?
 set -e
 cat "$out.err"

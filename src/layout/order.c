@@ -1,0 +1,344 @@
+/* Reading order of one page's lines (lay_order_page): a recursive XY-cut that
+ * finds columns by gutters shared by consecutive rows (so full-width headings
+ * and footers stay above and below the columns they interrupt), then inside a
+ * column sorts rows top to bottom, left to right, and starts a new block at a
+ * paragraph gap or a change of font size. O(n log n) per level of nesting. */
+#include "layout/layout.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A gutter between columns is at least this many font sizes wide (and at least
+ * LAY_GUTTER_MIN_PT): word spaces never reach here (lines are whole), tab stops
+ * of tables do. */
+#define LAY_GUTTER_EM     0.9f
+#define LAY_GUTTER_MIN_PT 4.0f
+/* Two lines are in the same row when they overlap vertically by more than this
+ * fraction of the smaller height (ascenders and descenders overlap a little). */
+#define LAY_ROW_OVERLAP 0.3f
+/* A vertical gap this many font sizes larger than the usual gap between rows
+ * of a column starts a new block (paragraph). */
+#define LAY_PARA_GAP_EM 0.5f
+/* Font sizes differing by more than this fraction start a new block. */
+#define LAY_SIZE_CHANGE 0.15f
+/* Nesting deeper than this is read as a plain column (bounds the recursion). */
+#define LAY_MAX_DEPTH 24
+
+typedef struct {
+    float x0, y0, x1, y1, size;
+    uint32_t idx; /* page-local line index */
+} ol_item;
+
+typedef struct {
+    float a, b;
+} ol_gap;
+
+typedef struct {
+    uint32_t *order; /* output: page-local indices in reading order */
+    uint32_t *block; /* output: block of each output position */
+    size_t n;
+    uint32_t nblocks;
+    float gutter_min;
+} ol_state;
+
+static int cmp_y(const void *pa, const void *pb) {
+    const ol_item *a = pa, *b = pb;
+    if (a->y0 != b->y0) return a->y0 < b->y0 ? -1 : 1;
+    if (a->x0 != b->x0) return a->x0 < b->x0 ? -1 : 1;
+    return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+static int cmp_float(const void *pa, const void *pb) {
+    float a = *(const float *)pa, b = *(const float *)pb;
+    return a < b ? -1 : a > b;
+}
+
+static int cmp_x(const void *pa, const void *pb) {
+    const ol_item *a = pa, *b = pb;
+    if (a->x0 != b->x0) return a->x0 < b->x0 ? -1 : 1;
+    return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+/* Splits y-sorted items into rows: returns the end of the row starting at s. */
+static size_t row_end(const ol_item *it, size_t s, size_t n) {
+    float ymax = it[s].y1, hmin = it[s].y1 - it[s].y0;
+    size_t e = s + 1;
+    while (e < n) {
+        float h = fminf(hmin, it[e].y1 - it[e].y0);
+        if (ymax - it[e].y0 <= LAY_ROW_OVERLAP * fmaxf(h, 0.0f)) break;
+        ymax = fmaxf(ymax, it[e].y1);
+        hmin = h;
+        e++;
+    }
+    return e;
+}
+
+/* Horizontal whitespace of x-sorted items within [lo, hi], gaps >= min wide. */
+static size_t row_gaps(const ol_item *it, size_t n, float lo, float hi, float min, ol_gap *out) {
+    size_t k = 0;
+    float x = lo;
+    for (size_t i = 0; i <= n; i++) {
+        float next = i < n ? it[i].x0 : hi;
+        if (next - x >= min) out[k++] = (ol_gap){x, next};
+        if (i < n) x = fmaxf(x, it[i].x1);
+    }
+    return k;
+}
+
+/* out = a ∩ b, keeping pieces at least min wide. */
+static size_t gaps_intersect(const ol_gap *a, size_t na, const ol_gap *b, size_t nb, float min,
+                             ol_gap *out) {
+    size_t i = 0, j = 0, k = 0;
+    while (i < na && j < nb) {
+        float lo = fmaxf(a[i].a, b[j].a), hi = fminf(a[i].b, b[j].b);
+        if (hi - lo >= min) out[k++] = (ol_gap){lo, hi};
+        if (a[i].b < b[j].b)
+            i++;
+        else
+            j++;
+    }
+    return k;
+}
+
+static void emit(ol_state *S, const ol_item *it, int new_block) {
+    if (new_block || S->nblocks == 0) S->nblocks++;
+    S->order[S->n] = it->idx;
+    S->block[S->n] = S->nblocks - 1;
+    S->n++;
+}
+
+/* One column: rows top to bottom, left to right in a row; blocks at gaps. */
+static void leaf(ol_state *S, ol_item *it, size_t n) {
+    qsort(it, n, sizeof *it, cmp_y);
+    /* The usual gap between rows: the median of the gaps (0 if no memory). */
+    float usual = 0;
+    float *g = malloc((n + 1) * sizeof *g);
+    if (g) {
+        size_t ng = 0;
+        float prev = 0;
+        for (size_t s = 0, e; s < n; s = e) {
+            e = row_end(it, s, n);
+            float y1 = it[s].y1;
+            for (size_t i = s; i < e; i++)
+                y1 = fmaxf(y1, it[i].y1);
+            if (s > 0) g[ng++] = it[s].y0 - prev;
+            prev = y1;
+        }
+        if (ng) {
+            qsort(g, ng, sizeof *g, cmp_float);
+            usual = g[ng / 2];
+        }
+        free(g);
+    }
+    float prev_y1 = 0;
+    int first = 1;
+    float last_size = 0;
+    for (size_t s = 0, e; s < n; s = e) {
+        e = row_end(it, s, n);
+        qsort(it + s, e - s, sizeof *it, cmp_x);
+        float y1 = it[s].y1, size = it[s].size;
+        for (size_t i = s; i < e; i++)
+            y1 = fmaxf(y1, it[i].y1);
+        int nb = first;
+        if (!first) {
+            float gap = it[s].y0 - prev_y1;
+            float em = fmaxf(size, last_size);
+            if (gap > fmaxf(usual, 0.0f) + LAY_PARA_GAP_EM * em) nb = 1;
+            if (fabsf(size - last_size) > LAY_SIZE_CHANGE * fmaxf(size, last_size)) nb = 1;
+        }
+        for (size_t i = s; i < e; i++)
+            emit(S, &it[i], i == s && nb);
+        first = 0;
+        last_size = size;
+        prev_y1 = y1;
+    }
+}
+
+static void region(ol_state *S, ol_item *it, size_t n, int depth);
+
+/* Splits a group of rows by its gutters into columns, read left to right. */
+static void split_columns(ol_state *S, ol_item *it, size_t n, const ol_gap *gut, size_t ng,
+                          int depth) {
+    /* Interior gutters only (lines on both sides); each line goes to the column
+     * its centre lies in. Sorting by x keeps columns contiguous. */
+    qsort(it, n, sizeof *it, cmp_x);
+    size_t s = 0;
+    for (size_t k = 0; k <= ng && s < n; k++) {
+        float limit = k < ng ? (gut[k].a + gut[k].b) / 2 : INFINITY;
+        size_t e = s;
+        while (e < n && (it[e].x0 + it[e].x1) / 2 < limit)
+            e++;
+        if (e > s) region(S, it + s, e - s, depth + 1);
+        s = e;
+    }
+    if (s < n) region(S, it + s, n - s, depth + 1);
+}
+
+/* A set of lines: rows are grouped while they share a gutter; groups with an
+ * interior gutter are split into columns, the others are read as one column. */
+static void region(ol_state *S, ol_item *it, size_t n, int depth) {
+    if (n == 0) return;
+    if (n == 1 || depth > LAY_MAX_DEPTH) {
+        leaf(S, it, n);
+        return;
+    }
+    float lo = it[0].x0, hi = it[0].x1;
+    for (size_t i = 1; i < n; i++) {
+        lo = fminf(lo, it[i].x0);
+        hi = fmaxf(hi, it[i].x1);
+    }
+    /* Scratch per level: the recursion below must not overwrite it. */
+    ol_gap *gaps = malloc(3 * (n + 2) * sizeof *gaps);
+    if (!gaps) {
+        leaf(S, it, n);
+        return;
+    }
+    ol_gap *tmp = gaps + (n + 2), *gut = gaps + 2 * (n + 2);
+    qsort(it, n, sizeof *it, cmp_y);
+    size_t run_start = 0; /* start of pending plain (non-columnar) rows */
+    size_t gs = 0;        /* start of the current group */
+    size_t ngut = 0;
+    float gx0 = INFINITY, gx1 = -INFINITY; /* x extent of the current group */
+    for (size_t s = 0, e; s <= n; s = e) {
+        /* Rows are sorted by x for the gap sweep; y order is kept between rows. */
+        size_t ng = 0;
+        if (s < n) {
+            e = row_end(it, s, n);
+            qsort(it + s, e - s, sizeof *it, cmp_x);
+            ng = row_gaps(it + s, e - s, lo, hi, S->gutter_min, gaps);
+        } else {
+            e = n + 1;
+        }
+        size_t ni = gs < s && s < n ? gaps_intersect(gut, ngut, gaps, ng, S->gutter_min, tmp) : 0;
+        if (ni > 0) {
+            /* Only whitespace with lines on both sides is a gutter: the empty
+             * margin beside a short line would otherwise pass for one and
+             * glue a heading to the columns below it. */
+            float ex0 = gx0, ex1 = gx1;
+            for (size_t i = s; i < e; i++) {
+                ex0 = fminf(ex0, it[i].x0);
+                ex1 = fmaxf(ex1, it[i].x1);
+            }
+            size_t k = 0;
+            for (size_t i = 0; i < ni; i++)
+                if (tmp[i].a > ex0 && tmp[i].b < ex1) tmp[k++] = tmp[i];
+            ni = k;
+            if (ni > 0) {
+                gx0 = ex0;
+                gx1 = ex1;
+            }
+        }
+        if (s < n && gs < s && ni > 0) {
+            memcpy(gut, tmp, ni * sizeof *tmp);
+            ngut = ni;
+            continue; /* the row joins the group */
+        }
+        /* The group [gs, s) is complete: columnar when a gutter has lines on
+         * both sides. */
+        if (gs < s) {
+            size_t k = 0;
+            for (size_t i = 0; i < ngut; i++)
+                if (gut[i].a > gx0 && gut[i].b < gx1) gut[k++] = gut[i];
+            if (k > 0) {
+                if (run_start < gs) leaf(S, it + run_start, gs - run_start);
+                split_columns(S, it + gs, s - gs, gut, k, depth);
+                run_start = s;
+            }
+        }
+        if (s < n) {
+            gs = s;
+            memcpy(gut, gaps, ng * sizeof *gaps);
+            ngut = ng;
+            gx0 = INFINITY;
+            gx1 = -INFINITY;
+            for (size_t i = s; i < e; i++) {
+                gx0 = fminf(gx0, it[i].x0);
+                gx1 = fmaxf(gx1, it[i].x1);
+            }
+        }
+    }
+    if (run_start < n) leaf(S, it + run_start, n - run_start);
+    free(gaps);
+}
+
+/* Rewrites the page's lines and their text in the new order. */
+static q_status apply_order(lay_doc *d, lay_page *p, const uint32_t *order, const uint32_t *block) {
+    lay_line *lines = lay_doc_line(d, (size_t)p->first_line);
+    size_t n = p->lines;
+    uint64_t base = UINT64_MAX, end = 0, total = 0;
+    for (size_t i = 0; i < n; i++) {
+        base = Q_MIN(base, lines[i].text_start);
+        end = Q_MAX(end, lines[i].text_start + lines[i].text_len);
+        total += lines[i].text_len;
+    }
+    if (end - base != total || end > d->text.len)
+        return Q_FAIL(Q_ERR_INTERNAL, "page %u: its lines' text is not contiguous", p->page);
+    lay_line *old = malloc(n * sizeof *old);
+    char *txt = malloc(total ? total : 1);
+    if (!old || !txt) {
+        free(old);
+        free(txt);
+        return Q_FAIL(Q_ERR_NOMEM, "out of memory ordering %zu lines", n);
+    }
+    memcpy(old, lines, n * sizeof *old);
+    memcpy(txt, d->text.data + base, total);
+    uint64_t pos = base;
+    for (size_t i = 0; i < n; i++) {
+        lay_line l = old[order[i]];
+        memcpy(d->text.data + pos, txt + (l.text_start - base), l.text_len);
+        l.text_start = pos;
+        l.block = block[i];
+        pos += l.text_len;
+        lines[i] = l;
+    }
+    free(old);
+    free(txt);
+    return Q_OK;
+}
+
+q_status lay_order_page(lay_doc *d, size_t page_index) {
+    if (page_index >= lay_doc_npages(d))
+        return Q_FAIL(Q_ERR_INTERNAL, "no page %zu to order", page_index);
+    lay_page *p = lay_doc_page(d, page_index);
+    size_t n = p->lines;
+    if (n == 0) return Q_OK;
+    q_status st = Q_OK;
+    ol_item *it = malloc(n * sizeof *it);
+    uint32_t *order = malloc(n * sizeof *order);
+    uint32_t *block = malloc(n * sizeof *block);
+    float *sizes = malloc(n * sizeof *sizes);
+    if (!it || !order || !block || !sizes) {
+        st = Q_FAIL(Q_ERR_NOMEM, "out of memory ordering %zu lines", n);
+        goto fail;
+    }
+    /* The median font size sets the gutter width. */
+    lay_line *lines = lay_doc_line(d, (size_t)p->first_line);
+    for (size_t i = 0; i < n; i++) {
+        const lay_line *l = &lines[i];
+        it[i] = (ol_item){fminf(l->bbox[0], l->bbox[2]),
+                          fminf(l->bbox[1], l->bbox[3]),
+                          fmaxf(l->bbox[0], l->bbox[2]),
+                          fmaxf(l->bbox[1], l->bbox[3]),
+                          l->size > 0 ? l->size : fabsf(l->bbox[3] - l->bbox[1]),
+                          (uint32_t)i};
+        sizes[i] = it[i].size;
+    }
+    qsort(sizes, n, sizeof *sizes, cmp_float);
+    float med = sizes[n / 2];
+    ol_state S = {.order = order,
+                  .block = block,
+                  .gutter_min = fmaxf(LAY_GUTTER_EM * med, LAY_GUTTER_MIN_PT)};
+    region(&S, it, n, 0);
+    if (S.n != n) {
+        st = Q_FAIL(Q_ERR_INTERNAL, "ordering lost lines (%zu of %zu)", S.n, n);
+        goto fail;
+    }
+    st = apply_order(d, p, order, block);
+fail:
+    free(it);
+    free(order);
+    free(block);
+    free(sizes);
+    return st;
+}
