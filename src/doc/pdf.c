@@ -148,7 +148,9 @@ done:
  * - unreadable pages make the document an error (readable pages are kept),
  *   naming the repair when MuPDF had to rebuild the file;
  * - pages MuPDF read with errors inside (a broken content stream) keep what
- *   was read; the status stays ok and the reason names them as incomplete;
+ *   was read and the reason names them as incomplete; the status is error when
+ *   the file itself was damaged (repaired: truncated or overwritten, so text
+ *   is lost and the user must know), ok otherwise (a sloppy producer);
  * - pages that need OCR when no OCR is available leave the status ok as long
  *   as some page was extracted (the text we have is good; the error field names
  *   the missing pages so a later run with OCR can redo them); when no page at
@@ -168,8 +170,8 @@ static q_status run_finish(const pdf_run *run, int repaired, double t_start, lay
                           repaired ? "damaged PDF (repaired): " : "", run->failed, run->npages,
                           run->failed_msg);
     } else if (run->incomplete) {
-        /* The pages are recorded with what MuPDF could read of them: the text
-         * is usable, so the status stays ok and the reason says what is missing. */
+        /* The pages are recorded with what MuPDF could read of them. */
+        if (repaired) status = LAY_DOC_ERROR;
         st = q_buf_printf(&why, "%s%d of %d pages incomplete: %s",
                           repaired ? "damaged PDF (repaired): " : "", run->incomplete, run->npages,
                           run->failed_msg);
