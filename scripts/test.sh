@@ -5,6 +5,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 build=${QUIRE_TEST_BUILD:-build-test}
+# what the model tests need: the models (SHA-256 checked) and ONNX Runtime for parity
+models/fetch.sh
+tests/parity/setup.sh
 cmake -S . -B "$build" -DQUIRE_WERROR=ON ${QUIRE_CMAKE_ARGS:-} >/dev/null
 cmake --build "$build" -j"$(nproc)"
 # shellcheck source=scripts/mpi-env.sh

@@ -5,6 +5,7 @@
 # journal and results.h5. Prints a Markdown table with the ratios.
 #
 #   bench/text/bench_text.sh [BUILD_DIR] [PAGES]     (defaults: build, 3000)
+#   BENCH_CORPUS=DIR bench/text/bench_text.sh        (the PDFs of DIR instead of generated ones)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build}
@@ -16,8 +17,8 @@ for t in mutool pdftotext; do
 done
 . "$root/scripts/mpi-env.sh"
 work=${BENCH_WORK:-$(mktemp -d /tmp/quire-bench-text.XXXXXX)}
-corpus=$work/corpus
-if [ ! -f "$corpus/truth.json" ]; then
+corpus=${BENCH_CORPUS:-$work/corpus}
+if [ -z "${BENCH_CORPUS:-}" ] && [ ! -f "$corpus/truth.json" ]; then
   /usr/bin/python3 "$root/tests/gen/gen_corpus.py" "$corpus" --seed 3 --scale-pages "$pages" >/dev/null
 fi
 mapfile -t pdfs < <(find "$corpus" -name '*.pdf' | sort)
@@ -28,11 +29,10 @@ for f in "${pdfs[@]}"; do
 done
 now() { date +%s.%N; }
 best() { # best CMD...: the fastest of 3 runs, in seconds
-  local b=1e9 t0 t1 d
+  local b="" t0 t1
   for _ in 1 2 3; do
     t0=$(now); "$@" >/dev/null 2>&1; t1=$(now)
-    d=$(echo "$t1 - $t0" | bc -l)
-    b=$(echo "if ($d < $b) $d else $b" | bc -l)
+    b=$(awk -v a="$t0" -v z="$t1" -v b="$b" 'BEGIN { d = z - a; if (b == "" || d < b) b = d; printf "%.3f", b }')
   done
   echo "$b"
 }
@@ -46,8 +46,8 @@ t_mutool=$(best run_mutool)
 t_pdftotext=$(best run_pdftotext)
 t_q1=$(best run_quire1)
 t_qn=$(best run_quireN)
-rate() { echo "scale=1; $total_pages / $1" | bc -l; }
-ratio() { echo "scale=2; $2 / $1" | bc -l; }
+rate() { awk -v p="$total_pages" -v t="$1" 'BEGIN { printf "%.1f", p / t }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b / a }'; }
 echo "${#pdfs[@]} PDFs, $total_pages pages, $(nproc) cores, $(date -u +%F)"
 echo
 echo "| tool | seconds | pages/s | quire 1 rank ÷ tool |"

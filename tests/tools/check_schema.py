@@ -230,7 +230,9 @@ def check_content(f, r):
     for row, a, b in zip(docs, lo, hi):
         d = int(row["doc"])
         mine = bydoc[a:b]
-        if len(mine) != row["pages"]:
+        # `pages` counts the document's pages; a failed or timed-out document
+        # may have recorded only some of them (never more)
+        if len(mine) > row["pages"] or (row["status"] == 0 and len(mine) != row["pages"]):
             r.err("document %d: pages=%d but %d /pages rows" % (d, row["pages"], len(mine)))
         elif len(mine) and not np.array_equal(mine["page"], np.arange(len(mine))):
             r.err("document %d: page numbers are not 0..%d" % (d, len(mine) - 1))

@@ -1,0 +1,187 @@
+/* consolidate.c: all closed shards into OUT/results.h5 (schema 1), written by
+ * every rank together with parallel HDF5: the file and its attributes, one
+ * collective write per table per round of batches (plan.c decides who writes
+ * which rows, batch.c reads them), and the rename when it is complete. */
+#define _POSIX_C_SOURCE 200809L
+#include "store_private.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct {
+    hid_t f, ddoc, dpage, dline, dtext, dxpl;
+} cons_out;
+
+static void cons_out_close(cons_out *o) {
+    store_h5_close(&o->ddoc), store_h5_close(&o->dpage), store_h5_close(&o->dline);
+    store_h5_close(&o->dtext), store_h5_close(&o->dxpl), store_h5_close(&o->f);
+}
+
+/* COLLECTIVE: metadata strings from rank 0, so every rank writes identical
+ * attributes (parallel HDF5 requires it). */
+static q_status cons_share_meta(store_plan *c, const store_meta *meta, q_buf *out) {
+    q_status st = Q_OK;
+    uint64_t len = 0;
+    if (c->rank == 0) {
+        char created[32];
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        const char *v[4] = {meta && meta->quire_version ? meta->quire_version : q_version, created,
+                            meta && meta->models_json ? meta->models_json : "{}",
+                            meta && meta->config_json ? meta->config_json : "{}"};
+        for (int i = 0; i < 4 && !st; i++)
+            st = q_buf_append(out, v[i], strlen(v[i]) + 1);
+        len = out->len;
+    }
+    if ((st = store_coll_agree(c->comm, st))) return st;
+    STORE_MPI(MPI_Bcast(&len, 1, MPI_UINT64_T, 0, c->comm));
+    if (len > INT32_MAX)
+        return Q_FAIL(Q_ERR_USAGE, "metadata of %llu bytes is too large", (unsigned long long)len);
+    if (c->rank != 0 && (st = q_buf_reserve(out, len))) goto fail;
+    out->len = len;
+    STORE_MPI(MPI_Bcast(out->data, (int)len, MPI_CHAR, 0, c->comm));
+fail:
+    return store_coll_agree(c->comm, st);
+}
+
+static q_status cons_create(store_plan *c, const char *tmp, const store_rows *tot,
+                            const q_buf *meta, cons_out *o) {
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    q_status st = Q_OK;
+    /* V18 lower bound: readable by HDF5 1.8 and later (h5py 3.7, h5dump 1.10),
+     * while large JSON attributes may still use dense storage. */
+    if (fapl < 0 || H5Pset_fapl_mpio(fapl, c->comm, MPI_INFO_NULL) < 0 ||
+        H5Pset_all_coll_metadata_ops(fapl, 1) < 0 || H5Pset_coll_metadata_write(fapl, 1) < 0 ||
+        H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST) < 0) {
+        st = STORE_H5_FAIL("cannot set up parallel file access");
+        goto fail;
+    }
+    if ((o->f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)) < 0) {
+        st = STORE_H5_FAIL("cannot create %s", tmp);
+        goto fail;
+    }
+    const char *m = meta->data;
+    const char *ver = m, *created = ver + strlen(ver) + 1;
+    const char *models = created + strlen(created) + 1, *config = models + strlen(models) + 1;
+    if ((st = store_h5_attr_int(o->f, "schema", 1)) ||
+        (st = store_h5_attr_str(o->f, "quire_version", ver)) ||
+        (st = store_h5_attr_str(o->f, "created", created)) ||
+        (st = store_h5_attr_str(o->f, "models", models)) ||
+        (st = store_h5_attr_str(o->f, "config", config)))
+        goto fail;
+    if ((o->ddoc = store_h5_table(o->f, "documents", c->tdoc, tot->docs, c->dl.size)) < 0 ||
+        (o->dpage = store_h5_table(o->f, "pages", c->tpage, tot->pages, STORE_PAGE_SIZE)) < 0 ||
+        (o->dline = store_h5_table(o->f, "lines", c->tline, tot->lines, STORE_LINE_SIZE)) < 0 ||
+        (o->dtext = store_h5_table(o->f, "text", H5T_NATIVE_UINT8, tot->text, 1)) < 0) {
+        st = q_errcode();
+        goto fail;
+    }
+    /* Filtered (deflated) parallel writes require collective transfers. */
+    if ((o->dxpl = H5Pcreate(H5P_DATASET_XFER)) < 0 ||
+        H5Pset_dxpl_mpio(o->dxpl, H5FD_MPIO_COLLECTIVE) < 0)
+        st = STORE_H5_FAIL("cannot set up collective transfers");
+fail:
+    store_h5_close(&fapl);
+    return st;
+}
+
+/* COLLECTIVE: one round writes every rank's current batch (possibly empty)
+ * into all four tables. */
+static q_status cons_write_batch(const store_plan *c, cons_out *o, const store_batch *b,
+                                 const store_rows *tot) {
+    q_status st = Q_OK;
+    if (tot->docs)
+        st = store_h5_write_rows(o->ddoc, c->tdoc, o->dxpl, b->off.docs, b->n.docs, b->docs);
+    if (!st && tot->pages)
+        st = store_h5_write_rows(o->dpage, c->tpage, o->dxpl, b->off.pages, b->n.pages, b->pages);
+    if (!st && tot->lines)
+        st = store_h5_write_rows(o->dline, c->tline, o->dxpl, b->off.lines, b->n.lines, b->lines);
+    if (!st && tot->text)
+        st = store_h5_write_rows(o->dtext, H5T_NATIVE_UINT8, o->dxpl, b->off.text, b->n.text,
+                                 b->text);
+    return st;
+}
+
+q_status store_consolidate(MPI_Comm comm, const char *outdir, const store_meta *meta) {
+    store_h5_quiet();
+    store_plan c = {.tdoc = -1, .tpage = -1, .tline = -1};
+    cons_out o = {-1, -1, -1, -1, -1, -1};
+    store_batch b = {0};
+    q_buf mbuf = {0};
+    char tmp[4200] = "", fin[4200] = "";
+    q_status st = Q_OK;
+    char jdir[4096];
+    if ((st = q_path_join(jdir, sizeof jdir, outdir, "journal")) ||
+        (st = q_path_join(tmp, sizeof tmp, outdir, "results.h5.tmp")) ||
+        (st = q_path_join(fin, sizeof fin, outdir, "results.h5")))
+        tmp[0] = fin[0] = 0;
+    if ((st = store_coll_agree(comm, st)) || (st = store_plan_build(&c, comm, jdir)) ||
+        (st = cons_share_meta(&c, meta, &mbuf)))
+        goto fail;
+
+    size_t lo, hi;
+    store_plan_split(&c, &lo, &hi);
+    store_rows mine, off = {0}, tot = {0};
+    store_plan_count(&c, lo, hi, &mine);
+    /* Where this rank's slice starts in each table; rank 0's Exscan result is
+     * undefined, so it stays 0. */
+    uint64_t v[4] = {mine.docs, mine.pages, mine.lines, mine.text}, ex[4] = {0}, all[4] = {0};
+    STORE_MPI(MPI_Exscan(v, ex, 4, MPI_UINT64_T, MPI_SUM, comm));
+    STORE_MPI(MPI_Allreduce(v, all, 4, MPI_UINT64_T, MPI_SUM, comm));
+    if (c.rank != 0) off = (store_rows){ex[0], ex[1], ex[2], ex[3]};
+    tot = (store_rows){all[0], all[1], all[2], all[3]};
+    uint64_t nb = 0, rounds = 0;
+    for (size_t i = lo; i < hi; i = store_plan_next_batch(&c, i, hi))
+        nb++;
+    STORE_MPI(MPI_Allreduce(&nb, &rounds, 1, MPI_UINT64_T, MPI_MAX, comm));
+
+    st = cons_create(&c, tmp, &tot, &mbuf, &o);
+    if ((st = store_coll_agree(comm, st))) goto fail;
+
+    size_t at = lo;
+    for (uint64_t r = 0; r < rounds; r++) {
+        store_batch_free(&b);
+        b.lo = b.hi = at;
+        b.off = off;
+        memset(&b.n, 0, sizeof b.n);
+        if (at < hi) {
+            b.hi = store_plan_next_batch(&c, at, hi);
+            store_plan_count(&c, b.lo, b.hi, &b.n);
+            st = store_batch_fill(&c, &b);
+        }
+        /* Everyone must know before entering the collective writes. */
+        if ((st = store_coll_agree(comm, st))) goto fail;
+        st = cons_write_batch(&c, &o, &b, &tot);
+        if ((st = store_coll_agree(comm, st))) goto fail;
+        at = b.hi;
+        off.docs += b.n.docs, off.pages += b.n.pages, off.lines += b.n.lines;
+        off.text += b.n.text;
+    }
+    store_batch_free(&b);
+    /* MPI_File_sync on every rank (the data is theirs), then close. */
+    if (H5Fflush(o.f, H5F_SCOPE_GLOBAL) < 0) st = STORE_H5_FAIL("cannot flush %s", tmp);
+    if ((st = store_coll_agree(comm, st))) goto fail;
+    cons_out_close(&o); /* collective */
+    st = Q_OK;
+    if (c.rank == 0) {
+        /* Complete on disk before it gets its final name. */
+        st = store_fsync_path(tmp, 0);
+        if (!st && rename(tmp, fin) != 0)
+            st = Q_FAIL(Q_ERR_IO, "cannot rename %s to %s: %s", tmp, fin, strerror(errno));
+        if (!st) st = store_fsync_path(outdir, 1);
+    }
+    st = store_coll_agree(comm, st);
+fail:
+    store_batch_free(&b);
+    cons_out_close(&o);
+    if (st && c.rank == 0 && tmp[0]) unlink(tmp);
+    store_plan_free(&c);
+    q_buf_free(&mbuf);
+    if (st) q_fail_context("consolidating %s", fin);
+    return st;
+}

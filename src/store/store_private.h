@@ -1,0 +1,201 @@
+/* store_private.h: what the files of src/store share and nobody else sees: the
+ * packed row layouts of schema 1 (the same bytes in memory and in the file, so
+ * HDF5 never converts), the HDF5 and MPI error helpers, shard naming and the
+ * shard reader used by both the resume index and the consolidation. */
+#pragma once
+
+#include <hdf5.h>
+#include <mpi.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "store/store.h"
+
+/* ---- packed rows ----------------------------------------------------------
+ * Every table row is a packed little-endian struct (x86/arm64 hosts: native is
+ * little-endian). Offsets are in bytes; /documents rows have two fixed-length
+ * string fields whose sizes (P for path, E for error) are chosen per file. */
+enum {
+    STORE_PAGE_DOC = 0,
+    STORE_PAGE_PAGE = 8,
+    STORE_PAGE_KIND = 12,
+    STORE_PAGE_WIDTH = 13,
+    STORE_PAGE_HEIGHT = 17,
+    STORE_PAGE_ROTATION = 21,
+    STORE_PAGE_LINES = 23,
+    STORE_PAGE_FIRST_LINE = 27,
+    STORE_PAGE_SECONDS = 35,
+    STORE_PAGE_SIZE = 39,
+};
+enum {
+    STORE_LINE_DOC = 0,
+    STORE_LINE_PAGE = 8,
+    STORE_LINE_BLOCK = 12,
+    STORE_LINE_BBOX = 16,
+    STORE_LINE_CONF = 32,
+    STORE_LINE_TEXT_START = 36,
+    STORE_LINE_TEXT_LEN = 44,
+    STORE_LINE_SIZE = 48,
+};
+/* /documents: doc@0, path@8 [P], then the rest; see store_doc_layout. */
+typedef struct {
+    size_t path_size, error_size; /* P, E (>= 1) */
+    size_t doc, path, bytes, pages, status, error, text_pages, ocr_pages, seconds, rank;
+    size_t size; /* row size */
+} store_doc_layout;
+
+void store_doc_layout_init(store_doc_layout *l, size_t path_size, size_t error_size);
+
+/* Unaligned little helpers for packed rows. */
+static inline void store_put(void *row, size_t off, const void *v, size_t n) {
+    memcpy((char *)row + off, v, n);
+}
+static inline uint64_t store_get_u64(const void *row, size_t off) {
+    uint64_t v;
+    memcpy(&v, (const char *)row + off, sizeof v);
+    return v;
+}
+static inline void store_put_u64(void *row, size_t off, uint64_t v) {
+    memcpy((char *)row + off, &v, sizeof v);
+}
+
+/* Packs one record's rows. `line_base` is the row of the document's first
+ * line and `text_base` the offset of its first text byte in the target table. */
+void store_pack_doc(const store_doc_layout *l, void *row, const lay_doc *d);
+void store_pack_page(void *row, uint64_t doc, const lay_page *p, uint64_t line_base);
+void store_pack_line(void *row, uint64_t doc, const lay_line *ln, uint64_t text_start);
+
+/* HDF5 types of the schema; caller closes each with H5Tclose. <0 on error
+ * (with the error recorded). */
+hid_t store_type_doc(const store_doc_layout *l);
+hid_t store_type_page(void);
+hid_t store_type_line(void);
+hid_t store_type_index(void);
+
+/* ---- shard files ----------------------------------------------------------
+ * A shard holds complete records sorted by doc id (unique inside one shard):
+ * /documents, /pages, /lines, /text as in results.h5 except that first_line and
+ * text_start are shard-global and string sizes are the shard's, plus /index:
+ * one row per document saying where its rows are. */
+typedef struct {
+    uint64_t doc;
+    uint64_t page_row, npages; /* rows in /pages */
+    uint64_t line_row, nlines; /* rows in /lines */
+    uint64_t text_off, ntext;  /* bytes in /text */
+    uint64_t path_len, error_len;
+} store_index_row;
+
+#define STORE_SHARD_SUFFIX ".h5"
+#define STORE_TMP_SUFFIX   ".h5.tmp"
+#define STORE_SHARD_FORMAT 1 /* the shard file's own format version */
+
+/* Sorted (strcmp) list of closed shard file names (not paths) in `jdir`; a
+ * missing directory is an empty list. Caller frees with store_names_free. */
+typedef struct {
+    char **name;
+    size_t n;
+} store_names;
+q_status store_list_shards(const char *jdir, store_names *out);
+void store_names_free(store_names *n);
+
+/* Reads a closed shard's /index (checked for order and bounds); *rows is
+ * malloc'ed. Errors name the file. */
+q_status store_shard_read_index(const char *path, store_index_row **rows, size_t *n);
+
+/* ---- consolidation plan (plan.c) and batches (batch.c) ---------------------
+ * Every rank holds the same plan: all documents of the journal in doc order,
+ * each with the shard and rows it comes from. */
+typedef struct {
+    store_index_row r;
+    uint64_t row;   /* row in the shard's /documents */
+    uint64_t shard; /* position in the sorted shard list */
+} store_plan_entry;
+
+typedef struct {
+    MPI_Comm comm;
+    int rank, size;
+    char jdir[4096];
+    store_names names;
+    store_plan_entry *e; /* every document of the journal, sorted by doc, unique */
+    size_t n;
+    store_doc_layout dl;
+    hid_t tdoc, tpage, tline;
+    uint64_t batch; /* bytes per batch */
+} store_plan;
+
+/* Output offsets (rows, or bytes for text) of one rank or batch. */
+typedef struct {
+    uint64_t docs, pages, lines, text;
+} store_rows;
+
+/* One batch of a rank's slice: entries [lo, hi) and their rows, packed in
+ * output order; off is where they start in results.h5. */
+typedef struct {
+    size_t lo, hi;     /* entries */
+    store_rows off, n; /* global offsets and counts */
+    char *docs, *pages, *lines, *text;
+} store_batch;
+
+/* COLLECTIVE: lists the journal (rank 0, broadcast), reads the /index of
+ * every closed shard (shared out among ranks, then all-gathered) and builds
+ * the plan. Errors name the shard and are the same on every rank. */
+q_status store_plan_build(store_plan *p, MPI_Comm comm, const char *jdir);
+void store_plan_free(store_plan *p);
+/* This rank's slice [lo, hi) of p->e: contiguous, balanced by output bytes. */
+void store_plan_split(const store_plan *p, size_t *lo, size_t *hi);
+/* Rows of entries [lo, hi). */
+void store_plan_count(const store_plan *p, size_t lo, size_t hi, store_rows *n);
+/* End of the batch that starts at entry lo (at most p->batch bytes of
+ * output, or one document). */
+size_t store_plan_next_batch(const store_plan *p, size_t lo, size_t hi);
+
+/* Reads batch b (lo, hi, off and n set) from the shards into its buffers. */
+q_status store_batch_fill(const store_plan *p, store_batch *b);
+void store_batch_free(store_batch *b); /* frees the buffers, keeps lo/hi */
+
+/* ---- HDF5 helpers --------------------------------------------------------- */
+/* Turns automatic error printing off for this thread (idempotent). */
+void store_h5_quiet(void);
+/* Records `code` with the formatted context and the HDF5 error stack walked
+ * into one line, clears the stack and returns `code`. */
+q_status store_h5_fail(q_status code, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+#define STORE_H5_FAIL(...) store_h5_fail(Q_ERR_LIB, __FILE__, __LINE__, __VA_ARGS__)
+
+void store_h5_close(hid_t *id); /* closes any HDF5 id kind when >= 0, sets -1 */
+
+/* Creates a 1-D chunked, shuffled, deflated dataset of `n` rows (maxdims
+ * unlimited, so n may be 0) whose rows are `row_size` bytes. */
+hid_t store_h5_table(hid_t loc, const char *name, hid_t type, uint64_t n, size_t row_size);
+/* Reads rows [first, first+n) of `dset` as `memtype` into `buf`. */
+q_status store_h5_read_rows(hid_t dset, hid_t memtype, uint64_t first, uint64_t n, void *buf);
+/* Writes rows [first, first+n) of `dset` from `buf` with transfer list `dxpl`;
+ * n == 0 selects nothing (collective callers still take part). */
+q_status store_h5_write_rows(hid_t dset, hid_t memtype, hid_t dxpl, uint64_t first, uint64_t n,
+                             const void *buf);
+/* Rows in a 1-D dataset, or UINT64_MAX on error. */
+uint64_t store_h5_nrows(hid_t dset);
+/* Writes a scalar fixed-length UTF-8 string / a scalar int attribute. */
+q_status store_h5_attr_str(hid_t loc, const char *name, const char *value);
+q_status store_h5_attr_int(hid_t loc, const char *name, int value);
+q_status store_h5_attr_read_int(hid_t loc, const char *name, int *value);
+
+/* ---- MPI helpers ---------------------------------------------------------- */
+/* Records an MPI failure of `what` with MPI's error string. */
+q_status store_mpi_fail(int rc, const char *what);
+#define STORE_MPI(call)                                                                            \
+    do {                                                                                           \
+        int rc_ = (call);                                                                          \
+        if (rc_ != MPI_SUCCESS) {                                                                  \
+            st = store_mpi_fail(rc_, #call);                                                       \
+            goto fail;                                                                             \
+        }                                                                                          \
+    } while (0)
+/* COLLECTIVE: agrees on `st` over `comm`. When any rank failed, every rank
+ * returns the error of the lowest failing rank (its message is broadcast), so
+ * all ranks report the same one line; otherwise Q_OK. */
+q_status store_coll_agree(MPI_Comm comm, q_status st);
+
+/* fsyncs a file or directory by path. */
+q_status store_fsync_path(const char *path, int is_dir);
