@@ -38,14 +38,10 @@ int main(int argc, char **argv) {
     static const struct {
         const char *name;
         int (*fn)(int, char **);
-    } cmds[] = {{"run", cli_run},
-                {"text", cli_text},
-                {"ocr", cli_ocr},
-                {"nn", cli_nn},
-                {"info", cli_info}};
+    } cmds[] = {
+        {"run", cli_run}, {"text", cli_text}, {"ocr", cli_ocr}, {"nn", cli_nn}, {"info", cli_info}};
     for (size_t i = 0; i < Q_ARRAY_LEN(cmds); i++)
-        if (!strcmp(cmd, cmds[i].name))
-            return cmds[i].fn(argc - 1, argv + 1);
+        if (!strcmp(cmd, cmds[i].name)) return cmds[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "quire: unknown command '%s'\n\n%s", cmd, main_usage);
     return CLI_USAGE;
 }

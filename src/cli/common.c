@@ -17,13 +17,11 @@ int cli_usage_error(const char *sub, const char *fmt, ...) {
 }
 
 int cli_parse_long(const char *s, long min, long max, long *out) {
-    if (!s || !*s)
-        return -1;
+    if (!s || !*s) return -1;
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (errno || *end || v < min || v > max)
-        return -1;
+    if (errno || *end || v < min || v > max) return -1;
     *out = v;
     return 0;
 }

@@ -10,9 +10,9 @@
 #include "run/run.h"
 #include "store/store.h"
 
-static const char *const info_models[] = {
-    "ch_PP-OCRv4_det_infer.onnx", "ch_ppocr_mobile_v2.0_cls_infer.onnx",
-    "ch_PP-OCRv4_rec_infer.onnx", "ppocr_keys_v1.txt"};
+static const char *const info_models[] = {"ch_PP-OCRv4_det_infer.onnx",
+                                          "ch_ppocr_mobile_v2.0_cls_infer.onnx",
+                                          "ch_PP-OCRv4_rec_infer.onnx", "ppocr_keys_v1.txt"};
 
 int cli_info(int argc, char **argv) {
     const char *models = NULL;

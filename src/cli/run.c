@@ -58,8 +58,7 @@ enum {
 static int run_parse_seconds(const char *s, double *out) {
     char *end;
     double v = strtod(s, &end);
-    if (!*s || *end || !(v >= 0) || v > 1e9)
-        return -1;
+    if (!*s || *end || !(v >= 0) || v > 1e9) return -1;
     *out = v;
     return 0;
 }
@@ -91,9 +90,15 @@ int cli_run(int argc, char **argv) {
 #define RUN_USAGE(...) (quiet_errors ? CLI_USAGE : cli_usage_error("run", __VA_ARGS__))
     while ((c = getopt_long(argc, argv, "o:m:qh", longs, NULL)) != -1) {
         switch (c) {
-        case 'o': o.out_dir = optarg; break;
-        case 'm': o.manifest = optarg; break;
-        case OPT_MODELS: o.models_dir = optarg; break;
+        case 'o':
+            o.out_dir = optarg;
+            break;
+        case 'm':
+            o.manifest = optarg;
+            break;
+        case OPT_MODELS:
+            o.models_dir = optarg;
+            break;
         case OPT_DPI:
             if (cli_parse_long(optarg, 36, 2400, &v))
                 return RUN_USAGE("--dpi wants a number from 36 to 2400, not '%s'", optarg);
@@ -117,26 +122,30 @@ int cli_run(int argc, char **argv) {
                                  optarg);
             o.batch = (int)v;
             break;
-        case OPT_FORCE: o.force = 1; break;
-        case OPT_REDO_OCR: o.redo_ocr = 1; break;
+        case OPT_FORCE:
+            o.force = 1;
+            break;
+        case OPT_REDO_OCR:
+            o.redo_ocr = 1;
+            break;
         case OPT_PROGRESS:
             if (run_parse_seconds(optarg, &o.progress_seconds) || o.progress_seconds < 0.1)
                 return RUN_USAGE("--progress wants seconds (at least 0.1), not '%s'", optarg);
             break;
         case OPT_SHARD_DOCS:
             if (cli_parse_long(optarg, 1, 1000000, &v))
-                return RUN_USAGE("--shard-docs wants a number from 1 to 1000000, not '%s'",
-                                 optarg);
+                return RUN_USAGE("--shard-docs wants a number from 1 to 1000000, not '%s'", optarg);
             o.shard_docs = (int)v;
             break;
         case OPT_SHARD_SECONDS:
             if (run_parse_seconds(optarg, &o.shard_seconds) || o.shard_seconds < 0.1)
                 return RUN_USAGE("--shard-seconds wants seconds (at least 0.1), not '%s'", optarg);
             break;
-        case 'q': o.quiet = 1; break;
+        case 'q':
+            o.quiet = 1;
+            break;
         case 'h':
-            if (!quiet_errors)
-                fputs(run_help, stdout);
+            if (!quiet_errors) fputs(run_help, stdout);
             return CLI_OK;
         default:
             return RUN_USAGE("unknown or incomplete option '%s'", argv[optind - 1]);

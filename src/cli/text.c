@@ -31,8 +31,7 @@ int cli_text(int argc, char **argv) {
             path = argv[i];
         }
     }
-    if (!path)
-        return cli_usage_error("text", "no FILE given");
+    if (!path) return cli_usage_error("text", "no FILE given");
     q_log_init(-1, Q_LOG_INFO);
     doc_reader *reader = NULL;
     lay_doc rec;

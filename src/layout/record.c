@@ -8,8 +8,7 @@
 static char *rec_strdup(const char *s) {
     size_t n = strlen(s);
     char *p = malloc(n + 1);
-    if (p)
-        memcpy(p, s, n + 1);
+    if (p) memcpy(p, s, n + 1);
     return p;
 }
 
@@ -31,8 +30,7 @@ q_status lay_doc_init(lay_doc *d, uint64_t doc, const char *path) {
 }
 
 void lay_doc_free(lay_doc *d) {
-    if (!d)
-        return;
+    if (!d) return;
     free(d->path);
     free(d->error);
     q_vec_free(&d->page_v);
@@ -48,12 +46,10 @@ q_status lay_doc_set_error(lay_doc *d, lay_doc_status status, const char *fmt, .
     vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
     for (char *p = raw; *p; p++)
-        if (*p == '\n' || *p == '\r' || *p == '\t')
-            *p = ' ';
+        if (*p == '\n' || *p == '\r' || *p == '\t') *p = ' ';
     q_buf clean = {0};
     q_status st = q_buf_append_utf8(&clean, raw, strlen(raw));
-    if (st)
-        return st;
+    if (st) return st;
     q_utf8_truncate(clean.data, LAY_ERROR_MAX);
     free(d->error);
     d->error = clean.data;
@@ -73,13 +69,11 @@ q_status lay_page_begin(lay_doc *d, uint32_t page, float width, float height, in
 
 q_status lay_line_add(lay_doc *d, const float bbox[4], float conf, float size, const char *text,
                       size_t len) {
-    if (d->page_v.len == 0)
-        return Q_FAIL(Q_ERR_INTERNAL, "line added before any page was begun");
+    if (d->page_v.len == 0) return Q_FAIL(Q_ERR_INTERNAL, "line added before any page was begun");
     lay_page *p = lay_doc_page(d, d->page_v.len - 1);
     size_t start = d->text.len;
     q_status st = q_buf_append_utf8(&d->text, text, len);
-    if (st)
-        return st;
+    if (st) return st;
     lay_line l = {.page = p->page,
                   .bbox = {bbox[0], bbox[1], bbox[2], bbox[3]},
                   .conf = conf,
@@ -87,15 +81,13 @@ q_status lay_line_add(lay_doc *d, const float bbox[4], float conf, float size, c
                   .text_start = start,
                   .text_len = (uint32_t)(d->text.len - start)};
     st = q_vec_push(&d->line_v, &l);
-    if (st)
-        return st;
+    if (st) return st;
     p->lines++;
     return Q_OK;
 }
 
 q_status lay_page_end(lay_doc *d, lay_page_kind kind, float seconds, int order) {
-    if (d->page_v.len == 0)
-        return Q_FAIL(Q_ERR_INTERNAL, "page ended before it was begun");
+    if (d->page_v.len == 0) return Q_FAIL(Q_ERR_INTERNAL, "page ended before it was begun");
     size_t i = d->page_v.len - 1;
     lay_page *p = lay_doc_page(d, i);
     p->kind = (uint8_t)kind;
@@ -130,8 +122,7 @@ q_status lay_doc_plain_text(const lay_doc *d, q_buf *out) {
             int new_block = prev->page != l->page || prev->block != l->block;
             st = q_buf_puts(out, new_block ? "\n\n" : "\n");
         }
-        if (!st)
-            st = q_buf_append(out, d->text.data + l->text_start, l->text_len);
+        if (!st) st = q_buf_append(out, d->text.data + l->text_start, l->text_len);
     }
     return st;
 }

@@ -6,8 +6,7 @@
 
 uint32_t run_job_take(run_job *job, run_item *items, uint32_t max_items) {
     size_t left = job->ntodo - job->next;
-    if (left == 0)
-        return 0;
+    if (left == 0) return 0;
     size_t want = (size_t)job->opt->batch;
     if (want == 0) {
         /* Automatic: big batches while much is left (fewer messages), single
@@ -38,10 +37,9 @@ q_status run_coordinate(run_job *job) {
     MPI_Request pending;
     q_status st = Q_OK;
     int active = job->size - 1;
-    int rc = MPI_Irecv(&req, sizeof req, MPI_BYTE, MPI_ANY_SOURCE, RUN_TAG_REQUEST, job->comm,
-                       &pending);
-    if (rc != MPI_SUCCESS)
-        return run_mpi_fail(rc, "MPI_Irecv");
+    int rc =
+        MPI_Irecv(&req, sizeof req, MPI_BYTE, MPI_ANY_SOURCE, RUN_TAG_REQUEST, job->comm, &pending);
+    if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Irecv");
     double nap = 20e-6;
     while (active > 0) {
         int done = 0;
@@ -61,8 +59,7 @@ q_status run_coordinate(run_job *job) {
         run_progress_add(&prog, &req);
         uint32_t n = run_job_take(job, items, RUN_BATCH_MAX);
         if (n) {
-            if ((st = run_batch_pack(&msg, items, n)) != Q_OK)
-                break;
+            if ((st = run_batch_pack(&msg, items, n)) != Q_OK) break;
             rc = MPI_Send(msg.data, (int)msg.len, MPI_BYTE, status.MPI_SOURCE, RUN_TAG_WORK,
                           job->comm);
         } else {
@@ -74,8 +71,8 @@ q_status run_coordinate(run_job *job) {
             break;
         }
         if (active > 0) {
-            rc = MPI_Irecv(&req, sizeof req, MPI_BYTE, MPI_ANY_SOURCE, RUN_TAG_REQUEST,
-                           job->comm, &pending);
+            rc = MPI_Irecv(&req, sizeof req, MPI_BYTE, MPI_ANY_SOURCE, RUN_TAG_REQUEST, job->comm,
+                           &pending);
             if (rc != MPI_SUCCESS) {
                 st = run_mpi_fail(rc, "MPI_Irecv");
                 break;

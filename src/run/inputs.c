@@ -26,8 +26,7 @@ typedef struct {
 static char *input_strdup(const char *s) {
     size_t n = strlen(s);
     char *p = malloc(n + 1);
-    if (p)
-        memcpy(p, s, n + 1);
+    if (p) memcpy(p, s, n + 1);
     return p;
 }
 
@@ -35,8 +34,7 @@ static q_status input_add(run_input_list *l, const char *path, uint64_t bytes, c
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 256;
         run_input *v = realloc(l->v, cap * sizeof *v);
-        if (!v)
-            return Q_FAIL(Q_ERR_NOMEM, "out of memory listing %zu inputs", l->n);
+        if (!v) return Q_FAIL(Q_ERR_NOMEM, "out of memory listing %zu inputs", l->n);
         l->v = v;
         l->cap = cap;
     }
@@ -55,11 +53,9 @@ static q_status input_add(run_input_list *l, const char *path, uint64_t bytes, c
 
 static int input_has_doc_ext(const char *name) {
     const char *dot = strrchr(name, '.');
-    if (!dot)
-        return 0;
+    if (!dot) return 0;
     for (size_t i = 0; i < Q_ARRAY_LEN(input_exts); i++)
-        if (!strcasecmp(dot, input_exts[i]))
-            return 1;
+        if (!strcasecmp(dot, input_exts[i])) return 1;
     return 0;
 }
 
@@ -77,8 +73,7 @@ static q_status input_visit(run_input_list *l, const char *path, int explicit, d
         if (!explicit && errno == ENOENT && !input_has_doc_ext(path))
             return Q_OK; /* a dangling link to something that is not a document */
         char why[160];
-        snprintf(why, sizeof why, "%s",
-                 errno == ELOOP ? "symbolic link loop" : strerror(errno));
+        snprintf(why, sizeof why, "%s", errno == ELOOP ? "symbolic link loop" : strerror(errno));
         return input_add(l, path, 0, why);
     }
     if (S_ISDIR(st.st_mode)) {
@@ -95,8 +90,7 @@ static q_status input_visit(run_input_list *l, const char *path, int explicit, d
         stack[depth].ino = st.st_ino;
         return input_walk(l, path, stack, depth + 1);
     }
-    if (!explicit && (!S_ISREG(st.st_mode) || !input_has_doc_ext(path)))
-        return Q_OK;
+    if (!explicit && (!S_ISREG(st.st_mode) || !input_has_doc_ext(path))) return Q_OK;
     return input_add(l, path, (uint64_t)st.st_size, NULL);
 }
 
@@ -112,12 +106,10 @@ static q_status input_walk(run_input_list *l, const char *dir, dir_id *stack, in
     q_status st = Q_OK;
     struct dirent *e;
     while (!st && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue; /* ".", "..", and hidden files */
+        if (e->d_name[0] == '.') continue; /* ".", "..", and hidden files */
         char *name = input_strdup(e->d_name);
         st = name ? q_vec_push(&names, &name) : Q_FAIL(Q_ERR_NOMEM, "out of memory");
-        if (st)
-            free(name);
+        if (st) free(name);
     }
     closedir(d);
     qsort(names.data, names.len, sizeof(char *), input_cmp_names);
@@ -139,8 +131,7 @@ static q_status input_expand_one(run_input_list *l, const char *arg) {
 
 static q_status input_read_manifest(run_input_list *l, const char *manifest) {
     FILE *f = fopen(manifest, "r");
-    if (!f)
-        return Q_FAIL(Q_ERR_IO, "cannot read manifest %s: %s", manifest, strerror(errno));
+    if (!f) return Q_FAIL(Q_ERR_IO, "cannot read manifest %s: %s", manifest, strerror(errno));
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
@@ -151,12 +142,10 @@ static q_status input_read_manifest(run_input_list *l, const char *manifest) {
         char *p = line;
         while (*p == ' ' || *p == '\t')
             p++;
-        if (!*p || *p == '#')
-            continue;
+        if (!*p || *p == '#') continue;
         st = input_expand_one(l, p);
     }
-    if (!st && ferror(f))
-        st = Q_FAIL(Q_ERR_IO, "error reading manifest %s", manifest);
+    if (!st && ferror(f)) st = Q_FAIL(Q_ERR_IO, "error reading manifest %s", manifest);
     free(line);
     fclose(f);
     return st;
@@ -168,16 +157,13 @@ q_status run_inputs_expand(char *const *inputs, int ninputs, const char *manifes
     q_status st = Q_OK;
     for (int i = 0; i < ninputs && !st; i++)
         st = input_expand_one(out, inputs[i]);
-    if (!st && manifest)
-        st = input_read_manifest(out, manifest);
-    if (st)
-        run_inputs_free(out);
+    if (!st && manifest) st = input_read_manifest(out, manifest);
+    if (st) run_inputs_free(out);
     return st;
 }
 
 void run_inputs_free(run_input_list *l) {
-    if (!l)
-        return;
+    if (!l) return;
     for (size_t i = 0; i < l->n; i++) {
         free(l->v[i].path);
         free(l->v[i].error);

@@ -26,8 +26,7 @@ int run_env_rank(void) {
                                        "SLURM_PROCID"};
     for (size_t i = 0; i < Q_ARRAY_LEN(vars); i++) {
         const char *v = getenv(vars[i]);
-        if (v && *v)
-            return atoi(v);
+        if (v && *v) return atoi(v);
     }
     return 0;
 }
@@ -37,8 +36,7 @@ static const run_input *job_sort_base;
 static int job_cmp_size(const void *a, const void *b) {
     const run_input *x = &job_sort_base[*(const uint64_t *)a];
     const run_input *y = &job_sort_base[*(const uint64_t *)b];
-    if (x->bytes != y->bytes)
-        return x->bytes < y->bytes ? 1 : -1;
+    if (x->bytes != y->bytes) return x->bytes < y->bytes ? 1 : -1;
     uint64_t i = *(const uint64_t *)a, j = *(const uint64_t *)b;
     return (i > j) - (i < j);
 }
@@ -68,8 +66,9 @@ static int job_prepare(run_job *job) {
     }
     store_journal *journal = NULL;
     if ((st = store_journal_scan(o->out_dir, &journal)) != Q_OK) {
-        q_log(Q_LOG_ERROR, "%s (the journal in %s/journal is damaged: move the named file away "
-                           "to redo its documents, or rerun with --force to start over)",
+        q_log(Q_LOG_ERROR,
+              "%s (the journal in %s/journal is damaged: move the named file away "
+              "to redo its documents, or rerun with --force to start over)",
               q_errmsg(), o->out_dir);
         return 1;
     }
@@ -97,8 +96,7 @@ static int job_prepare(run_job *job) {
         job->resumed++;
     }
     store_journal_free(journal);
-    if (bad)
-        return 1;
+    if (bad) return 1;
     job_sort_base = job->inputs.v;
     qsort(job->todo, job->ntodo, sizeof *job->todo, job_cmp_size);
     if (job->resumed)
@@ -114,8 +112,7 @@ static int job_prepare(run_job *job) {
 static q_status job_agree(run_job *job, int code, int *worst) {
     MPI_Request req;
     int rc = MPI_Iallreduce(&code, worst, 1, MPI_INT, MPI_MAX, job->comm, &req);
-    if (rc != MPI_SUCCESS)
-        return run_mpi_fail(rc, "MPI_Iallreduce");
+    if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Iallreduce");
     return run_wait(&req, NULL);
 }
 
@@ -127,8 +124,7 @@ static q_status job_bcast_str(run_job *job, q_buf *b) {
     q_status st = rc == MPI_SUCCESS ? run_wait(&req, NULL) : run_mpi_fail(rc, "MPI_Ibcast");
     if (!st && job->rank != 0) {
         q_buf_clear(b);
-        if (!(st = q_buf_reserve(b, (size_t)len)))
-            b->len = (size_t)len, b->data[len] = 0;
+        if (!(st = q_buf_reserve(b, (size_t)len))) b->len = (size_t)len, b->data[len] = 0;
     }
     if (!st && len) {
         rc = MPI_Ibcast(b->data, (int)len, MPI_CHAR, 0, job->comm, &req);
@@ -144,14 +140,11 @@ static q_status job_consolidate(run_job *job) {
         char dirbuf[4096];
         const char *dir = run_models_dir(job->opt->models_dir, dirbuf, sizeof dirbuf);
         st = run_models_json(dir, &models);
-        if (!st)
-            st = run_config_json(job->opt, job->size, job->inputs.n, &config);
+        if (!st) st = run_config_json(job->opt, job->size, job->inputs.n, &config);
     }
     int worst = 0;
-    if (job_agree(job, st ? 1 : 0, &worst) || worst)
-        goto done;
-    if ((st = job_bcast_str(job, &models)) || (st = job_bcast_str(job, &config)))
-        goto done;
+    if (job_agree(job, st ? 1 : 0, &worst) || worst) goto done;
+    if ((st = job_bcast_str(job, &models)) || (st = job_bcast_str(job, &config))) goto done;
     store_meta meta = {.quire_version = q_version,
                        .models_json = models.data ? models.data : "{}",
                        .config_json = config.data ? config.data : "{}"};
@@ -177,8 +170,9 @@ static void job_summary(const run_job *job, double seconds) {
 int run_main(const run_options *o) {
     int rc = MPI_Init(NULL, NULL);
     if (rc != MPI_SUCCESS) {
-        fprintf(stderr, "quire: cannot start MPI (error %d): run under mpirun/srun, or check the "
-                        "Open MPI installation\n",
+        fprintf(stderr,
+                "quire: cannot start MPI (error %d): run under mpirun/srun, or check the "
+                "Open MPI installation\n",
                 rc);
         return 1;
     }
@@ -202,8 +196,7 @@ int run_main(const run_options *o) {
         st = run_work(&job);
     else
         st = run_coordinate(&job);
-    if (st)
-        q_log(Q_LOG_ERROR, "%s", q_errmsg());
+    if (st) q_log(Q_LOG_ERROR, "%s", q_errmsg());
     if (job_agree(&job, st ? 1 : 0, &worst) || worst) {
         if (job.rank == 0)
             q_log(Q_LOG_ERROR, "stopping: a rank failed (see its message above); documents in "
@@ -213,14 +206,12 @@ int run_main(const run_options *o) {
     }
 
     st = job_consolidate(&job);
-    if (st)
-        q_log(Q_LOG_ERROR, "writing %s/results.h5: %s", o->out_dir, q_errmsg());
+    if (st) q_log(Q_LOG_ERROR, "writing %s/results.h5: %s", o->out_dir, q_errmsg());
     if (job_agree(&job, st ? 1 : 0, &worst) || worst) {
         exit_code = 1;
         goto out;
     }
-    if (job.rank == 0)
-        job_summary(&job, q_now() - job.t_start);
+    if (job.rank == 0) job_summary(&job, q_now() - job.t_start);
 out:
     run_inputs_free(&job.inputs);
     free(job.todo);
@@ -234,8 +225,7 @@ void run_info_print(void) {
     int len = 0;
     if (MPI_Get_library_version(version, &len) == MPI_SUCCESS) {
         char *nl = strchr(version, '\n');
-        if (nl)
-            *nl = 0;
+        if (nl) *nl = 0;
         printf("mpi:       %s\n", version);
     }
     static const char *const vars[] = {"OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_LOCAL_RANK",
@@ -243,7 +233,6 @@ void run_info_print(void) {
                                        "CUDA_VISIBLE_DEVICES", "SLURM_JOB_ID"};
     for (size_t i = 0; i < Q_ARRAY_LEN(vars); i++) {
         const char *v = getenv(vars[i]);
-        if (v)
-            printf("env:       %s=%s\n", vars[i], v);
+        if (v) printf("env:       %s=%s\n", vars[i], v);
     }
 }

@@ -7,16 +7,14 @@
 
 #include "run/meta.h"
 
-static const char *const meta_model_files[] = {
-    "ch_PP-OCRv4_det_infer.onnx", "ch_ppocr_mobile_v2.0_cls_infer.onnx",
-    "ch_PP-OCRv4_rec_infer.onnx", "ppocr_keys_v1.txt"};
+static const char *const meta_model_files[] = {"ch_PP-OCRv4_det_infer.onnx",
+                                               "ch_ppocr_mobile_v2.0_cls_infer.onnx",
+                                               "ch_PP-OCRv4_rec_infer.onnx", "ppocr_keys_v1.txt"};
 
 const char *run_models_dir(const char *given, char *buf, size_t cap) {
-    if (given)
-        return given;
+    if (given) return given;
     const char *env = getenv("QUIRE_MODELS");
-    if (env && *env)
-        return env;
+    if (env && *env) return env;
     const char *xdg = getenv("XDG_CACHE_HOME");
     const char *home = getenv("HOME");
     if (xdg && *xdg)
@@ -28,35 +26,28 @@ const char *run_models_dir(const char *given, char *buf, size_t cap) {
 
 q_status run_models_json(const char *dir, q_buf *out) {
     q_status st = q_buf_puts(out, "{\"dir\": ");
-    if (!st)
-        st = q_buf_json_str(out, dir);
-    if (!st)
-        st = q_buf_puts(out, ", \"files\": {");
+    if (!st) st = q_buf_json_str(out, dir);
+    if (!st) st = q_buf_puts(out, ", \"files\": {");
     int first = 1;
     for (size_t i = 0; i < Q_ARRAY_LEN(meta_model_files) && !st; i++) {
         char path[4096], hex[65];
         if (q_path_join(path, sizeof path, dir, meta_model_files[i]) || access(path, R_OK) != 0)
             continue;
-        if (q_sha256_file(path, hex) != Q_OK)
-            continue;
+        if (q_sha256_file(path, hex) != Q_OK) continue;
         st = q_buf_puts(out, first ? "" : ", ");
         first = 0;
-        if (!st)
-            st = q_buf_json_str(out, meta_model_files[i]);
-        if (!st)
-            st = q_buf_printf(out, ": \"%s\"", hex);
+        if (!st) st = q_buf_json_str(out, meta_model_files[i]);
+        if (!st) st = q_buf_printf(out, ": \"%s\"", hex);
     }
     return st ? st : q_buf_puts(out, "}}");
 }
 
 q_status run_config_json(const run_options *o, int ranks, uint64_t documents, q_buf *out) {
     q_status st = q_buf_puts(out, "{\"out\": ");
-    if (!st)
-        st = q_buf_json_str(out, o->out_dir);
+    if (!st) st = q_buf_json_str(out, o->out_dir);
     if (!st && o->manifest) {
         st = q_buf_puts(out, ", \"manifest\": ");
-        if (!st)
-            st = q_buf_json_str(out, o->manifest);
+        if (!st) st = q_buf_json_str(out, o->manifest);
     }
     if (!st) {
         char gpus[16];

@@ -44,8 +44,7 @@ static void progress_eta(char *out, size_t cap, double seconds) {
 
 void run_progress_tick(run_progress *p, int force) {
     double now = q_now();
-    if (p->quiet || (!force && now - p->t_last < p->interval))
-        return;
+    if (p->quiet || (!force && now - p->t_last < p->interval)) return;
     p->t_last = now;
     double dt = Q_MAX(now - p->t_start, 1e-9);
     uint64_t done = p->resumed + p->c.docs;
@@ -59,9 +58,8 @@ void run_progress_tick(run_progress *p, int force) {
              "%llu/%llu documents (%.1f%%), %llu pages at %.1f pages/s (text %.1f/s, ocr %.1f/s), "
              "%llu failed, ETA %s",
              (unsigned long long)done, (unsigned long long)p->total, pct,
-             (unsigned long long)p->c.pages, (double)p->c.pages / dt,
-             (double)p->c.text_pages / dt, (double)p->c.ocr_pages / dt,
-             (unsigned long long)p->c.docs_failed, eta);
+             (unsigned long long)p->c.pages, (double)p->c.pages / dt, (double)p->c.text_pages / dt,
+             (double)p->c.ocr_pages / dt, (unsigned long long)p->c.docs_failed, eta);
     if (p->tty) {
         int width = 24, fill = (int)(pct / 100.0 * width + 0.5);
         char bar[32];
@@ -77,6 +75,5 @@ void run_progress_tick(run_progress *p, int force) {
 
 void run_progress_done(run_progress *p) {
     run_progress_tick(p, 1);
-    if (p->tty && !p->quiet)
-        fputc('\n', stderr);
+    if (p->tty && !p->quiet) fputc('\n', stderr);
 }

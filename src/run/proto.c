@@ -18,13 +18,11 @@ q_status run_batch_pack(q_buf *out, const run_item *items, uint32_t n) {
         batch_entry e = {.doc = items[i].doc,
                          .bytes = items[i].bytes,
                          .path_len = (uint32_t)strlen(items[i].path),
-                         .error_len = items[i].error ? (uint32_t)strlen(items[i].error)
-                                                     : UINT32_MAX};
+                         .error_len =
+                             items[i].error ? (uint32_t)strlen(items[i].error) : UINT32_MAX};
         st = q_buf_append(out, &e, sizeof e);
-        if (!st)
-            st = q_buf_append(out, items[i].path, e.path_len + 1);
-        if (!st && items[i].error)
-            st = q_buf_append(out, items[i].error, e.error_len + 1);
+        if (!st) st = q_buf_append(out, items[i].path, e.path_len + 1);
+        if (!st && items[i].error) st = q_buf_append(out, items[i].error, e.error_len + 1);
     }
     return st;
 }
@@ -74,10 +72,8 @@ q_status run_wait(MPI_Request *req, MPI_Status *status) {
     for (;;) {
         int done = 0;
         int rc = MPI_Test(req, &done, status ? status : MPI_STATUS_IGNORE);
-        if (rc != MPI_SUCCESS)
-            return run_mpi_fail(rc, "MPI_Test");
-        if (done)
-            return Q_OK;
+        if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Test");
+        if (done) return Q_OK;
         q_sleep(nap);
         nap = Q_MIN(nap * 2, 2e-3);
     }

@@ -41,7 +41,7 @@ int run_env_rank(void);
 
 /* ---- inputs (used by run_main; public for tests) ---- */
 typedef struct {
-    char *path;  /* as given or as walked from a folder */
+    char *path; /* as given or as walked from a folder */
     uint64_t bytes;
     char *error; /* NULL, or why this entry cannot be a document (missing, loop …) */
 } run_input;

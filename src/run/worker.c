@@ -13,15 +13,14 @@ typedef struct {
     doc_reader *reader;
     store_shard *shard;
     double shard_opened;
-    run_request stats; /* since the last request */
+    run_request stats;   /* since the last request */
     run_progress *local; /* size == 1: progress printed by this loop */
 } worker;
 
 static void worker_count(worker *w, const lay_doc *rec) {
     run_request *s = &w->stats;
     s->docs++;
-    if (rec->status == LAY_DOC_ERROR || rec->status == LAY_DOC_TIMEOUT)
-        s->docs_failed++;
+    if (rec->status == LAY_DOC_ERROR || rec->status == LAY_DOC_TIMEOUT) s->docs_failed++;
     for (size_t i = 0; i < lay_doc_npages(rec); i++) {
         const lay_page *p = &Q_VEC_AT(&rec->page_v, lay_page, i);
         s->pages++;
@@ -36,8 +35,7 @@ static q_status worker_doc(worker *w, const run_item *it) {
     const run_options *o = w->job->opt;
     lay_doc rec;
     q_status st = lay_doc_init(&rec, it->doc, it->path);
-    if (st)
-        return st;
+    if (st) return st;
     rec.rank = w->job->rank;
     rec.bytes = it->bytes;
     double t0 = q_now();
@@ -54,8 +52,7 @@ static q_status worker_doc(worker *w, const run_item *it) {
     }
     rec.seconds = (float)(q_now() - t0);
     if (!st) {
-        if (store_shard_pending(w->shard) == 0)
-            w->shard_opened = q_now();
+        if (store_shard_pending(w->shard) == 0) w->shard_opened = q_now();
         st = store_shard_append(w->shard, &rec);
     }
     if (!st) {
@@ -74,8 +71,7 @@ static q_status worker_ask(worker *w, q_buf *buf, run_item *items, uint32_t *n) 
     run_job *job = w->job;
     w->stats.rank = job->rank;
     int rc = MPI_Send(&w->stats, sizeof w->stats, MPI_BYTE, 0, RUN_TAG_REQUEST, job->comm);
-    if (rc != MPI_SUCCESS)
-        return run_mpi_fail(rc, "MPI_Send of a work request");
+    if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Send of a work request");
     w->stats = (run_request){0};
     /* probe without spinning: the answer may take a while when rank 0 is busy */
     MPI_Status status;
@@ -83,21 +79,17 @@ static q_status worker_ask(worker *w, q_buf *buf, run_item *items, uint32_t *n) 
     for (;;) {
         int flag = 0;
         rc = MPI_Iprobe(0, MPI_ANY_TAG, job->comm, &flag, &status);
-        if (rc != MPI_SUCCESS)
-            return run_mpi_fail(rc, "MPI_Iprobe");
-        if (flag)
-            break;
+        if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Iprobe");
+        if (flag) break;
         q_sleep(nap);
         nap = Q_MIN(nap * 2, 2e-3);
     }
     int count = 0;
     MPI_Get_count(&status, MPI_BYTE, &count);
     q_status st = q_buf_reserve(buf, (size_t)count);
-    if (st)
-        return st;
+    if (st) return st;
     rc = MPI_Recv(buf->data, count, MPI_BYTE, 0, status.MPI_TAG, job->comm, MPI_STATUS_IGNORE);
-    if (rc != MPI_SUCCESS)
-        return run_mpi_fail(rc, "MPI_Recv of work");
+    if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Recv of work");
     if (status.MPI_TAG == RUN_TAG_STOP) {
         *n = 0;
         return Q_OK;
@@ -116,16 +108,14 @@ q_status run_work(run_job *job) {
         w.local = &prog;
     }
     q_status st = doc_reader_new(&w.reader);
-    if (!st)
-        st = store_shard_open(job->opt->out_dir, job->rank, &w.shard);
+    if (!st) st = store_shard_open(job->opt->out_dir, job->rank, &w.shard);
     while (!st) {
         uint32_t n = 0;
         if (job->size == 1)
             n = run_job_take(job, items, RUN_BATCH_MAX);
         else
             st = worker_ask(&w, &buf, items, &n);
-        if (st || n == 0)
-            break;
+        if (st || n == 0) break;
         for (uint32_t i = 0; i < n && !st; i++) {
             st = worker_doc(&w, &items[i]);
             if (w.local) {
@@ -135,8 +125,7 @@ q_status run_work(run_job *job) {
             }
         }
     }
-    if (!st)
-        st = store_shard_close(w.shard);
+    if (!st) st = store_shard_close(w.shard);
     if (w.local) {
         run_progress_done(w.local);
         job->counts = w.local->c;

@@ -7,8 +7,7 @@
 #include <string.h>
 
 q_status q_buf_reserve(q_buf *b, size_t extra) {
-    if (b->len + extra + 1 <= b->cap)
-        return Q_OK;
+    if (b->len + extra + 1 <= b->cap) return Q_OK;
     size_t cap = b->cap ? b->cap : 64;
     while (cap < b->len + extra + 1) {
         if (cap > SIZE_MAX / 2)
@@ -16,8 +15,7 @@ q_status q_buf_reserve(q_buf *b, size_t extra) {
         cap *= 2;
     }
     char *p = realloc(b->data, cap);
-    if (!p)
-        return Q_FAIL(Q_ERR_NOMEM, "out of memory growing a buffer to %zu bytes", cap);
+    if (!p) return Q_FAIL(Q_ERR_NOMEM, "out of memory growing a buffer to %zu bytes", cap);
     b->data = p;
     b->cap = cap;
     return Q_OK;
@@ -25,10 +23,8 @@ q_status q_buf_reserve(q_buf *b, size_t extra) {
 
 q_status q_buf_append(q_buf *b, const void *p, size_t n) {
     q_status st = q_buf_reserve(b, n);
-    if (st)
-        return st;
-    if (n)
-        memcpy(b->data + b->len, p, n);
+    if (st) return st;
+    if (n) memcpy(b->data + b->len, p, n);
     b->len += n;
     b->data[b->len] = 0;
     return Q_OK;
@@ -43,11 +39,9 @@ q_status q_buf_printf(q_buf *b, const char *fmt, ...) {
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return Q_FAIL(Q_ERR_INTERNAL, "bad format string");
+    if (n < 0) return Q_FAIL(Q_ERR_INTERNAL, "bad format string");
     q_status st = q_buf_reserve(b, (size_t)n);
-    if (st)
-        return st;
+    if (st) return st;
     va_start(ap, fmt);
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
@@ -57,13 +51,11 @@ q_status q_buf_printf(q_buf *b, const char *fmt, ...) {
 
 void q_buf_clear(q_buf *b) {
     b->len = 0;
-    if (b->data)
-        b->data[0] = 0;
+    if (b->data) b->data[0] = 0;
 }
 
 void q_buf_free(q_buf *b) {
-    if (!b)
-        return;
+    if (!b) return;
     free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
@@ -91,8 +83,7 @@ void q_vec_init(q_vec *v, size_t elem_size) {
 }
 
 static q_status vec_grow(q_vec *v, size_t need) {
-    if (need <= v->cap)
-        return Q_OK;
+    if (need <= v->cap) return Q_OK;
     size_t cap = v->cap ? v->cap : 16;
     while (cap < need) {
         if (cap > SIZE_MAX / 2 / v->elem)
@@ -100,8 +91,7 @@ static q_status vec_grow(q_vec *v, size_t need) {
         cap *= 2;
     }
     void *p = realloc(v->data, cap * v->elem);
-    if (!p)
-        return Q_FAIL(Q_ERR_NOMEM, "out of memory growing an array to %zu elements", cap);
+    if (!p) return Q_FAIL(Q_ERR_NOMEM, "out of memory growing an array to %zu elements", cap);
     v->data = p;
     v->cap = cap;
     return Q_OK;
@@ -109,8 +99,7 @@ static q_status vec_grow(q_vec *v, size_t need) {
 
 q_status q_vec_push(q_vec *v, const void *elem) {
     q_status st = vec_grow(v, v->len + 1);
-    if (st)
-        return st;
+    if (st) return st;
     memcpy((char *)v->data + v->len * v->elem, elem, v->elem);
     v->len++;
     return Q_OK;
@@ -118,17 +107,14 @@ q_status q_vec_push(q_vec *v, const void *elem) {
 
 q_status q_vec_resize(q_vec *v, size_t n) {
     q_status st = vec_grow(v, n);
-    if (st)
-        return st;
-    if (n > v->len)
-        memset((char *)v->data + v->len * v->elem, 0, (n - v->len) * v->elem);
+    if (st) return st;
+    if (n > v->len) memset((char *)v->data + v->len * v->elem, 0, (n - v->len) * v->elem);
     v->len = n;
     return Q_OK;
 }
 
 void q_vec_free(q_vec *v) {
-    if (!v)
-        return;
+    if (!v) return;
     free(v->data);
     v->data = NULL;
     v->len = v->cap = 0;

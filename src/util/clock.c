@@ -12,8 +12,7 @@ double q_now(void) {
 }
 
 void q_sleep(double seconds) {
-    if (seconds <= 0)
-        return;
+    if (seconds <= 0) return;
     struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
     }

@@ -19,8 +19,7 @@ static _Thread_local err_record err_rec;
 /* Messages end up in one-line error fields of results.h5 and in log lines. */
 static void err_flatten(char *s) {
     for (; *s; s++)
-        if (*s == '\n' || *s == '\r' || *s == '\t')
-            *s = ' ';
+        if (*s == '\n' || *s == '\r' || *s == '\t') *s = ' ';
 }
 
 q_status q_fail(q_status code, const char *lib, const char *file, int line, const char *fmt, ...) {
@@ -70,18 +69,30 @@ void q_errclear(void) {
 
 const char *q_status_name(q_status code) {
     switch (code) {
-    case Q_OK: return "ok";
-    case Q_ERR_USAGE: return "usage";
-    case Q_ERR_IO: return "io";
-    case Q_ERR_FORMAT: return "format";
-    case Q_ERR_ENCRYPTED: return "encrypted";
-    case Q_ERR_UNSUPPORTED: return "unsupported";
-    case Q_ERR_NOMEM: return "nomem";
-    case Q_ERR_TIMEOUT: return "timeout";
-    case Q_ERR_LIB: return "library";
-    case Q_ERR_MPI: return "mpi";
-    case Q_ERR_INTERRUPTED: return "interrupted";
-    case Q_ERR_INTERNAL: return "internal";
+    case Q_OK:
+        return "ok";
+    case Q_ERR_USAGE:
+        return "usage";
+    case Q_ERR_IO:
+        return "io";
+    case Q_ERR_FORMAT:
+        return "format";
+    case Q_ERR_ENCRYPTED:
+        return "encrypted";
+    case Q_ERR_UNSUPPORTED:
+        return "unsupported";
+    case Q_ERR_NOMEM:
+        return "nomem";
+    case Q_ERR_TIMEOUT:
+        return "timeout";
+    case Q_ERR_LIB:
+        return "library";
+    case Q_ERR_MPI:
+        return "mpi";
+    case Q_ERR_INTERRUPTED:
+        return "interrupted";
+    case Q_ERR_INTERNAL:
+        return "internal";
     }
     return "unknown";
 }

@@ -14,8 +14,7 @@ static double log_t0;
 void q_log_init(int rank, q_log_level max_level) {
     log_rank = rank;
     log_max = max_level;
-    if (log_t0 == 0)
-        log_t0 = q_now();
+    if (log_t0 == 0) log_t0 = q_now();
 }
 
 int q_log_rank(void) {
@@ -23,10 +22,8 @@ int q_log_rank(void) {
 }
 
 void q_vlog(q_log_level level, const char *fmt, va_list ap) {
-    if (level > log_max)
-        return;
-    if (log_t0 == 0)
-        log_t0 = q_now();
+    if (level > log_max) return;
+    if (log_t0 == 0) log_t0 = q_now();
     static const char *const tag[] = {"error: ", "warning: ", "", "debug: "};
     char msg[2048];
     vsnprintf(msg, sizeof msg, fmt, ap);

@@ -7,8 +7,7 @@
 /* Length of the valid sequence at p (n bytes left), or 0 when invalid. */
 static size_t utf8_seq(const unsigned char *p, size_t n) {
     unsigned char c = p[0];
-    if (c < 0x80)
-        return 1;
+    if (c < 0x80) return 1;
     size_t len;
     uint32_t cp;
     if ((c & 0xE0) == 0xC0) {
@@ -23,16 +22,13 @@ static size_t utf8_seq(const unsigned char *p, size_t n) {
     } else {
         return 0;
     }
-    if (n < len)
-        return 0;
+    if (n < len) return 0;
     for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
+        if ((p[i] & 0xC0) != 0x80) return 0;
         cp = (cp << 6) | (p[i] & 0x3F);
     }
     static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < min_cp[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
+    if (cp < min_cp[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
     return len;
 }
 
@@ -40,8 +36,7 @@ int q_utf8_valid(const char *s, size_t n) {
     const unsigned char *p = (const unsigned char *)s;
     while (n) {
         size_t k = utf8_seq(p, n);
-        if (!k)
-            return 0;
+        if (!k) return 0;
         p += k;
         n -= k;
     }
@@ -53,10 +48,8 @@ q_status q_buf_append_utf8(q_buf *b, const char *s, size_t n) {
     while (n) {
         size_t k = utf8_seq(p, n);
         q_status st = k ? q_buf_append(b, p, k) : q_buf_append(b, "\xEF\xBF\xBD", 3);
-        if (st)
-            return st;
-        if (!k)
-            k = 1;
+        if (st) return st;
+        if (!k) k = 1;
         p += k;
         n -= k;
     }
@@ -64,8 +57,7 @@ q_status q_buf_append_utf8(q_buf *b, const char *s, size_t n) {
 }
 
 int q_utf8_encode(uint32_t c, char out[4]) {
-    if (c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-        c = 0xFFFD;
+    if (c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) c = 0xFFFD;
     if (c < 0x80) {
         out[0] = (char)c;
         return 1;
@@ -90,8 +82,7 @@ int q_utf8_encode(uint32_t c, char out[4]) {
 
 void q_utf8_truncate(char *s, size_t max) {
     size_t n = strlen(s);
-    if (n <= max)
-        return;
+    if (n <= max) return;
     /* back up over continuation bytes so no sequence is cut in half */
     while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
         max--;

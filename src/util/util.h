@@ -31,7 +31,7 @@ typedef enum {
  * `lib` names the third-party library at fault, or NULL. */
 q_status q_fail(q_status code, const char *lib, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
-#define Q_FAIL(code, ...) q_fail((code), NULL, __FILE__, __LINE__, __VA_ARGS__)
+#define Q_FAIL(code, ...)          q_fail((code), NULL, __FILE__, __LINE__, __VA_ARGS__)
 #define Q_FAIL_LIB(code, lib, ...) q_fail((code), (lib), __FILE__, __LINE__, __VA_ARGS__)
 
 /* Prefixes the current error message with "context: " (keeps code and location). */
@@ -56,7 +56,7 @@ void q_vlog(q_log_level level, const char *fmt, va_list ap);
 int q_log_rank(void);
 
 /* ---- time ----------------------------------------------------------------- */
-double q_now(void);            /* monotonic seconds */
+double q_now(void);           /* monotonic seconds */
 void q_sleep(double seconds); /* nanosleep, resumes after signals */
 
 /* ---- growable byte buffer ------------------------------------------------- */
@@ -115,7 +115,7 @@ q_status q_path_join(char *out, size_t cap, const char *a, const char *b);
 /* mkdir -p */
 q_status q_mkdirs(const char *path);
 #define Q_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define Q_MIN(a, b) ((a) < (b) ? (a) : (b))
-#define Q_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define Q_MIN(a, b)    ((a) < (b) ? (a) : (b))
+#define Q_MAX(a, b)    ((a) > (b) ? (a) : (b))
 
 extern const char *const q_version; /* "0.1.0" */
