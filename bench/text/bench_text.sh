@@ -5,7 +5,9 @@
 # journal and results.h5. Prints a Markdown table with the ratios.
 #
 #   bench/text/bench_text.sh [BUILD_DIR] [PAGES]     (defaults: build, 3000)
-#   BENCH_CORPUS=DIR bench/text/bench_text.sh        (the PDFs of DIR instead of generated ones)
+#   BENCH_CORPUS=DIR [BENCH_REPEAT=N] bench/text/bench_text.sh
+#       the PDFs of DIR instead of generated ones, each listed N times (default 1),
+#       so that a few real files make a campaign long enough to measure
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build}
@@ -21,7 +23,10 @@ corpus=${BENCH_CORPUS:-$work/corpus}
 if [ -z "${BENCH_CORPUS:-}" ] && [ ! -f "$corpus/truth.json" ]; then
   /usr/bin/python3 "$root/tests/gen/gen_corpus.py" "$corpus" --seed 3 --scale-pages "$pages" >/dev/null
 fi
-mapfile -t pdfs < <(find "$corpus" -name '*.pdf' | sort)
+mapfile -t once < <(find "$corpus" -name '*.pdf' | sort)
+pdfs=()
+for _ in $(seq "${BENCH_REPEAT:-1}"); do pdfs+=("${once[@]}"); done
+printf '%s\n' "${pdfs[@]}" >"$work/manifest.txt"
 total_pages=0
 for f in "${pdfs[@]}"; do
   n=$(mutool info "$f" 2>/dev/null | sed -n 's/^Pages: //p')
@@ -38,9 +43,9 @@ best() { # best CMD...: the fastest of 3 runs, in seconds
 }
 run_mutool() { for f in "${pdfs[@]}"; do mutool draw -F txt -o /dev/null "$f"; done; }
 run_pdftotext() { for f in "${pdfs[@]}"; do pdftotext "$f" /dev/null; done; }
-run_quire1() { "$quire" run --force --quiet --out "$work/out1" "$corpus"; }
+run_quire1() { "$quire" run --force --quiet --out "$work/out1" --manifest "$work/manifest.txt"; }
 np=$(( $(nproc) + 1 ))
-run_quireN() { mpirun -np "$np" "$quire" run --force --quiet --out "$work/outN" "$corpus"; }
+run_quireN() { mpirun -np "$np" "$quire" run --force --quiet --out "$work/outN" --manifest "$work/manifest.txt"; }
 
 t_mutool=$(best run_mutool)
 t_pdftotext=$(best run_pdftotext)
