@@ -46,4 +46,5 @@ if(QUIRE_CUDA)
   endif()
 endif()
 message(STATUS "quire: MPI ${MPI_C_VERSION}, HDF5 ${HDF5_VERSION} (parallel), MuPDF static, "
-               "OpenBLAS ${OPENBLAS_VERSION}, OpenMP ${OpenMP_C_FOUND}, CUDA backend ${QUIRE_HAVE_CUDA}")
+               "OpenBLAS ${OPENBLAS_VERSION}, OpenMP ${OpenMP_C_FOUND}, nvcc+cuDNN found ${QUIRE_HAVE_CUDA} "
+               "(the CUDA backend in kernels/cuda is built when it exists)")

@@ -1,0 +1,104 @@
+/* Activations and the per-channel conv epilogue (bias, activation, affine).
+ * Kept in one place so that the fused conv output pass and the standalone
+ * elementwise ops compute exactly the same function. */
+#include <math.h>
+
+#include "kernels/cpu/kc_private.h"
+
+/* One loop per kind so that each inner loop is branch-free and vectorizes. */
+void kc_act_apply(kc_act act, float *y, size_t n) {
+    float a = act.a, b = act.b;
+    switch (act.kind) {
+    case KC_ACT_NONE:
+        return;
+    case KC_ACT_RELU:
+        for (size_t i = 0; i < n; i++)
+            y[i] = y[i] > 0.f ? y[i] : 0.f;
+        return;
+    case KC_ACT_CLIP:
+        for (size_t i = 0; i < n; i++) {
+            float v = y[i] < a ? a : y[i];
+            y[i] = v > b ? b : v;
+        }
+        return;
+    case KC_ACT_HARD_SIGMOID:
+        for (size_t i = 0; i < n; i++) {
+            float t = a * y[i] + b;
+            float u = t < 0.f ? 0.f : t;
+            y[i] = u > 1.f ? 1.f : u;
+        }
+        return;
+    case KC_ACT_HARD_SWISH:
+        for (size_t i = 0; i < n; i++) {
+            float t = a * y[i] + b;
+            float u = t < 0.f ? 0.f : t;
+            float w = u > 1.f ? 1.f : u;
+            y[i] = y[i] * w;
+        }
+        return;
+    case KC_ACT_SIGMOID:
+        for (size_t i = 0; i < n; i++)
+            y[i] = 1.f / (1.f + kc_expf(-y[i]));
+        return;
+    }
+}
+
+/* bias, activation and post-affine in one pass over the row: conv outputs
+ * are often larger than the cache, so every extra pass costs memory traffic.
+ * Temporaries are local to the loop body so that GCC if-converts the clamps
+ * and vectorizes. */
+#define EPI_LOOP(ACT)                                                                              \
+    for (size_t i = 0; i < n; i++) {                                                               \
+        float v = y[i] + bv;                                                                       \
+        ACT;                                                                                       \
+        y[i] = v * sc + sh;                                                                        \
+    }
+
+static inline __attribute__((always_inline)) void epilogue_row(const kc_epilogue *ep, int c,
+                                                               float *restrict y, size_t n) {
+    if (!ep || (!ep->bias && ep->act.kind == KC_ACT_NONE && !ep->post_scale && !ep->post_shift))
+        return;
+    const float bv = ep->bias ? ep->bias[c] : 0.f, a = ep->act.a, b = ep->act.b;
+    const int pc = ep->post_n == 1 ? 0 : c;
+    const float sc = ep->post_scale ? ep->post_scale[pc] : 1.f;
+    const float sh = ep->post_shift ? ep->post_shift[pc] : 0.f;
+    switch (ep->act.kind) {
+    case KC_ACT_NONE:
+        EPI_LOOP((void)0);
+        break;
+    case KC_ACT_RELU:
+        EPI_LOOP(v = v > 0.f ? v : 0.f);
+        break;
+    case KC_ACT_CLIP:
+        EPI_LOOP(float u = v < a ? a : v; v = u > b ? b : u);
+        break;
+    case KC_ACT_HARD_SIGMOID:
+        EPI_LOOP(float t = a * v + b; float u = t < 0.f ? 0.f : t; v = u > 1.f ? 1.f : u);
+        break;
+    case KC_ACT_HARD_SWISH:
+        EPI_LOOP(float t = a * v + b; float u = t < 0.f ? 0.f : t; float w = u > 1.f ? 1.f : u;
+                 v = v * w);
+        break;
+    case KC_ACT_SIGMOID:
+        EPI_LOOP(v = 1.f / (1.f + kc_expf(-v)));
+        break;
+    }
+}
+
+/* The epilogue is inlined into an AVX2+FMA build and a baseline build; the
+ * CPU picks (it runs on every conv output, often memory- or FMA-bound). */
+__attribute__((target("avx2,fma"))) static void epilogue_row_avx2(const kc_epilogue *ep, int c,
+                                                                  float *y, size_t n) {
+    epilogue_row(ep, c, y, n);
+}
+
+static void epilogue_row_base(const kc_epilogue *ep, int c, float *y, size_t n) {
+    epilogue_row(ep, c, y, n);
+}
+
+void kc_epilogue_row(const kc_epilogue *ep, int c, float *y, size_t n) {
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        epilogue_row_avx2(ep, c, y, n);
+    else
+        epilogue_row_base(ep, c, y, n);
+}

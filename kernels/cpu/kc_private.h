@@ -1,0 +1,48 @@
+/* Declarations shared between the CPU kernel files only (not part of kc.h). */
+#pragma once
+
+#include <string.h>
+
+#include "kernels/cpu/kc.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+static inline int kc_thread_id(void) {
+    return omp_get_thread_num();
+}
+#else
+static inline int kc_thread_id(void) {
+    return 0;
+}
+#endif
+
+/* exp(x) in float, branch-free so that loops calling it vectorize (libm's
+ * expf does not without -ffast-math). Range reduction x = k ln2 + r with
+ * |r| <= ln2/2, then a degree-6 Taylor polynomial: relative error about
+ * 2e-7, inputs clamped to [-87, 88]. */
+static inline float kc_expf(float x) {
+    /* Written so that NaN fails both tests and becomes -87 here (no UB in
+     * the integer conversion below); it is put back at the end. */
+    float c = x > -87.f ? x : -87.f;
+    c = c < 88.f ? c : 88.f;
+    float kf = c * 1.44269504088896341f + 12582912.f; /* round to nearest by the 1.5*2^23 trick */
+    kf -= 12582912.f;
+    float r = c - kf * 0.693145751953125f - kf * 1.428606765330187045e-06f;
+    float p = 1.f + r * (1.f + r * (0.5f + r * (0.166666672f +
+                                                r * (0.0416666679f +
+                                                     r * (0.00833333377f + r * 0.00138888892f)))));
+    uint32_t bits = (uint32_t)((int32_t)kf + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof(scale));
+    return x == x ? p * scale : x;
+}
+
+/* gemm_avx512.c: C = A*B + beta*C (row-major, no transposes); only call it
+ * when the CPU has AVX-512F. */
+void kc_sgemm_avx512(int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+                     float beta, float *c, int ldc);
+
+/* conv_dw.c: depthwise conv (group == c_in == c_out), dilation 1. */
+void kc_conv_dw(const kc_ctx *ctx, const kc_conv_shape *s, const float *x, const float *w,
+                const kc_epilogue *ep, float *y);
+size_t kc_conv_dw_workspace(const kc_conv_shape *s);

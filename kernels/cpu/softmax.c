@@ -1,0 +1,58 @@
+/* Softmax over the last axis of a [rows, cols] view (max-subtracted, so large
+ * logits do not overflow). */
+#include <math.h>
+
+#include "kernels/cpu/kc_private.h"
+
+void kc_softmax_ref(const float *x, float *y, int64_t rows, int64_t cols) {
+    for (int64_t r = 0; r < rows; r++) {
+        const float *xr = x + r * cols;
+        float *yr = y + r * cols;
+        float mx = -INFINITY;
+        for (int64_t c = 0; c < cols; c++)
+            mx = xr[c] > mx ? xr[c] : mx;
+        double sum = 0;
+        for (int64_t c = 0; c < cols; c++)
+            sum += exp((double)xr[c] - mx);
+        for (int64_t c = 0; c < cols; c++)
+            yr[c] = (float)(exp((double)xr[c] - mx) / sum);
+    }
+}
+
+/* Max, exp and sum in separate loops with 8 partial results each, so that
+ * every loop vectorizes without reassociating float sums (no -ffast-math). */
+static void softmax_row(const float *restrict xr, float *restrict yr, int64_t cols) {
+    float m8[8], s8[8];
+    int64_t c = 0, c8 = cols / 8 * 8;
+    for (int j = 0; j < 8; j++) {
+        m8[j] = -INFINITY;
+        s8[j] = 0.f;
+    }
+    for (c = 0; c < c8; c += 8)
+        for (int j = 0; j < 8; j++)
+            m8[j] = xr[c + j] > m8[j] ? xr[c + j] : m8[j];
+    float mx = -INFINITY;
+    for (int j = 0; j < 8; j++)
+        mx = m8[j] > mx ? m8[j] : mx;
+    for (c = c8; c < cols; c++)
+        mx = xr[c] > mx ? xr[c] : mx;
+    for (c = 0; c < cols; c++)
+        yr[c] = kc_expf(xr[c] - mx);
+    for (c = 0; c < c8; c += 8)
+        for (int j = 0; j < 8; j++)
+            s8[j] += yr[c + j];
+    float sum = 0.f;
+    for (int j = 0; j < 8; j++)
+        sum += s8[j];
+    for (c = c8; c < cols; c++)
+        sum += yr[c];
+    float inv = 1.f / sum;
+    for (c = 0; c < cols; c++)
+        yr[c] *= inv;
+}
+
+void kc_softmax(const kc_ctx *ctx, const float *x, float *y, int64_t rows, int64_t cols) {
+#pragma omp parallel for num_threads(ctx->nthreads) schedule(static) if (rows * cols > 16384)
+    for (int64_t r = 0; r < rows; r++)
+        softmax_row(x + r * cols, y + r * cols, cols);
+}

@@ -1,0 +1,127 @@
+/* quire nn: run one ONNX model on one .npy tensor and write the result as
+ * .npy -- the entry point of the parity tests and benchmarks. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "nn/nn.h"
+#include "util/util.h"
+
+static const char nn_help[] =
+    "usage: quire nn MODEL.onnx --input X.npy --output Y.npy [options]\n"
+    "Runs one model on one float32 tensor (NumPy .npy, C order).\n"
+    "  --input FILE     input tensor (.npy, float32)\n"
+    "  --output FILE    where the output tensor goes (.npy, float32)\n"
+    "  --threads N      CPU threads (default 1)\n"
+    "  --backend NAME   cpu (default) or cuda\n"
+    "  --repeat N       run N times; prints the first run's time and the median\n"
+    "                   and best of the others on stderr (default 1)\n"
+    "  --help           this text\n"
+    "Environment (debugging): QUIRE_NN_DUMP=1 prints the optimised graph,\n"
+    "QUIRE_NN_PROFILE=1 the time per op, QUIRE_NN_NO_FUSE=1 skips the fusion\n"
+    "passes, QUIRE_NO_AVX512=1 keeps every GEMM in OpenBLAS.\n";
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+int cli_nn(int argc, char **argv) {
+    static const struct option opts[] = {{"input", required_argument, 0, 'i'},
+                                         {"output", required_argument, 0, 'o'},
+                                         {"threads", required_argument, 0, 't'},
+                                         {"backend", required_argument, 0, 'b'},
+                                         {"repeat", required_argument, 0, 'r'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *in_path = NULL, *out_path = NULL, *backend = "cpu";
+    long threads = 1, repeat = 1;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'i':
+            in_path = optarg;
+            break;
+        case 'o':
+            out_path = optarg;
+            break;
+        case 'b':
+            backend = optarg;
+            break;
+        case 't':
+            if (cli_parse_long(optarg, 1, 256, &threads))
+                return cli_usage_error("nn", "--threads needs a number from 1 to 256");
+            break;
+        case 'r':
+            if (cli_parse_long(optarg, 1, 1000000, &repeat))
+                return cli_usage_error("nn", "--repeat needs a positive number");
+            break;
+        case 'h':
+            fputs(nn_help, stdout);
+            return CLI_OK;
+        case ':':
+            return cli_usage_error("nn", "%s needs a value", argv[optind - 1]);
+        default:
+            return cli_usage_error("nn", "unknown option %s", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1)
+        return cli_usage_error("nn",
+                               optind >= argc ? "missing MODEL.onnx" : "more than one model given");
+    if (!in_path || !out_path) return cli_usage_error("nn", "--input and --output are required");
+    nn_options opt = {0};
+    opt.threads = (int)threads;
+    opt.no_fuse = getenv("QUIRE_NN_NO_FUSE") != NULL; /* debugging: run the graph as written */
+    if (!strcmp(backend, "cpu"))
+        opt.backend = NN_BACKEND_CPU;
+    else if (!strcmp(backend, "cuda"))
+        opt.backend = NN_BACKEND_CUDA;
+    else
+        return cli_usage_error("nn", "unknown backend '%s' (cpu or cuda)", backend);
+
+    int rc = CLI_FATAL;
+    nn_model *m = NULL;
+    float *x = NULL;
+    nn_shape xs, ys;
+    const float *y = NULL;
+    double *times = NULL;
+    double t0 = q_now();
+    if (nn_model_load(argv[optind], &opt, &m)) goto fail;
+    double t_load = q_now() - t0;
+    if (nn_npy_read(in_path, &x, &xs)) goto fail;
+    /* The first run plans and touches fresh memory: timed apart, like the
+     * ONNX Runtime harness's warm-up run. */
+    if (!(times = malloc(sizeof(double) * (size_t)repeat))) {
+        Q_FAIL(Q_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    for (long r = 0; r < repeat; r++) {
+        double t = q_now();
+        if (nn_model_run(m, x, &xs, &y, &ys)) goto fail;
+        times[r] = q_now() - t;
+    }
+    if (repeat > 1) {
+        double first = times[0];
+        qsort(times + 1, (size_t)(repeat - 1), sizeof(double), cmp_double);
+        fprintf(stderr,
+                "quire nn: load %.1f ms, first run %.2f ms, then median %.2f ms, best %.2f ms over "
+                "%ld runs; "
+                "%d threads, arena %.1f MiB\n",
+                t_load * 1e3, first * 1e3, times[1 + (repeat - 1) / 2] * 1e3, times[1] * 1e3,
+                repeat - 1, opt.threads, (double)nn_model_arena_bytes(m) / 1048576.0);
+    }
+    if (nn_npy_write(out_path, y, &ys)) goto fail;
+    rc = CLI_OK;
+    goto done;
+fail:
+    fprintf(stderr, "quire nn: %s\n", q_errmsg());
+done:
+    nn_model_free(m);
+    free(x);
+    free(times);
+    return rc;
+}

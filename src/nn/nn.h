@@ -1,0 +1,61 @@
+/* nn: quire's inference engine. Loads an ONNX model (its own protobuf reader),
+ * optimises the graph once (constant folding, BatchNorm and activations fused
+ * into convolutions, dead nodes removed) and runs it on a backend. Plans
+ * (shapes, memory offsets) are made once per input shape and cached. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/util.h"
+
+#define NN_MAX_DIMS 8
+
+typedef struct nn_model nn_model;
+
+typedef enum { NN_BACKEND_CPU, NN_BACKEND_CUDA } nn_backend_kind;
+
+typedef struct {
+    nn_backend_kind backend; /* NN_BACKEND_CPU unless asked */
+    int threads;             /* CPU threads; 0 = 1 */
+    int no_fuse;             /* skip the fusion passes (debugging, tests) */
+} nn_options;
+
+typedef struct {
+    int ndim;
+    int64_t dims[NN_MAX_DIMS];
+} nn_shape;
+
+/* Loads and optimises a model. `opt` may be NULL (CPU, 1 thread). On failure
+ * returns the error (one line; byte offsets for corrupt files, the op's name for
+ * unsupported ops) and sets *out to NULL. */
+q_status nn_model_load(const char *path, const nn_options *opt, nn_model **out);
+/* Same from bytes in memory; the bytes are not kept after the call. */
+q_status nn_model_load_mem(const void *data, size_t size, const nn_options *opt, nn_model **out);
+void nn_model_free(nn_model *m); /* NULL-safe */
+
+/* The declared input shape; unknown dimensions (symbolic) are -1. */
+void nn_model_input_shape(const nn_model *m, nn_shape *shape);
+const char *nn_model_input_name(const nn_model *m);
+const char *nn_model_output_name(const nn_model *m);
+/* Number of nodes left after optimisation (for logs and tests). */
+int nn_model_node_count(const nn_model *m);
+
+/* Runs the model on one float32 tensor. The result is written to *output, a
+ * pointer owned by the model and valid until the next run or nn_model_free;
+ * its shape goes to *out_shape. A shape the model cannot take is Q_ERR_USAGE
+ * naming the expected shape. The first run of each input shape builds and
+ * caches its plan (the last 8 shapes are kept). One call at a time per model:
+ * threads that run concurrently each load their own model. */
+q_status nn_model_run(nn_model *m, const float *input, const nn_shape *in_shape,
+                      const float **output, nn_shape *out_shape);
+
+/* Peak bytes of the activation arena of the last plan used (0 before a run). */
+size_t nn_model_arena_bytes(const nn_model *m);
+
+/* ---- .npy files (float32, C order) ---------------------------------------- */
+/* Reads a float32 little-endian C-order .npy file; *data is malloc'ed. */
+q_status nn_npy_read(const char *path, float **data, nn_shape *shape);
+q_status nn_npy_write(const char *path, const float *data, const nn_shape *shape);
+/* Parses .npy bytes in memory (the file format checks, for tests). */
+q_status nn_npy_parse(const void *bytes, size_t size, float **data, nn_shape *shape);

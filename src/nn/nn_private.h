@@ -1,0 +1,214 @@
+/* The engine's own view of a model: values, nodes, attributes, the per-shape
+ * plan and the backend interface. Shared by the files of src/nn only. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nn/nn.h"
+
+#define NN_MAX_IN     5
+#define NN_PLAN_CACHE 8
+
+typedef enum {
+#define NN_OP(id, onnx, stem) NN_OP_##id,
+#include "nn/ops.def"
+#undef NN_OP
+    NN_OP_COUNT
+} nn_op;
+
+typedef enum { NN_DT_F32 = 1, NN_DT_I64 = 7 } nn_dtype;
+
+/* Fused activation of a node (Conv), applied after the bias. */
+typedef enum {
+    NN_ACT_NONE,
+    NN_ACT_RELU,
+    NN_ACT_CLIP,         /* clamp(x, a, b) */
+    NN_ACT_HARD_SIGMOID, /* clamp(a*x + b, 0, 1) */
+    NN_ACT_HARD_SWISH,   /* x * clamp(a*x + b, 0, 1) */
+    NN_ACT_SIGMOID,
+} nn_act_kind;
+
+typedef enum {
+    NN_AT_FLOAT = 1,
+    NN_AT_INT = 2,
+    NN_AT_STRING = 3,
+    NN_AT_FLOATS = 6,
+    NN_AT_INTS = 7
+} nn_attr_type;
+
+typedef struct {
+    char *name;
+    nn_attr_type type;
+    int64_t i;
+    float f;
+    char *s;
+    int64_t *ints;
+    float *floats;
+    int n; /* elements of ints/floats */
+} nn_attr;
+
+/* A tensor name in the graph. Constants carry their contents (`cdata`). */
+typedef struct {
+    char *name;
+    nn_dtype dtype;
+    int ndim;
+    int64_t dims[NN_MAX_DIMS];
+    void *cdata;  /* owned; NULL when computed at run time */
+    int producer; /* node index or -1 */
+    int uses;     /* live consumers (recounted by nn_graph_count_uses) */
+} nn_value;
+
+typedef struct {
+    nn_op op;
+    char *name;
+    int nin;
+    int in[NN_MAX_IN]; /* value ids; -1 = absent optional input */
+    int out;
+    nn_attr *attrs;
+    int nattrs;
+    /* Set by the fusion passes (Conv, ConvTranspose): */
+    nn_act_kind act;
+    float act_a, act_b;
+    int post_scale, post_shift; /* const value ids or -1: y = act(.)*s + t */
+    int dead;
+} nn_node;
+
+typedef struct nn_backend nn_backend;
+typedef struct nn_plan nn_plan;
+
+struct nn_model {
+    nn_value *vals;
+    int nvals, cap_vals;
+    nn_node *nodes;
+    int nnodes, cap_nodes;
+    int *hash; /* open addressing: value ids, -1 empty */
+    size_t hash_cap;
+    int opset;
+    int input, output;
+    nn_shape in_decl;
+    nn_options opt;
+    nn_backend *be;
+    nn_plan *plans[NN_PLAN_CACHE];
+    int nplans, last_plan;
+    double *prof;    /* QUIRE_NN_PROFILE: seconds per node, printed at free */
+    float *out_host; /* download buffer for backends without host memory */
+    size_t out_host_cap;
+};
+
+/* ---- graph.c ---- */
+const char *nn_op_name(nn_op op);
+int nn_op_from_name(const char *name); /* -1 when unknown */
+/* Returns the id of value `name`, creating it (no contents) when new; -1 on
+ * allocation failure (error recorded). */
+int nn_graph_value(nn_model *m, const char *name, size_t len);
+int nn_graph_find(const nn_model *m, const char *name);
+/* Adds an unnamed value (passes); -1 on failure. */
+int nn_graph_new_const(nn_model *m, const char *hint, nn_dtype dt, int ndim, const int64_t *dims,
+                       void *owned_data);
+nn_node *nn_graph_add_node(nn_model *m);
+void nn_graph_count_uses(nn_model *m);
+void nn_graph_free(nn_model *m);
+int64_t nn_numel(int ndim, const int64_t *dims);
+size_t nn_dtype_size(nn_dtype dt);
+const nn_attr *nn_attr_find(const nn_node *n, const char *name);
+int64_t nn_attr_int(const nn_node *n, const char *name, int64_t def);
+float nn_attr_float(const nn_node *n, const char *name, float def);
+const char *nn_attr_str(const nn_node *n, const char *name, const char *def);
+/* ints attribute: returns count (0 when absent) and the array. */
+int nn_attr_ints(const nn_node *n, const char *name, const int64_t **v);
+/* "Conv 'name'" for error messages (static buffer per thread). */
+const char *nn_node_desc(const nn_model *m, const nn_node *n);
+
+/* ---- onnx_load.c ---- */
+q_status nn_onnx_parse(nn_model *m, const uint8_t *data, size_t size);
+
+/* ---- fold.c / fuse.c: load-time passes ---- */
+q_status nn_pass_fold_constants(nn_model *m);
+q_status nn_pass_fold_batchnorm(nn_model *m);
+q_status nn_pass_fuse(nn_model *m);
+void nn_pass_remove_dead(nn_model *m);
+
+/* ---- shape.c: per-shape values ---- */
+typedef struct {
+    nn_dtype dtype;
+    int ndim;
+    int64_t dims[NN_MAX_DIMS];
+    void *host;      /* contents known at plan time (constant or folded), else NULL */
+    int owns_host;   /* host was allocated by the plan */
+    int alias;       /* value id whose buffer this value shares, or -1 */
+    int64_t offset;  /* arena offset in bytes (root values only), -1 none */
+    int first, last; /* node positions of definition and last use */
+    void *dev;       /* device pointer of constants used at run time */
+} nn_pval;
+
+/* Infers node `ni`'s output from its inputs in `pv`; evaluates it on the host
+ * when every input is known and the op is cheap shape arithmetic or `force`.
+ * Sets *host_done when it did. */
+q_status nn_shape_node(nn_model *m, int ni, nn_pval *pv, int force, int *host_done);
+
+/* Conv/ConvTranspose/pool geometry from a node's attributes and its input
+ * (x: NCHW) and weight dims (w, NULL for pools). */
+typedef struct {
+    int kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, group, oph, opw, ceil_mode;
+} nn_geom;
+q_status nn_geom_get(const nn_model *m, const nn_node *n, const int64_t *x, const int64_t *w,
+                     nn_geom *g);
+q_status nn_slice_resolve(const nn_model *m, const nn_node *n, int ndim, const int64_t *dims,
+                          const int64_t *const *hosts, const int64_t *counts, int64_t *starts,
+                          int64_t *steps, int64_t *od);
+/* Normalised axis in [0, ndim) or -1 when out of range. */
+int nn_axis(int64_t axis, int ndim);
+
+/* ---- plan.c ---- */
+struct nn_plan {
+    nn_shape in_shape;
+    nn_pval *pv; /* one per value */
+    int *order;  /* node ids to run, in order */
+    int norder;
+    size_t arena_bytes;
+    void *arena; /* backend memory */
+    size_t workspace_bytes;
+    long runs; /* completed runs (profiling skips the first, which pays page faults) */
+};
+q_status nn_plan_build(nn_model *m, const nn_shape *in, nn_plan **out);
+void nn_plan_free(nn_model *m, nn_plan *p);
+
+/* ---- backend interface ----------------------------------------------------
+ * A backend is this table plus its private context. `supports_op` is asked
+ * at plan time, separately from `run`; a node no backend supports is a clear
+ * error. Device pointers are opaque to the engine; when `host_memory` is set
+ * they are host pointers and constants are used in place without upload. */
+typedef struct {
+    nn_dtype dtype;
+    int ndim;
+    const int64_t *dims;
+    void *data;       /* device pointer */
+    const void *host; /* host copy when the value is a constant, else NULL */
+} nn_tensor;
+
+typedef struct {
+    const char *name;
+    int host_memory;
+    void (*free)(nn_backend *be);
+    void *(*alloc)(nn_backend *be, size_t bytes); /* NULL on failure (error recorded) */
+    void (*free_buf)(nn_backend *be, void *buf);
+    q_status (*upload)(nn_backend *be, void *dst, const void *src, size_t bytes);
+    q_status (*download)(nn_backend *be, void *dst, const void *src, size_t bytes);
+    int (*supports_op)(nn_backend *be, const nn_model *m, const nn_node *n, const nn_tensor *in,
+                       const nn_tensor *out);
+    /* Scratch bytes the node needs; the engine reserves the maximum once per plan. */
+    size_t (*workspace)(nn_backend *be, const nn_model *m, const nn_node *n, const nn_tensor *in,
+                        const nn_tensor *out);
+    q_status (*reserve)(nn_backend *be, size_t workspace_bytes);
+    q_status (*run)(nn_backend *be, const nn_model *m, const nn_node *n, const nn_tensor *in,
+                    const nn_tensor *out);
+    q_status (*sync)(nn_backend *be);
+} nn_backend_i;
+
+struct nn_backend {
+    const nn_backend_i *iface;
+    struct nn_backend_ctx *ctx;
+};
+
+q_status nn_backend_cpu_new(int threads, nn_backend **out);

@@ -1,0 +1,377 @@
+/* Every CPU op: the fast kernel against the naive reference on random shapes,
+ * with canaries around each output. Seeded by QUIRE_TEST_SEED. Run with an
+ * op name to test one op only. */
+#include "kernels/cpu/kc.h"
+#include "tests/nn/test_util.h"
+
+static int failures, checks;
+static const int nthreads = 2;
+
+static void check(const char *op, const char *desc, const float *got, const float *want, size_t n,
+                  double tol) {
+    double e = tu_nmse(got, want, n);
+    int canary = tu_canaries_ok(got, n);
+    checks++;
+    if (e > tol || !canary) {
+        failures++;
+        printf("FAIL %s %s: nmse %.3g (tol %.1g)%s\n", op, desc, e, tol,
+               canary ? "" : ", canary overwritten");
+    }
+}
+
+static kc_ctx make_ctx(size_t per_thread) {
+    kc_ctx c = {nthreads, NULL, per_thread};
+    c.scratch = malloc(sizeof(float) * (per_thread * nthreads + 1));
+    return c;
+}
+
+static kc_epilogue random_epilogue(int c, float *bias, float *ps, float *pt) {
+    kc_epilogue ep = {0};
+    tu_fill(bias, (size_t)c, -1, 1);
+    tu_fill(ps, (size_t)c, 0.5f, 1.5f);
+    tu_fill(pt, (size_t)c, -0.5f, 0.5f);
+    ep.bias = tu_int(0, 3) ? bias : NULL;
+    ep.act.kind = (kc_act_kind)tu_int(0, KC_ACT_SIGMOID);
+    ep.act.a = ep.act.kind == KC_ACT_CLIP ? 0.f : 1.f / 6.f;
+    ep.act.b = ep.act.kind == KC_ACT_CLIP ? 6.f : 0.5f;
+    if (tu_int(0, 2) == 0) {
+        ep.post_scale = ps;
+        ep.post_shift = pt;
+        ep.post_n = tu_int(0, 1) ? c : 1;
+    }
+    return ep;
+}
+
+/* kind: 0 any, 1 depthwise, 2 pointwise, 3 many input channels */
+static void test_conv_one(int kind, int k, int stride_h, int stride_w, int deconv) {
+    kc_conv_shape s = {0};
+    s.n = tu_int(1, 2);
+    s.kh = k;
+    s.kw = kind == 0 && tu_int(0, 3) == 0 ? tu_int(1, 3) : k;
+    s.sh = stride_h;
+    s.sw = stride_w;
+    s.dh = s.dw = kind == 0 && !deconv && tu_int(0, 4) == 0 ? 2 : 1;
+    s.h_in = tu_int(k, 23);
+    s.w_in = tu_int(k, 37);
+    if (kind == 1) {
+        s.group = s.c_in = s.c_out = tu_int(2, 24);
+    } else if (kind == 3) {
+        s.group = tu_int(1, 2);
+        s.c_in = s.group * tu_int(8, 40);
+        s.c_out = s.group * tu_int(1, 30);
+    } else {
+        s.group = kind == 0 && tu_int(0, 3) == 0 ? 2 : 1;
+        s.c_in = s.group * tu_int(1, 12);
+        s.c_out = s.group * tu_int(1, 12);
+    }
+    if (kind != 2) {
+        s.pad_t = tu_int(0, k / 2);
+        s.pad_l = tu_int(0, k / 2);
+        s.pad_b = tu_int(0, k / 2);
+        s.pad_r = tu_int(0, k / 2);
+    }
+    if (deconv) {
+        s.h_out = (s.h_in - 1) * s.sh - s.pad_t - s.pad_b + s.dh * (s.kh - 1) + 1;
+        s.w_out = (s.w_in - 1) * s.sw - s.pad_l - s.pad_r + s.dw * (s.kw - 1) + 1;
+    } else {
+        s.h_out = (s.h_in + s.pad_t + s.pad_b - s.dh * (s.kh - 1) - 1) / s.sh + 1;
+        s.w_out = (s.w_in + s.pad_l + s.pad_r - s.dw * (s.kw - 1) - 1) / s.sw + 1;
+    }
+    if (s.h_out < 1 || s.w_out < 1) return;
+    size_t nx = (size_t)s.n * s.c_in * s.h_in * s.w_in,
+           ny = (size_t)s.n * s.c_out * s.h_out * s.w_out;
+    size_t nw = (size_t)s.c_out * (s.c_in / s.group) * s.kh * s.kw;
+    float *x = tu_alloc(nx), *w = tu_alloc(nw), *y = tu_alloc(ny), *r = tu_alloc(ny);
+    float bias[128], ps[128], pt[128];
+    tu_fill(x, nx, -1, 1);
+    tu_fill(w, nw, -1, 1);
+    kc_epilogue ep = random_epilogue(s.c_out, bias, ps, pt);
+    kc_ctx c = make_ctx(deconv ? kc_deconv2d_workspace(&s) : kc_conv2d_workspace(&s));
+    char desc[200];
+    snprintf(desc, sizeof(desc), "n%d c%d->%d %dx%d k%dx%d s%d,%d d%d p%d,%d,%d,%d g%d act%d", s.n,
+             s.c_in, s.c_out, s.h_in, s.w_in, s.kh, s.kw, s.sh, s.sw, s.dh, s.pad_t, s.pad_l,
+             s.pad_b, s.pad_r, s.group, ep.act.kind);
+    if (deconv) {
+        kc_deconv2d_ref(&s, x, w, &ep, r);
+        kc_deconv2d(&c, &s, x, w, &ep, y);
+    } else {
+        kc_conv2d_ref(&s, x, w, &ep, r);
+        float *packed = malloc(sizeof(float) * (kc_conv2d_packed_size(&s) + 1));
+        if (kc_conv2d_packed_size(&s)) kc_conv2d_pack(&s, w, packed);
+        kc_conv2d(&c, &s, x, w, kc_conv2d_packed_size(&s) ? packed : NULL, &ep, y);
+        check("conv", desc, y, r, ny, 1e-9);
+        kc_conv2d(&c, &s, x, w, NULL, &ep, y); /* the unpacked path too */
+        free(packed);
+    }
+    check(deconv ? "deconv" : "conv", desc, y, r, ny, 1e-9);
+    free(c.scratch);
+    tu_free(x);
+    tu_free(w);
+    tu_free(y);
+    tu_free(r);
+}
+
+static void test_conv(void) {
+    for (int i = 0; i < 20; i++) {
+        test_conv_one(2, 1, 1, 1, 0); /* pointwise, no im2col */
+        test_conv_one(0, 3, tu_int(1, 2), tu_int(1, 2), 0);
+        test_conv_one(0, tu_int(1, 5), 1, 1, 0);
+        test_conv_one(3, tu_int(2, 5), 1, 1, 0); /* many input channels: shifted GEMM */
+        test_conv_one(1, 3, 1, 1, 0);            /* depthwise 3x3 s1 */
+        test_conv_one(1, 3, 2, 2, 0);
+        test_conv_one(1, 5, 1, 1, 0);
+        test_conv_one(1, 5, 2, 2, 0);
+        test_conv_one(1, tu_int(3, 5), 2, 1, 0); /* PP-OCR's (2,1) strides */
+        test_conv_one(1, 3, 1, 2, 0);
+    }
+}
+
+static void test_deconv(void) {
+    for (int i = 0; i < 20; i++) {
+        test_conv_one(2, 2, 2, 2, 1); /* PP-OCR det: k2 s2 */
+        test_conv_one(0, 3, 2, 2, 1); /* overlapping windows */
+        test_conv_one(0, 4, 2, 2, 1);
+    }
+}
+
+static void test_matmul(void) {
+    for (int i = 0; i < 30; i++) {
+        kc_matmul_shape s = {tu_int(1, 6), tu_int(1, 70), tu_int(1, 70), tu_int(1, 130), 0, 0};
+        int shared_b = tu_int(0, 1);
+        s.a_stride = s.m * s.k;
+        s.b_stride = shared_b ? 0 : s.k * s.n;
+        size_t na = (size_t)(s.batch * s.m * s.k),
+               nb = (size_t)((shared_b ? 1 : s.batch) * s.k * s.n);
+        size_t nc = (size_t)(s.batch * s.m * s.n);
+        float *a = tu_alloc(na), *b = tu_alloc(nb), *c = tu_alloc(nc), *r = tu_alloc(nc);
+        tu_fill(a, na, -1, 1);
+        tu_fill(b, nb, -1, 1);
+        kc_ctx ctx = {nthreads, NULL, 0};
+        kc_matmul_ref(&s, a, b, r);
+        kc_matmul(&ctx, &s, a, b, c);
+        char desc[128];
+        snprintf(desc, sizeof(desc), "b%lld %lldx%lldx%lld shared_b=%d", (long long)s.batch,
+                 (long long)s.m, (long long)s.k, (long long)s.n, shared_b);
+        check("matmul", desc, c, r, nc, 1e-10);
+        tu_free(a);
+        tu_free(b);
+        tu_free(c);
+        tu_free(r);
+    }
+}
+
+static void test_binary(void) {
+    for (int i = 0; i < 60; i++) {
+        int nd = tu_int(1, 5);
+        int64_t od[8], ad[8], bd[8];
+        for (int d = 0; d < nd; d++) {
+            od[d] = tu_int(1, 9);
+            ad[d] = tu_int(0, 2) ? od[d] : 1;
+            bd[d] = tu_int(0, 2) ? od[d] : 1;
+        }
+        if (i % 5 == 0)
+            for (int d = 0; d < nd; d++)
+                bd[d] = 1; /* scalar */
+        size_t n = 1, na = 1, nb = 1;
+        for (int d = 0; d < nd; d++) {
+            n *= (size_t)od[d];
+            na *= (size_t)ad[d];
+            nb *= (size_t)bd[d];
+        }
+        kc_bin_op op = (kc_bin_op)(i % 5);
+        float *a = tu_alloc(na), *b = tu_alloc(nb), *y = tu_alloc(n), *r = tu_alloc(n);
+        tu_fill(a, na, op == KC_BIN_POW ? 0.1f : -2, 2);
+        tu_fill(b, nb, 0.5f, 2);
+        if (op == KC_BIN_POW && i % 2)
+            for (size_t k = 0; k < nb; k++)
+                b[k] = 2.f;
+        kc_ctx ctx = {nthreads, NULL, 0};
+        kc_binary_ref(op, nd, od, a, ad, b, bd, r);
+        kc_binary(&ctx, op, nd, od, a, ad, b, bd, y);
+        char desc[64];
+        snprintf(desc, sizeof(desc), "op%d ndim%d n%zu", op, nd, n);
+        check("binary", desc, y, r, n, 1e-12);
+        tu_free(a);
+        tu_free(b);
+        tu_free(y);
+        tu_free(r);
+    }
+}
+
+static void test_unary(void) {
+    for (int k = 0; k <= KC_ACT_SIGMOID + 1; k++) {
+        size_t n = (size_t)tu_int(1, 40000);
+        float *x = tu_alloc(n), *y = tu_alloc(n), *r = tu_alloc(n);
+        tu_fill(x, n, k > KC_ACT_SIGMOID ? 0.f : -8.f, 8.f);
+        kc_act act = {(kc_act_kind)(k % (KC_ACT_SIGMOID + 1)), 0.2f, 0.5f};
+        if (act.kind == KC_ACT_CLIP) act.a = 0.f, act.b = 6.f;
+        kc_un_op op = k > KC_ACT_SIGMOID ? KC_UN_SQRT : KC_UN_ACT;
+        kc_ctx ctx = {nthreads, NULL, 0};
+        kc_unary_ref(op, act, x, r, n);
+        kc_unary(&ctx, op, act, x, y, n);
+        char desc[64];
+        snprintf(desc, sizeof(desc), "act%d sqrt%d n%zu", act.kind, op == KC_UN_SQRT, n);
+        check("unary", desc, y, r, n, 1e-12);
+        tu_free(x);
+        tu_free(y);
+        tu_free(r);
+    }
+}
+
+static void test_softmax_reduce(void) {
+    for (int i = 0; i < 20; i++) {
+        int64_t rows = tu_int(1, 50), cols = tu_int(1, 7000);
+        size_t n = (size_t)(rows * cols);
+        float *x = tu_alloc(n), *y = tu_alloc(n), *r = tu_alloc(n);
+        tu_fill(x, n, -20, 20);
+        kc_ctx ctx = {nthreads, NULL, 0};
+        kc_softmax_ref(x, r, rows, cols);
+        kc_softmax(&ctx, x, y, rows, cols);
+        check("softmax", "rows x cols", y, r, n, 1e-9);
+        int64_t outer = tu_int(1, 20), red = tu_int(1, 300),
+                inner = tu_int(0, 1) ? 1 : tu_int(1, 50);
+        size_t nx = (size_t)(outer * red * inner), ny = (size_t)(outer * inner);
+        float *a = tu_alloc(nx), *b = tu_alloc(ny), *c = tu_alloc(ny);
+        tu_fill(a, nx, -1, 1);
+        kc_reduce_mean_ref(a, c, outer, red, inner);
+        kc_reduce_mean(&ctx, a, b, outer, red, inner);
+        check("reduce_mean", "outer red inner", b, c, ny, 1e-10);
+        tu_free(x);
+        tu_free(y);
+        tu_free(r);
+        tu_free(a);
+        tu_free(b);
+        tu_free(c);
+    }
+}
+
+static void test_pool_resize(void) {
+    for (int i = 0; i < 20; i++) {
+        kc_pool_shape s = {tu_int(1, 8), tu_int(2, 30), tu_int(2, 30), 0, 0, tu_int(1, 3),
+                           tu_int(1, 3), tu_int(1, 3),  tu_int(1, 3),  0, 0, tu_int(0, 1)};
+        s.pad_t = tu_int(0, s.kh - 1);
+        s.pad_l = tu_int(0, s.kw - 1);
+        s.h_out = (s.h_in + 2 * s.pad_t - s.kh) / s.sh + 1;
+        s.w_out = (s.w_in + 2 * s.pad_l - s.kw) / s.sw + 1;
+        size_t nx = (size_t)(s.planes * s.h_in * s.w_in),
+               ny = (size_t)(s.planes * s.h_out * s.w_out);
+        float *x = tu_alloc(nx), *y = tu_alloc(ny), *r = tu_alloc(ny);
+        tu_fill(x, nx, -1, 1);
+        kc_ctx ctx = {nthreads, NULL, 0};
+        kc_avg_pool_ref(&s, x, r);
+        kc_avg_pool(&ctx, &s, x, y);
+        check("avg_pool", "random", y, r, ny, 1e-12);
+        kc_max_pool_ref(&s, x, r);
+        kc_max_pool(&ctx, &s, x, y);
+        check("max_pool", "random", y, r, ny, 1e-12);
+        tu_free(x);
+        tu_free(y);
+        tu_free(r);
+
+        kc_resize_shape rs = {tu_int(1, 6),
+                              tu_int(1, 20),
+                              tu_int(1, 20),
+                              0,
+                              0,
+                              0,
+                              0,
+                              (kc_coord_mode)tu_int(0, 3),
+                              (kc_nearest_mode)tu_int(0, 3)};
+        int up = tu_int(0, 1);
+        rs.scale_h = up ? 2.f : tu_float(0.5f, 3.f);
+        rs.scale_w = up ? 2.f : tu_float(0.5f, 3.f);
+        rs.h_out = (int)((float)rs.h_in * rs.scale_h);
+        rs.w_out = (int)((float)rs.w_in * rs.scale_w);
+        if (rs.h_out < 1 || rs.w_out < 1) continue;
+        nx = (size_t)(rs.planes * rs.h_in * rs.w_in);
+        ny = (size_t)(rs.planes * rs.h_out * rs.w_out);
+        x = tu_alloc(nx), y = tu_alloc(ny), r = tu_alloc(ny);
+        tu_fill(x, nx, -1, 1);
+        kc_resize_nearest_ref(&rs, x, r);
+        kc_resize_nearest(&ctx, &rs, x, y);
+        check("resize", "nearest", y, r, ny, 0);
+        tu_free(x);
+        tu_free(y);
+        tu_free(r);
+    }
+}
+
+/* Data movement against index arithmetic written out here. */
+static void test_transpose(void) {
+    for (int i = 0; i < 20; i++) {
+        int nd = tu_int(1, 5), perm[8];
+        int64_t d[8], st[8], m = 1;
+        for (int k = 0; k < nd; k++) {
+            d[k] = tu_int(1, 7);
+            perm[k] = k;
+        }
+        for (int k = nd - 1; k > 0; k--) {
+            int j = tu_int(0, k), t = perm[k];
+            perm[k] = perm[j];
+            perm[j] = t;
+        }
+        for (int k = nd - 1; k >= 0; k--) {
+            st[k] = m;
+            m *= d[k];
+        }
+        size_t n = (size_t)m;
+        float *x = tu_alloc(n), *y = tu_alloc(n), *r = tu_alloc(n);
+        tu_fill(x, n, -1, 1);
+        for (size_t o = 0; o < n; o++) {
+            size_t rem = o, off = 0;
+            for (int k = nd - 1; k >= 0; k--) {
+                size_t od = (size_t)d[perm[k]];
+                off += rem % od * (size_t)st[perm[k]];
+                rem /= od;
+            }
+            r[o] = x[off];
+        }
+        kc_ctx ctx = {nthreads, NULL, 0};
+        kc_transpose(&ctx, x, y, 4, nd, d, perm);
+        check("transpose", "random perm", y, r, n, 0);
+        tu_free(x);
+        tu_free(y);
+        tu_free(r);
+    }
+}
+
+static void test_global_avg_pool(void) {
+    int64_t planes = tu_int(1, 64), hw = tu_int(1, 3000);
+    float *x = tu_alloc((size_t)(planes * hw)), *y = tu_alloc((size_t)planes),
+          *r = tu_alloc((size_t)planes);
+    tu_fill(x, (size_t)(planes * hw), -1, 1);
+    for (int64_t p = 0; p < planes; p++) {
+        double s = 0;
+        for (int64_t i = 0; i < hw; i++)
+            s += x[p * hw + i];
+        r[p] = (float)(s / (double)hw);
+    }
+    kc_ctx ctx = {nthreads, NULL, 0};
+    kc_global_avg_pool(&ctx, x, y, planes, hw);
+    check("global_avg_pool", "random", y, r, (size_t)planes, 1e-11);
+    tu_free(x);
+    tu_free(y);
+    tu_free(r);
+}
+
+int main(int argc, char **argv) {
+    tu_seed_init();
+    kc_init_threads();
+    const char *only = argc > 1 ? argv[1] : NULL;
+    struct {
+        const char *name;
+        void (*fn)(void);
+    } tests[] = {{"conv", test_conv},
+                 {"deconv", test_deconv},
+                 {"matmul", test_matmul},
+                 {"binary", test_binary},
+                 {"unary", test_unary},
+                 {"softmax_reduce", test_softmax_reduce},
+                 {"pool_resize", test_pool_resize},
+                 {"transpose", test_transpose},
+                 {"global_avg_pool", test_global_avg_pool}};
+    for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+        if (!only || !strcmp(only, tests[i].name)) tests[i].fn();
+    printf("%d checks, %d failures\n", checks, failures);
+    return failures ? 1 : 0;
+}
