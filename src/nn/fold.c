@@ -147,36 +147,17 @@ q_status nn_pass_fold_batchnorm(nn_model *m) {
         }
         const float *ow = w->cdata;
         const float *ob = cv->nin > 2 && cv->in[2] >= 0 ? m->vals[cv->in[2]].cdata : NULL;
-        int64_t kk = w->dims[2] * w->dims[3],
-                per = cout / group; /* ConvTranspose: [Cin, Cout/g, kh, kw] */
         for (int64_t c = 0; c < cout; c++) {
             /* Computed in double so that the folded weights round once. */
             double sc = gam[c] / sqrt((double)var[c] + eps);
             nb[c] = (float)(((ob ? ob[c] : 0.0) - mean[c]) * sc + bet[c]);
         }
         for (int64_t e = 0; e < wn; e++) {
-            int64_t c;
-            if (cv->op == NN_OP_CONV)
-                c = e / (wn / cout);
-            else {
-                int64_t ci = e / (w->dims[1] * kk), co = e / kk % w->dims[1];
-                c = ci / (w->dims[0] / group) * per + co;
-            }
+            int64_t c = nn_conv_weight_channel(cv, w, group, e);
             nw[e] = (float)(ow[e] * (gam[c] / sqrt((double)var[c] + eps)));
         }
-        int64_t wd[4];
-        memcpy(wd, w->dims, sizeof(wd));
-        int wid = nn_graph_new_const(m, m->vals[cv->out].name, NN_DT_F32, 4, wd, nw);
-        if (wid < 0) {
-            free(nb);
-            return q_errcode();
-        }
-        int bid = nn_graph_new_const(m, m->vals[cv->out].name, NN_DT_F32, 1, &cout, nb);
-        if (bid < 0) return q_errcode();
-        cv = &m->nodes[p]; /* nodes did not move, but keep the habit after graph edits */
-        cv->in[1] = wid;
-        cv->in[2] = bid;
-        if (cv->nin < 3) cv->nin = 3;
+        q_status st = nn_conv_set_params(m, cv, nw, nb, cout);
+        if (st) return st;
         m->vals[cv->out].producer = -1;
         cv->out = bn->out;
         m->vals[bn->out].producer = p;

@@ -94,7 +94,7 @@ static q_status fold_affine(nn_model *m, nn_node *cv, int *changed) {
     }
     const float *ob = cv->nin > 2 && cv->in[2] >= 0 ? m->vals[cv->in[2]].cdata : NULL;
     memcpy(nw, w->cdata, sizeof(float) * (size_t)wn);
-    int64_t group = nn_attr_int(cv, "group", 1), kk = w->dims[2] * w->dims[3];
+    int64_t group = nn_attr_int(cv, "group", 1);
     for (int64_t ch = 0; ch < cout; ch++) {
         float b = ob ? ob[ch] : 0.f, s = cval(m, k, ch);
         nb[ch] = n->op == NN_OP_MUL   ? b * s
@@ -104,26 +104,11 @@ static q_status fold_affine(nn_model *m, nn_node *cv, int *changed) {
     }
     if (n->op == NN_OP_MUL || n->op == NN_OP_DIV)
         for (int64_t e = 0; e < wn; e++) {
-            int64_t ch;
-            if (cv->op == NN_OP_CONV)
-                ch = e / (wn / cout);
-            else
-                ch =
-                    e / (w->dims[1] * kk) / (w->dims[0] / group) * w->dims[1] + e / kk % w->dims[1];
+            int64_t ch = nn_conv_weight_channel(cv, w, group, e);
             nw[e] = n->op == NN_OP_MUL ? nw[e] * cval(m, k, ch) : nw[e] / cval(m, k, ch);
         }
-    int64_t wd[4];
-    memcpy(wd, w->dims, sizeof(wd));
-    int wid = nn_graph_new_const(m, m->vals[cv->out].name, NN_DT_F32, 4, wd, nw);
-    if (wid < 0) {
-        free(nb);
-        return q_errcode();
-    }
-    int bid = nn_graph_new_const(m, m->vals[cv->out].name, NN_DT_F32, 1, &cout, nb);
-    if (bid < 0) return q_errcode();
-    cv->in[1] = wid;
-    cv->in[2] = bid;
-    if (cv->nin < 3) cv->nin = 3;
+    q_status st = nn_conv_set_params(m, cv, nw, nb, cout);
+    if (st) return st;
     take_output(m, cv, n);
     *changed = 1;
     return Q_OK;

@@ -135,6 +135,30 @@ int nn_graph_new_const(nn_model *m, const char *hint, nn_dtype dt, int ndim, con
     return id;
 }
 
+int64_t nn_conv_weight_channel(const nn_node *cv, const nn_value *w, int64_t group, int64_t e) {
+    int64_t kk = w->dims[2] * w->dims[3];
+    if (cv->op == NN_OP_CONV) return e / (w->dims[1] * kk);
+    int64_t ci = e / (w->dims[1] * kk), co = e / kk % w->dims[1];
+    return ci / (w->dims[0] / group) * w->dims[1] + co;
+}
+
+q_status nn_conv_set_params(nn_model *m, nn_node *cv, float *nw, float *nb, int64_t cout) {
+    int64_t wd[4];
+    /* copied first: adding values may move m->vals */
+    memcpy(wd, m->vals[cv->in[1]].dims, sizeof(wd));
+    int wid = nn_graph_new_const(m, m->vals[cv->out].name, NN_DT_F32, 4, wd, nw);
+    if (wid < 0) {
+        free(nb);
+        return q_errcode();
+    }
+    int bid = nn_graph_new_const(m, m->vals[cv->out].name, NN_DT_F32, 1, &cout, nb);
+    if (bid < 0) return q_errcode();
+    cv->in[1] = wid;
+    cv->in[2] = bid;
+    if (cv->nin < 3) cv->nin = 3;
+    return Q_OK;
+}
+
 nn_node *nn_graph_add_node(nn_model *m) {
     if (m->nnodes == m->cap_nodes) {
         int cap = m->cap_nodes ? m->cap_nodes * 2 : 256;

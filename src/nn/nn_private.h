@@ -106,6 +106,12 @@ int nn_graph_find(const nn_model *m, const char *name);
 /* Adds an unnamed value (passes); -1 on failure. */
 int nn_graph_new_const(nn_model *m, const char *hint, nn_dtype dt, int ndim, const int64_t *dims,
                        void *owned_data);
+/* The output channel that element `e` of a Conv weight [Cout, Cin/g, kh, kw] or a
+ * ConvTranspose weight [Cin, Cout/g, kh, kw] belongs to (what per-channel folds scale). */
+int64_t nn_conv_weight_channel(const nn_node *cv, const nn_value *w, int64_t group, int64_t e);
+/* Gives conv `cv` new constant weights `nw` (the old weight's dims) and bias `nb`
+ * (`cout` values); takes ownership of both, also on failure. */
+q_status nn_conv_set_params(nn_model *m, nn_node *cv, float *nw, float *nb, int64_t cout);
 nn_node *nn_graph_add_node(nn_model *m);
 void nn_graph_count_uses(nn_model *m);
 void nn_graph_free(nn_model *m);
