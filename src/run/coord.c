@@ -40,7 +40,7 @@ q_status run_coordinate(run_job *job) {
     int rc =
         MPI_Irecv(&req, sizeof req, MPI_BYTE, MPI_ANY_SOURCE, RUN_TAG_REQUEST, job->comm, &pending);
     if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Irecv");
-    double nap = 20e-6;
+    run_backoff nap = {0};
     while (active > 0) {
         int done = 0;
         MPI_Status status;
@@ -51,11 +51,10 @@ q_status run_coordinate(run_job *job) {
         }
         if (!done) {
             run_progress_tick(&prog, 0);
-            q_sleep(nap);
-            nap = Q_MIN(nap * 2, 2e-3);
+            run_backoff_sleep(&nap);
             continue;
         }
-        nap = 20e-6;
+        run_backoff_reset(&nap);
         run_progress_add(&prog, &req);
         uint32_t n = run_job_take(job, items, RUN_BATCH_MAX);
         if (n) {

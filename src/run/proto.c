@@ -67,14 +67,23 @@ q_status run_mpi_fail(int rc, const char *what) {
     return Q_FAIL_LIB(Q_ERR_MPI, "MPI", "%s failed: %s", what, msg);
 }
 
+void run_backoff_reset(run_backoff *b) {
+    b->nap = RUN_NAP_MIN_US * 1e-6;
+}
+
+void run_backoff_sleep(run_backoff *b) {
+    if (b->nap <= 0) run_backoff_reset(b);
+    q_sleep(b->nap);
+    b->nap = Q_MIN(b->nap * 2, RUN_NAP_MAX_US * 1e-6);
+}
+
 q_status run_wait(MPI_Request *req, MPI_Status *status) {
-    double nap = 20e-6;
+    run_backoff nap = {0};
     for (;;) {
         int done = 0;
         int rc = MPI_Test(req, &done, status ? status : MPI_STATUS_IGNORE);
         if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Test");
         if (done) return Q_OK;
-        q_sleep(nap);
-        nap = Q_MIN(nap * 2, 2e-3);
+        run_backoff_sleep(&nap);
     }
 }

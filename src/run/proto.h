@@ -42,6 +42,15 @@ q_status run_batch_pack(q_buf *out, const run_item *items, uint32_t n);
 enum { RUN_BATCH_MAX = 1024 };
 q_status run_batch_unpack(char *buf, size_t len, run_item *items, uint32_t *n);
 
+/* Growing naps between polls: short right after activity (low latency), up to
+ * 2 ms when idle (no core spent), in one place for every polling loop. */
+enum { RUN_NAP_MIN_US = 20, RUN_NAP_MAX_US = 2000 };
+typedef struct {
+    double nap;
+} run_backoff;
+void run_backoff_reset(run_backoff *b);
+void run_backoff_sleep(run_backoff *b);
+
 /* Waits for a request to complete without spinning a core: tests it and
  * sleeps between tests (Open MPI's blocking calls busy-poll, which on a
  * 2-core node steals the CPU from the ranks doing real work). */

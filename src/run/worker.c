@@ -75,14 +75,13 @@ static q_status worker_ask(worker *w, q_buf *buf, run_item *items, uint32_t *n) 
     w->stats = (run_request){0};
     /* probe without spinning: the answer may take a while when rank 0 is busy */
     MPI_Status status;
-    double nap = 20e-6;
+    run_backoff nap = {0};
     for (;;) {
         int flag = 0;
         rc = MPI_Iprobe(0, MPI_ANY_TAG, job->comm, &flag, &status);
         if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Iprobe");
         if (flag) break;
-        q_sleep(nap);
-        nap = Q_MIN(nap * 2, 2e-3);
+        run_backoff_sleep(&nap);
     }
     int count = 0;
     MPI_Get_count(&status, MPI_BYTE, &count);
