@@ -10,10 +10,6 @@
 #include "run/run.h"
 #include "store/store.h"
 
-static const char *const info_models[] = {"ch_PP-OCRv4_det_infer.onnx",
-                                          "ch_ppocr_mobile_v2.0_cls_infer.onnx",
-                                          "ch_PP-OCRv4_rec_infer.onnx", "ppocr_keys_v1.txt"};
-
 int cli_info(int argc, char **argv) {
     const char *models = NULL;
     for (int i = 1; i < argc; i++) {
@@ -38,14 +34,14 @@ int cli_info(int argc, char **argv) {
     char buf[4096];
     const char *dir = run_models_dir(models, buf, sizeof buf);
     printf("models:    %s\n", dir);
-    for (size_t i = 0; i < Q_ARRAY_LEN(info_models); i++) {
+    for (size_t i = 0; i < RUN_MODEL_FILES; i++) {
         char path[4096], hex[65];
-        if (q_path_join(path, sizeof path, dir, info_models[i]) || access(path, R_OK) != 0)
-            printf("  missing  %s (run models/fetch.sh)\n", info_models[i]);
+        if (q_path_join(path, sizeof path, dir, run_model_files[i]) || access(path, R_OK) != 0)
+            printf("  missing  %s (run models/fetch.sh)\n", run_model_files[i]);
         else if (q_sha256_file(path, hex) != Q_OK)
-            printf("  unreadable %s: %s\n", info_models[i], q_errmsg());
+            printf("  unreadable %s: %s\n", run_model_files[i], q_errmsg());
         else
-            printf("  found    %s sha256 %s\n", info_models[i], hex);
+            printf("  found    %s sha256 %s\n", run_model_files[i], hex);
     }
     printf("role:      rank %d would be a %s\n", run_env_rank(),
            run_env_rank() == 0 ? "coordinator (or everything, when alone)" : "CPU worker");

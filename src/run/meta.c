@@ -7,9 +7,9 @@
 
 #include "run/meta.h"
 
-static const char *const meta_model_files[] = {"ch_PP-OCRv4_det_infer.onnx",
-                                               "ch_ppocr_mobile_v2.0_cls_infer.onnx",
-                                               "ch_PP-OCRv4_rec_infer.onnx", "ppocr_keys_v1.txt"};
+const char *const run_model_files[RUN_MODEL_FILES] = {
+    "ch_PP-OCRv4_det_infer.onnx", "ch_ppocr_mobile_v2.0_cls_infer.onnx",
+    "ch_PP-OCRv4_rec_infer.onnx", "ppocr_keys_v1.txt"};
 
 const char *run_models_dir(const char *given, char *buf, size_t cap) {
     if (given) return given;
@@ -29,14 +29,14 @@ q_status run_models_json(const char *dir, q_buf *out) {
     if (!st) st = q_buf_json_str(out, dir);
     if (!st) st = q_buf_puts(out, ", \"files\": {");
     int first = 1;
-    for (size_t i = 0; i < Q_ARRAY_LEN(meta_model_files) && !st; i++) {
+    for (size_t i = 0; i < RUN_MODEL_FILES && !st; i++) {
         char path[4096], hex[65];
-        if (q_path_join(path, sizeof path, dir, meta_model_files[i]) || access(path, R_OK) != 0)
+        if (q_path_join(path, sizeof path, dir, run_model_files[i]) || access(path, R_OK) != 0)
             continue;
         if (q_sha256_file(path, hex) != Q_OK) continue;
         st = q_buf_puts(out, first ? "" : ", ");
         first = 0;
-        if (!st) st = q_buf_json_str(out, meta_model_files[i]);
+        if (!st) st = q_buf_json_str(out, run_model_files[i]);
         if (!st) st = q_buf_printf(out, ": \"%s\"", hex);
     }
     return st ? st : q_buf_puts(out, "}}");

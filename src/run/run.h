@@ -59,6 +59,10 @@ q_status run_inputs_expand(char *const *inputs, int ninputs, const char *manifes
                            run_input_list *out);
 void run_inputs_free(run_input_list *l);
 
+/* The files of the models folder (models/fetch.sh; models/SHA256SUMS). */
+enum { RUN_MODEL_FILES = 4 };
+extern const char *const run_model_files[RUN_MODEL_FILES];
+
 /* The models folder: `given` (--models), else $QUIRE_MODELS, else
  * $XDG_CACHE_HOME/quire/models, else ~/.cache/quire/models. Returns `given`,
  * the environment's string, or `buf`. */
