@@ -9,10 +9,14 @@
 typedef struct doc_reader doc_reader; /* one per thread: MuPDF context + caches */
 
 typedef struct {
-    double deadline; /* q_now() time after which work stops with status timeout; 0 = none */
-    int redo_ocr;    /* treat invisible text over a page image as absent */
-    int dpi;         /* render resolution for pages that need OCR */
+    double deadline;   /* q_now() time after which work stops with status timeout; 0 = none */
+    int redo_ocr;      /* treat invisible text over a page image as absent */
+    int dpi;           /* render resolution for pages that need OCR */
+    double max_pixels; /* a page image above this many pixels is a page error; 0 = default */
 } doc_options;
+
+/* --max-pixels default: 100 megapixels (an A2 sheet at 300 dpi is 35 MP). */
+#define DOC_MAX_PIXELS_DEFAULT 100e6
 
 /* Called for a page that needs OCR. The callback appends the page to `rec`
  * (lay_page_begin ... lay_page_end). When no callback is given, the page is
@@ -20,6 +24,26 @@ typedef struct {
  * available"). Returns non-OK only for a failure that should fail the page. */
 typedef struct doc_file doc_file;
 typedef q_status (*doc_ocr_fn)(void *user, doc_file *f, uint32_t page, lay_doc *rec);
+
+/* One page's pixels for OCR and where they sit on the page. */
+typedef struct {
+    q_image img;         /* gray or RGB, 8 bits per channel */
+    float width, height; /* the page as displayed, in points (what lay_page_begin takes) */
+    float pt_per_px_x;   /* page points per image pixel: x_pt = x_px * pt_per_px_x */
+    float pt_per_px_y;
+    int16_t rotation; /* the page's rotation (0 for images) */
+} doc_page_image;
+
+/* Decodes or renders page `page` of the open file `f` (inside an OCR callback):
+ * - a PDF page that is one image (a scan) gives that image at its own
+ *   resolution; any other PDF page is rendered by MuPDF at opt->dpi;
+ * - a TIFF page is decoded by libtiff (every directory is a page; resolution
+ *   tags give the size in points, 300 dpi when absent);
+ * - PNG and JPEG are decoded at their own resolution.
+ * A page above opt->max_pixels, an undecodable page or a timeout returns
+ * non-OK with a one-line reason (q_errmsg) and leaves `out` zeroed. */
+q_status doc_page_image_get(doc_file *f, uint32_t page, doc_page_image *out);
+void doc_page_image_free(doc_page_image *pi); /* NULL-safe */
 
 q_status doc_reader_new(doc_reader **out);
 void doc_reader_free(doc_reader *r); /* NULL-safe */

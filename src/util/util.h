@@ -109,6 +109,20 @@ void q_sha256_update(q_sha256 *s, const void *data, size_t n);
 void q_sha256_hex(q_sha256 *s, char out[65]); /* finishes; lower-case hex */
 q_status q_sha256_file(const char *path, char out[65]);
 
+/* ---- page pixels ------------------------------------------------------------
+ * 8-bit pixels of one page, as doc decodes or renders them and ocr reads them.
+ * Gray (1 channel) or RGB (3 channels, in R, G, B order), rows top to bottom. */
+typedef struct {
+    int w, h;
+    int channels;  /* 1 or 3 */
+    size_t stride; /* bytes per row, >= w * channels */
+    uint8_t *px;   /* owned (q_image_free) */
+} q_image;
+/* Allocates w x h x channels pixels (uninitialised); refuses sizes whose byte
+ * count overflows or exceeds `max_bytes` (0 = no limit) with Q_ERR_NOMEM. */
+q_status q_image_alloc(q_image *im, int w, int h, int channels, size_t max_bytes);
+void q_image_free(q_image *im); /* NULL-safe; leaves *im zeroed */
+
 /* ---- misc ------------------------------------------------------------------ */
 /* Writes "quire-out/x" style joined paths; returns Q_ERR_USAGE when too long. */
 q_status q_path_join(char *out, size_t cap, const char *a, const char *b);

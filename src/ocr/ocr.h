@@ -1,0 +1,64 @@
+/* ocr: PP-OCRv4 as PaddleOCR runs it (shared/PPOCR.md): detection, DB
+ * post-processing, crops, orientation, recognition, CTC decoding; then the
+ * page's lines into a lay_doc record, grouped into blocks in reading order like
+ * text-layer pages. Knows nothing of documents, MPI or HDF5: it takes pixels. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "layout/layout.h"
+#include "nn/nn.h"
+#include "util/util.h"
+
+typedef struct ocr_engine ocr_engine; /* three models + dictionary; one per thread */
+
+typedef struct {
+    const char *models_dir;  /* folder with the model files (run_models_dir) */
+    nn_backend_kind backend; /* CPU unless asked */
+    int threads;             /* CPU threads for the models; 0 = 1 */
+    int det_side;            /* detection scale: longer side in px; 0 = default */
+    int det_side_paddle;     /* 1: PaddleOCR's rule (at most det_side, no upscaling) */
+    int no_cls;              /* skip the orientation classifier */
+    int rec_batch;           /* recognition batch; 0 = default */
+    float drop_score;        /* lines below are dropped; 0 = PaddleOCR's 0.5 */
+    int skip_checksums;      /* do not verify the models' SHA-256 (tests of the engine only) */
+} ocr_options;
+
+void ocr_options_default(ocr_options *o);
+
+/* Loads and checks the models (SHA-256 against the checksums built into quire)
+ * and the dictionary. A missing or altered file is Q_ERR_IO/Q_ERR_FORMAT with
+ * one line naming the file and what to do (models/fetch.sh). */
+q_status ocr_engine_new(const ocr_options *o, ocr_engine **out);
+void ocr_engine_free(ocr_engine *e); /* NULL-safe */
+
+/* One recognised line: its box on the image (corners clockwise from top-left,
+ * in image pixels), confidence and text (NUL-terminated UTF-8, points into the
+ * result's text buffer). */
+typedef struct {
+    float quad[4][2];
+    float conf;
+    const char *text;
+    size_t len;
+} ocr_line;
+
+typedef struct {
+    ocr_line *lines; /* in PaddleOCR's order (top to bottom, then left to right) */
+    size_t n;
+    q_buf text;
+    /* what the page cost, for logs and benchmarks */
+    double t_det, t_cls, t_rec;
+} ocr_result;
+
+/* Reads the lines of one image. `deadline` (q_now() seconds, 0 = none) is
+ * checked between stages: Q_ERR_TIMEOUT when it passes. */
+q_status ocr_image(ocr_engine *e, const q_image *img, double deadline, ocr_result *out);
+void ocr_result_free(ocr_result *r); /* NULL-safe */
+
+/* Appends one OCR'd page to `rec`: page geometry in points, lines' boxes
+ * (axis-aligned hull of each quad) scaled by pt_per_px, blocks in reading
+ * order, kind ocr. */
+q_status ocr_result_to_page(const ocr_result *r, uint32_t page, float width_pt, float height_pt,
+                            float pt_per_px_x, float pt_per_px_y, int16_t rotation, float seconds,
+                            lay_doc *rec);
