@@ -11,6 +11,7 @@ typedef struct doc_reader doc_reader; /* one per thread: MuPDF context + caches 
 typedef struct {
     double deadline;   /* q_now() time after which work stops with status timeout; 0 = none */
     int redo_ocr;      /* treat invisible text over a page image as absent */
+    int ocr_all;       /* route every page to OCR, text layer or not (quire ocr) */
     int dpi;           /* render resolution for pages that need OCR */
     double max_pixels; /* a page image above this many pixels is a page error; 0 = default */
 } doc_options;

@@ -13,6 +13,7 @@
 #define DOC_ROUTE_MIN_OUTLINE_PATHS 400
 
 lay_page_kind doc_route_page(const doc_scan *s, const doc_options *opt) {
+    if (opt && opt->ocr_all) return LAY_PAGE_OCR;
     int invisible = opt && opt->redo_ocr ? 0 : s->invisible_chars;
     int good = s->visible_chars + invisible;
     int total = good + s->bad_chars;

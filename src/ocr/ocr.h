@@ -17,8 +17,9 @@ typedef struct {
     const char *models_dir;  /* folder with the model files (run_models_dir) */
     nn_backend_kind backend; /* CPU unless asked */
     int threads;             /* CPU threads for the models; 0 = 1 */
-    int det_side;            /* detection scale: longer side in px; 0 = default */
-    int det_side_paddle;     /* 1: PaddleOCR's rule (at most det_side, no upscaling) */
+    int det_side;            /* detection: the page is scaled so its longer side is at most this
+                                (never up), sides rounded to multiples of 32; 0 = OCR_DET_SIDE;
+                                PaddleOCR's own is 960 */
     int no_cls;              /* skip the orientation classifier */
     int rec_batch;           /* recognition batch; 0 = default */
     float drop_score;        /* lines below are dropped; 0 = PaddleOCR's 0.5 */
@@ -26,6 +27,8 @@ typedef struct {
 } ocr_options;
 
 void ocr_options_default(ocr_options *o);
+
+enum { OCR_DET_SIDE = 960, OCR_REC_BATCH = 8 };
 
 /* Loads and checks the models (SHA-256 against the checksums built into quire)
  * and the dictionary. A missing or altered file is Q_ERR_IO/Q_ERR_FORMAT with

@@ -31,3 +31,80 @@ q_status ocr_db_boxes(const float *prob, int map_w, int map_h, int page_w, int p
 /* PaddleOCR's sort: by (top y, left x), then one pass swapping neighbours whose
  * top y differ by < 10 px when the later one lies further left. */
 void ocr_boxes_sort(ocr_box *boxes, size_t n);
+
+/* ---- the engine (engine.c) ------------------------------------------------ */
+/* The recognizer's dictionary: one character (UTF-8) per line of the file. */
+typedef struct {
+    q_buf chars;   /* each character NUL-terminated */
+    uint32_t *off; /* character i (class i + 1) starts at chars.data + off[i] */
+    uint32_t n;    /* characters (6623 for ppocr_keys_v1.txt) */
+} ocr_dict;
+
+/* Parses dictionary bytes: lines split at '\n' ('\r' before it dropped), a
+ * final line without newline counted; each line must be valid UTF-8. */
+q_status ocr_dict_parse(const char *bytes, size_t n, ocr_dict *d);
+void ocr_dict_free(ocr_dict *d); /* NULL-safe */
+
+struct ocr_engine {
+    ocr_options o;
+    nn_model *det, *cls, *rec;
+    ocr_dict dict;
+    float *tensor;     /* input tensor scratch, grown as needed */
+    size_t tensor_cap; /* floats */
+};
+
+/* Grows the engine's input scratch to n floats. */
+q_status ocr_tensor_reserve(ocr_engine *e, size_t n);
+
+/* ---- pixels (resize.c) ---------------------------------------------------- */
+/* Bilinear resize with half-pixel centres and edge clamping (OpenCV's
+ * INTER_LINEAR, which PaddleOCR uses; no antialiasing), u8 to u8. */
+q_status ocr_resize_u8(const q_image *src, q_image *dst); /* dst allocated by the caller */
+/* Writes `img` (gray or RGB) into a CHW float tensor of width `tw` (>= img.w,
+ * right part zero) with the channels in B, G, R order: channel c value
+ * (v / 255 - mean[c]) / std[c]. */
+void ocr_to_tensor_bgr(const q_image *img, float *t, int tw, const float mean[3],
+                       const float std[3]);
+
+/* ---- detection (det.c) ---------------------------------------------------- */
+/* The detector's input size for a page: longer side at most `side`, never
+ * upscaled, each side rounded to the nearest multiple of 32 (at least 32). */
+void ocr_det_size(int w, int h, int side, int *dw, int *dh);
+q_status ocr_detect(ocr_engine *e, const q_image *img, ocr_box **boxes, size_t *n);
+
+/* ---- crops (crop.c) ------------------------------------------------------- */
+/* The quadrilateral `quad` of `img` warped to an upright rectangle (width the
+ * longer of top and bottom edges, height the longer of left and right;
+ * bicubic, replicated border), turned 90 degrees counter-clockwise when
+ * height / width >= 1.5. */
+q_status ocr_crop(const q_image *img, const ocr_box *box, q_image *out);
+/* Turns `img` by 180 degrees in place. */
+void ocr_rotate180(q_image *img);
+
+/* ---- orientation and recognition (cls.c, rec.c, ctc.c) -------------------- */
+/* A crop resized to height h and width min(ceil(h * w / crop_h), cap),
+ * normalised to (v / 255 - 0.5) / 0.5 in B, G, R order, written CHW into `t`
+ * with rows of width tw (zero-padded on the right), as PaddleOCR's
+ * resize_norm_img for the classifier and the recognizer. */
+q_status ocr_line_tensor(const q_image *crop, int h, int cap, int tw, float *t);
+/* Turns crops that the classifier scores as upside down (> 0.9) by 180. */
+q_status ocr_classify(ocr_engine *e, q_image *crops, size_t n);
+
+typedef struct {
+    float conf;
+    uint64_t text_start; /* into the text buffer given to ocr_recognize */
+    uint32_t text_len;
+} ocr_rec_line;
+
+/* Recognises every crop, in batches of similar width; out[i] belongs to
+ * crops[i]. Text goes into `text`, NUL-separated. */
+q_status ocr_recognize(ocr_engine *e, const q_image *crops, size_t n, ocr_rec_line *out,
+                       q_buf *text);
+
+/* CTC greedy decoding of `steps` rows of `classes` probabilities: argmax per
+ * step, repeats merged, blanks (class 0) dropped; classes 1..ndict are the
+ * dictionary's characters, class ndict + 1 a space. conf = mean of the kept
+ * steps' probabilities (0 when nothing is kept). Appends the UTF-8 text.
+ * A class outside 0..ndict + 1 is Q_ERR_FORMAT (model and dictionary differ). */
+q_status ocr_ctc_decode(const ocr_dict *d, const float *probs, int steps, int classes, float *conf,
+                        q_buf *text);

@@ -70,3 +70,24 @@ const char *run_models_dir(const char *given, char *buf, size_t cap);
 
 /* Prints `quire info`'s MPI and launch-environment lines. */
 void run_info_print(void);
+
+/* ---- the OCR route of a page, in-process (ocrpage.c) ---- */
+#include "doc/doc.h"
+#include "ocr/ocr.h"
+
+typedef struct {
+    ocr_options opt;
+    ocr_engine *engine; /* loaded on the first page that needs OCR */
+    int load_failed;
+    char why[400];   /* why the engine could not be loaded */
+    double deadline; /* the current document's (q_now() seconds), 0 = none */
+    uint64_t pages;  /* pages read */
+    /* optional: sees each page's pixels and lines (quire ocr prints them) */
+    void (*on_page)(void *user, uint32_t page, const doc_page_image *pi, const ocr_result *r);
+    void *on_page_user;
+} run_ocr;
+
+void run_ocr_init(run_ocr *r, const ocr_options *o);
+void run_ocr_free(run_ocr *r); /* NULL-safe; keeps the options */
+/* A doc_ocr_fn: `user` is a run_ocr. */
+q_status run_ocr_page(void *user, doc_file *f, uint32_t page, lay_doc *rec);

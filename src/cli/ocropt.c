@@ -1,0 +1,76 @@
+/* The OCR options that `quire ocr`, `quire text` and `quire run` share, parsed
+ * in one place so they mean the same everywhere. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+void cli_ocr_defaults(ocr_options *o, doc_options *d) {
+    ocr_options_default(o);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    o->threads = cores > 0 ? (int)cores : 1;
+    memset(d, 0, sizeof *d);
+    d->dpi = 300;
+    d->max_pixels = DOC_MAX_PIXELS_DEFAULT;
+}
+
+int cli_ocr_opt(int c, const char *arg, ocr_options *o, doc_options *d, const char **why) {
+    long v;
+    char *end;
+    switch (c) {
+    case CLI_OPT_MODELS:
+        o->models_dir = arg;
+        return 0;
+    case CLI_OPT_THREADS:
+        if (cli_parse_long(arg, 1, 256, &v)) return *why = "--threads takes 1 to 256", -1;
+        o->threads = (int)v;
+        return 0;
+    case CLI_OPT_DET_SIDE:
+        if (cli_parse_long(arg, 32, 8192, &v)) return *why = "--det-side takes 32 to 8192", -1;
+        o->det_side = (int)v;
+        return 0;
+    case CLI_OPT_NO_CLS:
+        o->no_cls = 1;
+        return 0;
+    case CLI_OPT_REC_BATCH:
+        if (cli_parse_long(arg, 1, 256, &v)) return *why = "--rec-batch takes 1 to 256", -1;
+        o->rec_batch = (int)v;
+        return 0;
+    case CLI_OPT_DROP_SCORE: {
+        double s = strtod(arg, &end);
+        if (!*arg || *end || !(s > 0 && s < 1))
+            return *why = "--drop-score takes a number in (0, 1)", -1;
+        o->drop_score = (float)s;
+        return 0;
+    }
+    case CLI_OPT_DPI:
+        if (cli_parse_long(arg, 36, 2400, &v)) return *why = "--dpi takes 36 to 2400", -1;
+        d->dpi = (int)v;
+        return 0;
+    case CLI_OPT_MAX_PIXELS: {
+        double p = strtod(arg, &end);
+        if (*end == 'M' || *end == 'm') p *= 1e6, end++;
+        if (!*arg || *end || !(p >= 1e4 && p <= 1e10))
+            return *why = "--max-pixels takes 10000 to 1e10 (or e.g. 150M)", -1;
+        d->max_pixels = p;
+        return 0;
+    }
+    default:
+        return 1;
+    }
+}
+
+const char cli_ocr_help[] =
+    "OCR options:\n"
+    "      --models DIR       model folder (default $QUIRE_MODELS or ~/.cache/quire/models;\n"
+    "                         fetched by models/fetch.sh; SHA-256 checked at load)\n"
+    "      --threads N        CPU threads for the networks (default: all cores)\n"
+    "      --det-side N       detection scale: the page's longer side at most N px\n"
+    "                         (default 960, PaddleOCR's)\n"
+    "      --no-cls           skip the line orientation classifier\n"
+    "      --rec-batch N      text lines per recognition batch (default 8)\n"
+    "      --drop-score X     drop lines whose confidence is below X (default 0.5)\n"
+    "      --dpi N            render resolution for PDF pages that are not one image\n"
+    "                         (default 300)\n"
+    "      --max-pixels N     a page image above N pixels is a page error (default 100M)\n";

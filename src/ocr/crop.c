@@ -1,0 +1,141 @@
+/* Text-line crops: each detected quadrilateral warped to an upright rectangle
+ * as PaddleOCR's get_rotate_crop_image does (perspective transform, bicubic,
+ * replicated border), so the recognizer sees what it was trained on. */
+#include <math.h>
+#include <string.h>
+
+#include "ocr/ocr_private.h"
+
+/* Solves the 8x8 system for the homography taking the rectangle corners
+ * `dst` to the quadrilateral `src` (h[8] = 1). Returns 0 when degenerate. */
+static int homography(const double dst[4][2], const float src[4][2], double h[9]) {
+    double a[8][9];
+    for (int i = 0; i < 4; i++) {
+        double x = dst[i][0], y = dst[i][1], u = src[i][0], v = src[i][1];
+        double r0[9] = {x, y, 1, 0, 0, 0, -x * u, -y * u, u};
+        double r1[9] = {0, 0, 0, x, y, 1, -x * v, -y * v, v};
+        memcpy(a[2 * i], r0, sizeof r0);
+        memcpy(a[2 * i + 1], r1, sizeof r1);
+    }
+    for (int c = 0; c < 8; c++) {
+        int p = c;
+        for (int r = c + 1; r < 8; r++)
+            if (fabs(a[r][c]) > fabs(a[p][c])) p = r;
+        if (fabs(a[p][c]) < 1e-12) return 0;
+        if (p != c)
+            for (int k = 0; k < 9; k++) {
+                double t = a[c][k];
+                a[c][k] = a[p][k];
+                a[p][k] = t;
+            }
+        for (int r = 0; r < 8; r++) {
+            if (r == c) continue;
+            double f = a[r][c] / a[c][c];
+            for (int k = c; k < 9; k++)
+                a[r][k] -= f * a[c][k];
+        }
+    }
+    for (int i = 0; i < 8; i++)
+        h[i] = a[i][8] / a[i][i];
+    h[8] = 1;
+    return 1;
+}
+
+/* OpenCV's cubic convolution weights (a = -0.75). */
+static void cubic_weights(float t, float w[4]) {
+    const float A = -0.75f;
+    w[0] = ((A * (t + 1) - 5 * A) * (t + 1) + 8 * A) * (t + 1) - 4 * A;
+    w[1] = ((A + 2) * t - (A + 3)) * t * t + 1;
+    w[2] = ((A + 2) * (1 - t) - (A + 3)) * (1 - t) * (1 - t) + 1;
+    w[3] = 1 - w[0] - w[1] - w[2];
+}
+
+static inline int clampi(int v, int lo, int hi) {
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+static void sample_cubic(const q_image *img, double sx, double sy, uint8_t *out) {
+    int x0 = (int)floor(sx), y0 = (int)floor(sy);
+    float wx[4], wy[4];
+    cubic_weights((float)(sx - x0), wx);
+    cubic_weights((float)(sy - y0), wy);
+    int xs[4], ys[4];
+    for (int k = 0; k < 4; k++) {
+        xs[k] = clampi(x0 - 1 + k, 0, img->w - 1) * img->channels;
+        ys[k] = clampi(y0 - 1 + k, 0, img->h - 1);
+    }
+    for (int c = 0; c < img->channels; c++) {
+        float acc = 0;
+        for (int j = 0; j < 4; j++) {
+            const uint8_t *row = img->px + (size_t)ys[j] * img->stride + c;
+            float r = 0;
+            for (int i = 0; i < 4; i++)
+                r += wx[i] * row[xs[i]];
+            acc += wy[j] * r;
+        }
+        int v = (int)lrintf(acc);
+        out[c] = (uint8_t)clampi(v, 0, 255);
+    }
+}
+
+static float dist(const float a[2], const float b[2]) {
+    return hypotf(a[0] - b[0], a[1] - b[1]);
+}
+
+/* np.rot90: counter-clockwise; new (x, y) = old (W - 1 - y, x). */
+static q_status rotate90_ccw(q_image *img) {
+    q_image r;
+    q_status st = q_image_alloc(&r, img->h, img->w, img->channels, 0);
+    if (st) return st;
+    int ch = img->channels;
+    for (int y = 0; y < r.h; y++)
+        for (int x = 0; x < r.w; x++)
+            memcpy(r.px + (size_t)y * r.stride + (size_t)x * ch,
+                   img->px + (size_t)x * img->stride + (size_t)(img->w - 1 - y) * ch, (size_t)ch);
+    q_image_free(img);
+    *img = r;
+    return Q_OK;
+}
+
+q_status ocr_crop(const q_image *img, const ocr_box *box, q_image *out) {
+    memset(out, 0, sizeof *out);
+    const float(*quad)[2] = box->pt;
+    int w = (int)fmaxf(dist(quad[0], quad[1]), dist(quad[2], quad[3]));
+    int h = (int)fmaxf(dist(quad[0], quad[3]), dist(quad[1], quad[2]));
+    if (w < 1 || h < 1) return Q_FAIL(Q_ERR_FORMAT, "empty text box");
+    const double rect[4][2] = {{0, 0}, {w, 0}, {w, h}, {0, h}};
+    double H[9];
+    if (!homography(rect, quad, H)) return Q_FAIL(Q_ERR_FORMAT, "degenerate text box");
+    q_status st = q_image_alloc(out, w, h, img->channels, 0);
+    if (st) return st;
+    for (int y = 0; y < h; y++) {
+        uint8_t *row = out->px + (size_t)y * out->stride;
+        for (int x = 0; x < w; x++) {
+            double d = H[6] * x + H[7] * y + H[8];
+            double sx = (H[0] * x + H[1] * y + H[2]) / d;
+            double sy = (H[3] * x + H[4] * y + H[5]) / d;
+            sample_cubic(img, sx, sy, row + (size_t)x * img->channels);
+        }
+    }
+    if ((double)h / w >= 1.5) {
+        st = rotate90_ccw(out);
+        if (st) q_image_free(out);
+    }
+    return st;
+}
+
+void ocr_rotate180(q_image *img) {
+    int ch = img->channels;
+    for (int y = 0; y < (img->h + 1) / 2; y++) {
+        uint8_t *a = img->px + (size_t)y * img->stride;
+        uint8_t *b = img->px + (size_t)(img->h - 1 - y) * img->stride;
+        int n = a == b ? img->w / 2 : img->w;
+        for (int x = 0; x < n; x++)
+            for (int c = 0; c < ch; c++) {
+                uint8_t *p = a + (size_t)x * ch + c, *q = b + (size_t)(img->w - 1 - x) * ch + c;
+                uint8_t t = *p;
+                *p = *q;
+                *q = t;
+            }
+    }
+}

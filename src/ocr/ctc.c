@@ -1,0 +1,34 @@
+/* CTC greedy decoding as PaddleOCR's CTCLabelDecode: one class per time step,
+ * repeats merged, blanks dropped, the line's confidence the mean probability
+ * of the steps that produced a character. */
+#include <string.h>
+
+#include "ocr/ocr_private.h"
+
+q_status ocr_ctc_decode(const ocr_dict *d, const float *probs, int steps, int classes, float *conf,
+                        q_buf *text) {
+    *conf = 0;
+    if ((uint32_t)classes != d->n + 2)
+        return Q_FAIL(Q_ERR_FORMAT,
+                      "the recognizer has %d classes but the dictionary %u characters (+ blank "
+                      "and space): model and dictionary do not belong together",
+                      classes, d->n);
+    double sum = 0;
+    int kept = 0, prev = -1;
+    for (int t = 0; t < steps; t++) {
+        const float *p = probs + (size_t)t * classes;
+        int best = 0;
+        for (int c = 1; c < classes; c++)
+            if (p[c] > p[best]) best = c;
+        int repeat = best == prev;
+        prev = best;
+        if (repeat || best == 0) continue;
+        const char *s = best == classes - 1 ? " " : d->chars.data + d->off[best - 1];
+        q_status st = q_buf_puts(text, s);
+        if (st) return st;
+        sum += p[best];
+        kept++;
+    }
+    *conf = kept ? (float)(sum / kept) : 0.0f;
+    return Q_OK;
+}

@@ -1,0 +1,173 @@
+/* The OCR engine: the three models and the dictionary, loaded once per
+ * worker thread. Every file is checked against the SHA-256 built into quire
+ * before it is used: a model that is not the one quire was tested with gives
+ * wrong text silently, which is worse than refusing to start. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ocr/ocr_private.h"
+#include "ocr_model_sums.h"
+
+enum { MODEL_DET, MODEL_CLS, MODEL_REC, MODEL_DICT, MODEL_COUNT };
+static const char *const model_files[MODEL_COUNT] = {
+    "ch_PP-OCRv4_det_infer.onnx",
+    "ch_ppocr_mobile_v2.0_cls_infer.onnx",
+    "ch_PP-OCRv4_rec_infer.onnx",
+    "ppocr_keys_v1.txt",
+};
+
+void ocr_options_default(ocr_options *o) {
+    memset(o, 0, sizeof *o);
+    o->backend = NN_BACKEND_CPU;
+    o->threads = 1;
+    o->det_side = OCR_DET_SIDE;
+    o->rec_batch = OCR_REC_BATCH;
+    o->drop_score = 0.5f;
+}
+
+static const char *sum_of(const char *file) {
+    for (size_t i = 0; i < Q_ARRAY_LEN(ocr_model_sums); i++)
+        if (!strcmp(ocr_model_sums[i].file, file)) return ocr_model_sums[i].sha256;
+    return NULL;
+}
+
+/* The path of model file `k` in the models folder, checked. */
+static q_status model_path(const ocr_options *o, int k, char *path, size_t cap) {
+    const char *file = model_files[k], *want = sum_of(file);
+    if (!want) return Q_FAIL(Q_ERR_INTERNAL, "models/SHA256SUMS does not list %s", file);
+    if (q_path_join(path, cap, o->models_dir, file)) return q_errcode();
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return Q_FAIL(Q_ERR_IO,
+                      "model file %s: %s; run models/fetch.sh, or point --models (or "
+                      "QUIRE_MODELS) at the folder that holds it",
+                      path, strerror(errno));
+    fclose(f);
+    if (o->skip_checksums) return Q_OK;
+    char hex[65];
+    if (q_sha256_file(path, hex)) return q_fail_context("model file %s", path);
+    if (strcmp(hex, want))
+        return Q_FAIL(Q_ERR_FORMAT,
+                      "model file %s has SHA-256 %.12s..., not the %.12s... this quire was "
+                      "built for: the file is damaged or a different model; run "
+                      "models/fetch.sh again",
+                      path, hex, want);
+    return Q_OK;
+}
+
+static q_status read_all(const char *path, char **data, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return Q_FAIL(Q_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+    q_buf b = {0};
+    char chunk[65536];
+    size_t k;
+    q_status st = Q_OK;
+    while (!st && (k = fread(chunk, 1, sizeof chunk, f)) > 0)
+        st = q_buf_append(&b, chunk, k);
+    if (!st && ferror(f)) st = Q_FAIL(Q_ERR_IO, "cannot read %s", path);
+    fclose(f);
+    if (st) {
+        q_buf_free(&b);
+        return st;
+    }
+    *data = b.data;
+    *n = b.len;
+    return Q_OK;
+}
+
+q_status ocr_dict_parse(const char *bytes, size_t n, ocr_dict *d) {
+    memset(d, 0, sizeof *d);
+    size_t lines = 0;
+    for (size_t i = 0; i < n; i++)
+        lines += bytes[i] == '\n';
+    if (n && bytes[n - 1] != '\n') lines++;
+    if (!lines) return Q_FAIL(Q_ERR_FORMAT, "the dictionary is empty");
+    d->off = malloc(lines * sizeof *d->off);
+    if (!d->off) return Q_FAIL(Q_ERR_NOMEM, "out of memory for the dictionary");
+    q_status st = Q_OK;
+    size_t s = 0;
+    while (!st && s < n) {
+        const char *nl = memchr(bytes + s, '\n', n - s);
+        size_t e = nl ? (size_t)(nl - bytes) : n;
+        size_t len = e - s;
+        if (len && bytes[s + len - 1] == '\r') len--;
+        if (!q_utf8_valid(bytes + s, len)) {
+            st = Q_FAIL(Q_ERR_FORMAT, "dictionary line %u is not valid UTF-8", d->n + 1);
+            break;
+        }
+        d->off[d->n++] = (uint32_t)d->chars.len;
+        st = q_buf_append(&d->chars, bytes + s, len);
+        if (!st) st = q_buf_append(&d->chars, "", 1);
+        s = e + 1;
+    }
+    if (st) ocr_dict_free(d);
+    return st;
+}
+
+void ocr_dict_free(ocr_dict *d) {
+    if (!d) return;
+    q_buf_free(&d->chars);
+    free(d->off);
+    memset(d, 0, sizeof *d);
+}
+
+static q_status load_model(const ocr_engine *e, int k, nn_model **out) {
+    char path[4096];
+    q_status st = model_path(&e->o, k, path, sizeof path);
+    if (st) return st;
+    nn_options no = {.backend = e->o.backend, .threads = e->o.threads};
+    st = nn_model_load(path, &no, out);
+    if (st) return q_fail_context("%s", path);
+    return Q_OK;
+}
+
+q_status ocr_engine_new(const ocr_options *o, ocr_engine **out) {
+    *out = NULL;
+    if (!o || !o->models_dir) return Q_FAIL(Q_ERR_USAGE, "no models folder given");
+    ocr_engine *e = calloc(1, sizeof *e);
+    if (!e) return Q_FAIL(Q_ERR_NOMEM, "out of memory");
+    e->o = *o;
+    if (e->o.det_side <= 0) e->o.det_side = OCR_DET_SIDE;
+    if (e->o.rec_batch <= 0) e->o.rec_batch = OCR_REC_BATCH;
+    if (e->o.drop_score <= 0) e->o.drop_score = 0.5f;
+    if (e->o.threads <= 0) e->o.threads = 1;
+    q_status st = load_model(e, MODEL_DET, &e->det);
+    if (!st) st = load_model(e, MODEL_CLS, &e->cls);
+    if (!st) st = load_model(e, MODEL_REC, &e->rec);
+    if (!st) {
+        char path[4096], *data = NULL;
+        size_t n = 0;
+        st = model_path(&e->o, MODEL_DICT, path, sizeof path);
+        if (!st) st = read_all(path, &data, &n);
+        if (!st) st = ocr_dict_parse(data, n, &e->dict);
+        if (st) q_fail_context("%s", path);
+        free(data);
+    }
+    if (st) {
+        ocr_engine_free(e);
+        return st;
+    }
+    *out = e;
+    return Q_OK;
+}
+
+void ocr_engine_free(ocr_engine *e) {
+    if (!e) return;
+    nn_model_free(e->det);
+    nn_model_free(e->cls);
+    nn_model_free(e->rec);
+    ocr_dict_free(&e->dict);
+    free(e->tensor);
+    free(e);
+}
+
+q_status ocr_tensor_reserve(ocr_engine *e, size_t n) {
+    if (n <= e->tensor_cap) return Q_OK;
+    float *t = realloc(e->tensor, n * sizeof *t);
+    if (!t) return Q_FAIL(Q_ERR_NOMEM, "out of memory for a %zu-float tensor", n);
+    e->tensor = t;
+    e->tensor_cap = n;
+    return Q_OK;
+}

@@ -1,0 +1,67 @@
+/* Recognition: crops sorted by aspect ratio and batched, each batch as wide
+ * as its widest line (at least 320 px), CTC-decoded. Sorting keeps padding,
+ * and so wasted work, small. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ocr/ocr_private.h"
+
+enum { REC_H = 48, REC_MIN_W = 320 };
+
+typedef struct {
+    size_t idx;
+    double ratio;
+} rec_item;
+
+static int cmp_ratio(const void *pa, const void *pb) {
+    const rec_item *a = pa, *b = pb;
+    if (a->ratio != b->ratio) return a->ratio < b->ratio ? -1 : 1;
+    return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+static q_status rec_batch(ocr_engine *e, const q_image *crops, const rec_item *it, size_t k,
+                          ocr_rec_line *out, q_buf *text) {
+    double max_ratio = (double)REC_MIN_W / REC_H;
+    for (size_t i = 0; i < k; i++)
+        if (it[i].ratio > max_ratio) max_ratio = it[i].ratio;
+    int W = (int)(REC_H * max_ratio);
+    size_t per = (size_t)3 * REC_H * W;
+    q_status st = ocr_tensor_reserve(e, per * k);
+    for (size_t i = 0; !st && i < k; i++)
+        st = ocr_line_tensor(&crops[it[i].idx], REC_H, W, W, e->tensor + i * per);
+    if (st) return st;
+    nn_shape in = {.ndim = 4, .dims = {(int64_t)k, 3, REC_H, W}}, os;
+    const float *p = NULL;
+    st = nn_model_run(e->rec, e->tensor, &in, &p, &os);
+    if (st) return q_fail_context("text recognition");
+    if (os.ndim != 3 || os.dims[0] != (int64_t)k)
+        return Q_FAIL(Q_ERR_FORMAT, "the recognition model gave an output of an unexpected shape");
+    int steps = (int)os.dims[1], classes = (int)os.dims[2];
+    for (size_t i = 0; !st && i < k; i++) {
+        ocr_rec_line *l = &out[it[i].idx];
+        l->text_start = text->len;
+        st = ocr_ctc_decode(&e->dict, p + i * (size_t)steps * classes, steps, classes, &l->conf,
+                            text);
+        l->text_len = (uint32_t)(text->len - l->text_start);
+        if (!st) st = q_buf_append(text, "", 1);
+    }
+    return st;
+}
+
+q_status ocr_recognize(ocr_engine *e, const q_image *crops, size_t n, ocr_rec_line *out,
+                       q_buf *text) {
+    if (!n) return Q_OK;
+    rec_item *it = malloc(n * sizeof *it);
+    if (!it) return Q_FAIL(Q_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        it[i].idx = i;
+        it[i].ratio = (double)crops[i].w / crops[i].h;
+    }
+    qsort(it, n, sizeof *it, cmp_ratio);
+    q_status st = Q_OK;
+    size_t bs = (size_t)e->o.rec_batch;
+    for (size_t b = 0; !st && b < n; b += bs)
+        st = rec_batch(e, crops, it + b, n - b < bs ? n - b : bs, out, text);
+    free(it);
+    return st;
+}
