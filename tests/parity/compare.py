@@ -2,13 +2,17 @@
 """Compare a model output of quire against ONNX Runtime's.
 
 Usage: /usr/bin/python3 tests/parity/compare.py KIND REF.npy TEST.npy [--tol T] [--name NAME]
+                                                  [--exact EXACT.npy [--exact-tol E]]
 
 KIND is det, rec or cls:
   det  probability map [N,1,H,W]: max |test - ref| <= T.
   rec  softmax [N,T,6625], cls softmax [N,2]: max |test - ref| <= T, and the argmax
        over the last axis (per time step for rec) identical everywhere, because
        CTC decoding and the 180-degree decision use exactly that.
-T defaults to 1e-4. Prints one line with the measured differences; exit status 0 when
+T defaults to 1e-4. With --exact, EXACT.npy is the float64 evaluation of the model
+(onnx_ref.py): TEST must also be within E (default 1e-4) of it, and the distance of
+both TEST and REF from it is printed, which tells which engine a difference comes
+from. Prints one line with the measured differences; exit status 0 when
 all checks pass, 1 when one fails (the reasons follow on stderr), 2 on bad usage or
 unreadable files.
 
@@ -36,6 +40,8 @@ def main():
     ap.add_argument("test")
     ap.add_argument("--tol", type=float, default=1e-4)
     ap.add_argument("--name", default=None)
+    ap.add_argument("--exact", default=None, help="float64 reference output (onnx_ref.py)")
+    ap.add_argument("--exact-tol", type=float, default=1e-4)
     args = ap.parse_args()
     name = args.name or args.test
     ref, test = load(args.ref), load(args.test)
@@ -58,6 +64,17 @@ def main():
     msg = f"{name}: {args.kind} shape {list(ref.shape)} max_abs_diff={maxdiff:.3g} at {list(map(int, where))}"
     if not maxdiff <= args.tol:
         fails.append(f"max abs diff {maxdiff:.3g} > tolerance {args.tol:g}")
+
+    if args.exact:
+        exact = load(args.exact).astype(np.float64)
+        if exact.shape != ref.shape:
+            print(f"{name}: FAIL float64 reference shape {list(exact.shape)}, expected {list(ref.shape)}")
+            return 1
+        ex_test = float(np.abs(test - exact).max()) if exact.size else 0.0
+        ex_ref = float(np.abs(ref - exact).max()) if exact.size else 0.0
+        msg += f" vs_float64: test={ex_test:.3g} ref={ex_ref:.3g}"
+        if not ex_test <= args.exact_tol:
+            fails.append(f"max abs diff {ex_test:.3g} from the float64 evaluation > {args.exact_tol:g}")
 
     if args.kind == "det":
         # Informational: pixels on different sides of the 0.3 binarization threshold

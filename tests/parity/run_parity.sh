@@ -15,8 +15,9 @@
 #                     removed at the end)
 #   QUIRE_PARITY_TOL  tolerance on max abs difference (default 1e-4)
 #
-# Checks: detection probability max abs diff <= tol; classifier and recognizer
-# softmax max abs diff <= tol and identical argmax at every (batch, time step).
+# Checks: detection probability max abs diff <= the detection bound (below) from ONNX
+# Runtime and <= tol from the model evaluated in float64 (onnx_ref.py); classifier and
+# recognizer softmax max abs diff <= tol and identical argmax at every (batch, time step).
 # Exit status: 0 all pass; 1 a mismatch or error; 77 (CTest skip) when the models,
 # node/onnxruntime-node, or quire's nn subcommand are not there.
 set -euo pipefail
@@ -35,11 +36,14 @@ case ${1:-} in
     *) die "usage: run_parity.sh [--self-check]" ;;
 esac
 tol=${QUIRE_PARITY_TOL:-1e-4}
-# Detection gets its own bound. The issue asks 1e-4, but ONNX Runtime differs from
-# itself by 1.78e-4 on linn.png's map between its optimisation levels (summation
-# order), and quire's largest difference there is 2.0e-4 (1 pixel of 706,560
-# flips at the 0.3 threshold); below 3e-4 is what is held today, and the gap to
-# 1e-4 is an open point of the engine issue, not a pass.
+# Detection gets its own bound against ONNX Runtime. The issue asks 1e-4, but ONNX
+# Runtime itself is 2.1e-4 from the exact result on linn.png's map (pixel [735,108],
+# against the float64 evaluation): its GlobalAveragePool sums the 44,160 values of a
+# plane in float32 (4 lanes in MLAS's NCHW kernel, one running sum per channel in the
+# NCHWc kernel its "all" optimisation level picks for 2 of the model's 10 pools), and
+# that error scales whole channels in the SE blocks. quire sums in double and is within
+# 1.7e-5 of float64 there, so quire is held to tol against float64 and to 3e-4 against
+# ONNX Runtime; matching ONNX Runtime closer would mean copying its rounding.
 det_tol=${QUIRE_PARITY_DET_TOL:-3e-4}
 
 py=/usr/bin/python3
@@ -87,13 +91,21 @@ while IFS=$'\t' read -r name kind shape src; do
         fi
     fi
     t=$tol
-    [[ $kind == det ]] && t=$det_tol
+    exact=()
+    if [[ $kind == det ]]; then
+        t=$det_tol
+        if (( ! self_check )); then
+            $py "$here/onnx_ref.py" "$model" "$in" "$work/ort/$name.f64.npy" \
+                || die "float64 reference (onnx_ref.py) failed on $name"
+            exact=(--exact "$work/ort/$name.f64.npy" --exact-tol "$tol")
+        fi
+    fi
     $py "$here/compare.py" "$kind" "$work/ort/$name.npy" "$work/test/$name.npy" \
-        --tol "$t" --name "$name" || failed+=("$name")
+        --tol "$t" --name "$name" "${exact[@]}" || failed+=("$name")
 done < "$work/in/manifest.tsv"
 
 if (( ${#failed[@]} )); then
     echo "parity FAILED for: ${failed[*]}"
     exit 1
 fi
-echo "parity ok (tolerance $tol, detection $det_tol)"
+echo "parity ok (tolerance $tol; detection $det_tol from ONNX Runtime, $tol from float64)"
