@@ -108,4 +108,8 @@ if (( ${#failed[@]} )); then
     echo "parity FAILED for: ${failed[*]}"
     exit 1
 fi
-echo "parity ok (tolerance $tol; detection $det_tol from ONNX Runtime, $tol from float64)"
+if (( self_check )); then
+    echo "parity ok (tolerance $tol, detection $det_tol)"
+else
+    echo "parity ok (tolerance $tol; detection $det_tol from ONNX Runtime, $tol from float64)"
+fi
