@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
 # Installs every Debian package quire needs (scripts/deps.txt) and, unless
 # --no-test is given, what its tests and benchmarks need (scripts/deps-test.txt).
+#   install-deps.sh [--no-test] [LIST...]   LIST: more package lists to install
+#   (e.g. bench/deps.txt, what the peers of bench/ocr need)
 # Idempotent: when everything is present it changes nothing and takes a second.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 lists=("$here/deps.txt")
-[ "${1:-}" = "--no-test" ] || lists+=("$here/deps-test.txt")
+test_deps=1
+for arg in "$@"; do
+  case $arg in
+    --no-test) test_deps=0 ;;
+    *) [ -f "$arg" ] || { echo "install-deps: no package list $arg" >&2; exit 2; }
+       lists+=("$arg") ;;
+  esac
+done
+[ $test_deps = 0 ] || lists+=("$here/deps-test.txt")
 
 mapfile -t want < <(cat "${lists[@]}" 2>/dev/null | sed 's/#.*//' | tr -s ' \t' '\n' | sed '/^$/d' | sort -u)
 missing=()
