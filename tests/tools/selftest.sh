@@ -54,5 +54,20 @@ for f in content-changed typos wrong-size; do
   $FAKE "$W/f.h5" --fault $f --timing-seed 5
   expect 1 "compare catches $f" $PY "$HERE/compare_results.py" "$W/good.h5" "$W/f.h5"
 done
+# OCR scoring (check_ocr.py): the metrics on hand-made strings with known CER and
+# bag-of-words values, then fake results.h5 files of the scans corpus
+expect 0 "check_ocr selftest" $PY "$HERE/check_ocr.py" --selftest
+expect 0 "gen_scans" $PY "$HERE/../gen/gen_scans.py" "$W/scans" --seed 3
+ST=$W/scans/truth.json
+expect 0 "make scans good" $PY "$HERE/make_fake_results.py" "$ST" "$W/scans.h5"
+expect 0 "check_ocr good" $PY "$HERE/check_ocr.py" "$W/scans.h5" "$ST"
+for f in swap-columns dup-doc; do
+  expect 0 "make scans $f" $PY "$HERE/make_fake_results.py" "$ST" "$W/scans-f.h5" --fault $f
+  expect 1 "check_ocr catches $f" $PY "$HERE/check_ocr.py" "$W/scans-f.h5" "$ST"
+done
+# columns swapped: a CER failure only; the bag of words does not see order
+$PY "$HERE/make_fake_results.py" "$ST" "$W/scans-f.h5" --fault swap-columns
+expect 0 "check_ocr BoW ignores order" $PY "$HERE/check_ocr.py" "$W/scans-f.h5" "$ST" \
+  --max-cer clean300=1 --max-cer degraded=1 --max-bow clean300=0 --max-bow degraded=0
 echo "tools selftest: $PASS passed, $FAIL failed (work dir $W)"
 [ $FAIL = 0 ]

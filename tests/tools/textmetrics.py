@@ -86,6 +86,43 @@ def bag_of_words_error(got, truth):
     return (sum((t - g).values()) + sum((g - t).values())) / n
 
 
+def cer_counts(got, truth):
+    """(edit distance, truth length), both texts whitespace-collapsed: the parts
+    of cer(), so that a set of documents can be scored as sum(edits) /
+    sum(lengths) rather than as a mean of ratios."""
+    g, t = collapse(got), collapse(truth)
+    return levenshtein(g, t), len(t)
+
+
+def bow_counts(got, truth):
+    """(missing, extra, truth words) for the bag-of-words error.
+
+    Words are the whitespace-separated tokens of the collapsed (NFC) texts,
+    case-sensitive, punctuation kept attached ("river," is not "river").  Each
+    text becomes a multiset of words; missing = truth words not matched in got
+    (counting multiplicity: sum over w of max(0, truth[w] - got[w])), extra =
+    got words not matched in truth (sum of max(0, got[w] - truth[w])).  The
+    error is (missing + extra) / truth words: 0 for any permutation of the
+    words, 2 for a substituted word, and it can exceed 1 for junk output."""
+    from collections import Counter
+    g, t = Counter(collapse(got).split()), Counter(collapse(truth).split())
+    return sum((t - g).values()), sum((g - t).values()), sum(t.values())
+
+
+# Hand-made cases with known values: (got, truth, CER, bag-of-words error).
+KNOWN = [
+    ("Hello  world\n", "Hello world", 0.0, 0.0),              # whitespace runs collapse
+    ("Hallo world", "Hello world", 1 / 11, 2 / 2),            # one substitution; 1 missing + 1 extra word
+    ("abcd", "abc", 1 / 3, 2 / 1),
+    ("", "abc def", 1.0, 1.0),                                # nothing read: every char, every word missing
+    ("b a", "a b", 2 / 3, 0.0),                               # order: CER punishes, bag of words does not
+    ("the dog cat cat", "the cat the dog", 9 / 15, 2 / 4),    # multiset: 'the' x1 missing, 'cat' x1 extra
+    ("a\n\nb\tc", "a b c", 0.0, 0.0),
+    ("river", "river,", 1 / 6, 2 / 1),                        # punctuation belongs to its word
+    ("Cafe\u0301", "Caf\u00e9", 0.0, 0.0),                    # NFC
+]
+
+
 def _selftest():
     import random
 
@@ -104,6 +141,13 @@ def _selftest():
         b = "".join(r.choice("abcé中 ") for _ in range(r.randint(0, 30)))
         assert levenshtein(a, b) == dp(a, b), (a, b)
     assert levenshtein("kitten", "sitting") == 3
+    for got, truth, c, b in KNOWN:
+        assert abs(cer(got, truth) - c) < 1e-12, (got, truth, cer(got, truth), c)
+        m, x, n = bow_counts(got, truth)
+        assert abs((m + x) / n - b) < 1e-12, (got, truth, m, x, n, b)
+        assert abs(bag_of_words_error(got, truth) - b) < 1e-12, (got, truth)
+        d, n = cer_counts(got, truth)
+        assert abs(d / n - c) < 1e-12
     print("textmetrics selftest ok")
 
 
