@@ -1,6 +1,5 @@
-/* Documents MuPDF opens (PDF, and images when an OCR callback takes them):
- * open, password check, the page loop with routing and extraction, the repair
- * policy and the deadline. fz_try/fz_catch stay in this file. */
+/* PDF documents through MuPDF: open, password check, the page loop with routing and extraction, the
+ * repair policy and the deadline. fz_try/fz_catch stay in this file. */
 #include "doc_int.h"
 
 #include <mupdf/pdf.h>
@@ -19,7 +18,7 @@ typedef struct {
     int incomplete; /* pages read with errors inside (partly lost) */
 } pdf_run;
 
-static int16_t page_rotation(fz_context *ctx, fz_page *page) {
+int16_t doc_page_rotation(fz_context *ctx, fz_page *page) {
     pdf_page *pp = pdf_page_from_fz_page(ctx, page);
     if (!pp) return 0;
     int rot = pdf_to_int(ctx, pdf_dict_get_inheritable(ctx, pp->obj, PDF_NAME(Rotate)));
@@ -90,7 +89,7 @@ static q_status page_process(doc_reader *r, doc_file *f, int i, doc_ocr_fn ocr, 
         snprintf(run->failed_msg, sizeof run->failed_msg, "%s", r->last_error);
     float w = fz_is_empty_rect(bound) ? 0 : bound.x1 - bound.x0;
     float h = fz_is_empty_rect(bound) ? 0 : bound.y1 - bound.y0;
-    int16_t rot = page ? page_rotation(ctx, page) : 0;
+    int16_t rot = page ? doc_page_rotation(ctx, page) : 0;
     if (r->cookie.abort) {
         /* The deadline passed inside this page: it is not done. */
         run->timed_out = 1;
@@ -106,9 +105,19 @@ static q_status page_process(doc_reader *r, doc_file *f, int i, doc_ocr_fn ocr, 
     lay_page_kind kind = want_text ? doc_route_page(&scan, f->opt) : LAY_PAGE_OCR;
     if (kind == LAY_PAGE_OCR && ocr) {
         size_t before = lay_doc_npages(rec);
+        f->page = page;
+        f->page_index = i;
         q_status ost = ocr(ocr_user, f, (uint32_t)i, rec);
+        f->page = NULL;
+        f->page_index = -1;
         if (ost == Q_ERR_NOMEM) {
             st = ost;
+            goto done;
+        }
+        if (r->cookie.abort && lay_doc_npages(rec) == before) {
+            /* The deadline stopped rendering or OCR of this page. */
+            run->timed_out = 1;
+            run->timeout_page = i;
             goto done;
         }
         if (ost || lay_doc_npages(rec) == before) {
@@ -231,7 +240,7 @@ q_status doc_pdf_process(doc_reader *r, const char *path, doc_type type, const d
                                r->last_error[0] ? ": " : "", r->last_error);
         goto done;
     }
-    doc_file f = {.reader = r, .doc = doc, .opt = opt, .type = type};
+    doc_file f = {.reader = r, .doc = doc, .opt = opt, .type = type, .page_index = -1};
     for (int i = 0; i < run.npages && !st; i++) {
         if ((opt && opt->deadline > 0 && q_now() >= opt->deadline) || r->cookie.abort) {
             run.timed_out = 1;

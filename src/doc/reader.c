@@ -119,14 +119,14 @@ q_status doc_process(doc_reader *r, const doc_options *opt, doc_ocr_fn ocr, void
     if (type == DOC_TYPE_UNKNOWN) {
         st = lay_doc_set_error(rec, LAY_DOC_ERROR,
                                "not a PDF or supported image (starts with bytes '%s')", hex);
-    } else if (type != DOC_TYPE_PDF && !ocr) {
-        st = lay_doc_set_error(rec, LAY_DOC_ERROR,
-                               "%s: image inputs need the OCR pipeline, not available yet",
+    } else if (type == DOC_TYPE_PDF) {
+        st = doc_pdf_process(r, rec->path, type, opt, ocr, ocr_user, rec);
+    } else if (!ocr) {
+        /* An image has no text layer: without OCR its record would be empty. */
+        st = lay_doc_set_error(rec, LAY_DOC_ERROR, "%s: needs OCR, which this command does not run",
                                doc_type_name(type));
     } else {
-        /* Images (with an OCR callback) go through MuPDF's image documents:
-         * every page is routed to OCR. */
-        st = doc_pdf_process(r, rec->path, type, opt, ocr, ocr_user, rec);
+        st = doc_image_process(r, rec->path, type, opt, ocr, ocr_user, rec);
     }
 done:
     if (opt && opt->deadline > 0) doc_watchdog_arm(r->dog, 0, NULL);

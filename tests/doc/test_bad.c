@@ -1,6 +1,6 @@
 /* Every bad input becomes one record with status error and a one-line reason,
  * never a crash or a hang: empty, missing, unreadable, a directory, a symlink
- * loop, a FIFO, garbage, images (no OCR yet), truncated and overwritten PDFs
+ * loop, a FIFO, garbage, images (without OCR), truncated and overwritten PDFs
  * (ours and the corpus's), a page that cannot load, an encrypted PDF. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -99,8 +99,7 @@ static void test_types(void) {
         t_path(T, "garbage.pdf"),
         "not a PDF or supported image (starts with bytes '47 41 52 42 41 47 45 21 \xe2\x80\xa6')");
     write_bytes(t_path(T, "png.pdf"), "\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16);
-    expect_error(t_path(T, "png.pdf"),
-                 "PNG image: image inputs need the OCR pipeline, not available yet");
+    expect_error(t_path(T, "png.pdf"), "PNG image: needs OCR, which this command does not run");
     write_bytes(t_path(T, "jpeg.pdf"), "\xff\xd8\xff\xe0\0\x10JFIF", 10);
     expect_error(t_path(T, "jpeg.pdf"), "JPEG image: ");
     write_bytes(t_path(T, "tiff.pdf"), "II*\0\x08\0\0\0", 8);
