@@ -1,6 +1,7 @@
 /* The model's life cycle and the executor: load (parse, passes, backend),
  * find or build the plan for an input shape (small LRU cache), upload the
  * input, run the planned nodes on the backend, hand back the output. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,30 @@ static void model_dump(const nn_model *m) {
     }
 }
 
+static int cuda_device(void) {
+    const char *names[] = {"QUIRE_CUDA_DEVICE", "OMPI_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID"};
+    for (size_t i = 0; i < Q_ARRAY_LEN(names); i++) {
+        const char *s = getenv(names[i]);
+        if (s && *s) return atoi(s);
+    }
+    return 0;
+}
+
+/* The backend the options ask for. AUTO takes CUDA when it opens and else the
+ * CPU, saying why once per process. */
+static q_status backend_open(nn_options *opt, nn_backend **be) {
+    static atomic_int auto_said;
+    if (opt->backend == NN_BACKEND_CUDA || opt->backend == NN_BACKEND_AUTO) {
+        q_status st = nn_backend_cuda_new(cuda_device(), be);
+        if (st == Q_OK || opt->backend == NN_BACKEND_CUDA) return st;
+        if (!atomic_exchange(&auto_said, 1))
+            q_log(Q_LOG_WARN, "nn: %s; running on the CPU", q_errmsg());
+        q_errclear();
+        opt->backend = NN_BACKEND_CPU;
+    }
+    return nn_backend_cpu_new(opt->threads, be);
+}
+
 q_status nn_model_load_mem(const void *data, size_t size, const nn_options *opt, nn_model **out) {
     q_status st;
     *out = NULL;
@@ -53,11 +78,7 @@ q_status nn_model_load_mem(const void *data, size_t size, const nn_options *opt,
     if (!m) return Q_FAIL(Q_ERR_NOMEM, "out of memory loading a model");
     if (opt) m->opt = *opt;
     if (m->opt.threads < 1) m->opt.threads = 1;
-    if (m->opt.backend == NN_BACKEND_CUDA) {
-        st = Q_FAIL(Q_ERR_UNSUPPORTED, "CUDA backend not built/available");
-        goto fail;
-    }
-    if ((st = nn_backend_cpu_new(m->opt.threads, &m->be))) goto fail;
+    if ((st = backend_open(&m->opt, &m->be))) goto fail;
     if ((st = nn_onnx_parse(m, data, size)) || (st = nn_pass_fold_constants(m))) goto fail;
     if (!m->opt.no_fuse && ((st = nn_pass_fold_batchnorm(m)) || (st = nn_pass_fuse(m)))) goto fail;
     nn_pass_remove_dead(m);
@@ -158,6 +179,10 @@ int nn_model_node_count(const nn_model *m) {
     for (int i = 0; i < m->nnodes; i++)
         c += !m->nodes[i].dead;
     return c;
+}
+
+const char *nn_model_backend(const nn_model *m) {
+    return m->be->iface->name;
 }
 
 size_t nn_model_arena_bytes(const nn_model *m) {

@@ -13,13 +13,18 @@
 
 typedef struct nn_model nn_model;
 
-typedef enum { NN_BACKEND_CPU, NN_BACKEND_CUDA } nn_backend_kind;
+/* NN_BACKEND_AUTO: CUDA where a GPU is usable, else the CPU (said once per
+ * process on the log). NN_BACKEND_CUDA without a usable GPU is a load error. */
+typedef enum { NN_BACKEND_CPU, NN_BACKEND_CUDA, NN_BACKEND_AUTO } nn_backend_kind;
 
 typedef struct {
     nn_backend_kind backend; /* NN_BACKEND_CPU unless asked */
     int threads;             /* CPU threads; 0 = 1 */
     int no_fuse;             /* skip the fusion passes (debugging, tests) */
 } nn_options;
+/* The CUDA backend's GPU: QUIRE_CUDA_DEVICE if set, else the node-local rank
+ * (OMPI_COMM_WORLD_LOCAL_RANK, SLURM_LOCALID), else 0 -- modulo the number of
+ * visible GPUs, so that ranks of one node spread over its GPUs. */
 
 typedef struct {
     int ndim;
@@ -50,8 +55,25 @@ int nn_model_node_count(const nn_model *m);
 q_status nn_model_run(nn_model *m, const float *input, const nn_shape *in_shape,
                       const float **output, nn_shape *out_shape);
 
+/* "cpu" or "cuda": the backend the model runs on (after an AUTO fallback). */
+const char *nn_model_backend(const nn_model *m);
+
 /* Peak bytes of the activation arena of the last plan used (0 before a run). */
 size_t nn_model_arena_bytes(const nn_model *m);
+
+/* ---- GPUs ---------------------------------------------------------------- */
+typedef struct {
+    int index;
+    char name[256];
+    size_t memory_bytes;
+    int cc_major, cc_minor; /* compute capability */
+} nn_gpu_info;
+
+/* The GPUs the CUDA backend can use (for `quire info`): fills up to `cap`
+ * entries of `gpus` and sets *count to how many are visible. With none it
+ * returns Q_ERR_UNSUPPORTED with *count = 0 and a one-line reason in
+ * q_errmsg() (built without CUDA, no driver, no device). Never aborts. */
+q_status nn_gpu_list(nn_gpu_info *gpus, int cap, int *count);
 
 /* ---- .npy files (float32, C order) ---------------------------------------- */
 /* Reads a float32 little-endian C-order .npy file; *data is malloc'ed. */

@@ -146,6 +146,7 @@ typedef struct {
     int64_t offset;  /* arena offset in bytes (root values only), -1 none */
     int first, last; /* node positions of definition and last use */
     void *dev;       /* device pointer of constants used at run time */
+    int dev_shared;  /* dev belongs to the backend (its `constant` hook), not the plan */
 } nn_pval;
 
 /* Infers node `ni`'s output from its inputs in `pv`; evaluates it on the host
@@ -210,6 +211,11 @@ typedef struct {
     q_status (*run)(nn_backend *be, const nn_model *m, const nn_node *n, const nn_tensor *in,
                     const nn_tensor *out);
     q_status (*sync)(nn_backend *be);
+    /* Optional (NULL: constants are uploaded per plan). The device copy of a
+     * model constant, uploaded on first use and owned by the backend, so that
+     * weights are uploaded once whatever the number of plans. NULL on failure
+     * (error recorded). */
+    void *(*constant)(nn_backend *be, const void *host, size_t bytes);
 } nn_backend_i;
 
 struct nn_backend {
@@ -218,3 +224,5 @@ struct nn_backend {
 };
 
 q_status nn_backend_cpu_new(int threads, nn_backend **out);
+/* backend_cuda.c: fails with one line (not built with CUDA, no usable GPU). */
+q_status nn_backend_cuda_new(int device, nn_backend **out);

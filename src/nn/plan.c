@@ -106,7 +106,7 @@ void nn_plan_free(nn_model *m, nn_plan *p) {
     if (!p) return;
     if (p->pv) {
         for (int v = 0; v < m->nvals; v++) {
-            if (p->pv[v].dev && !m->be->iface->host_memory)
+            if (p->pv[v].dev && !m->be->iface->host_memory && !p->pv[v].dev_shared)
                 m->be->iface->free_buf(m->be, p->pv[v].dev);
             if (p->pv[v].owns_host) free(p->pv[v].host);
         }
@@ -234,6 +234,16 @@ q_status nn_plan_build(nn_model *m, const nn_shape *in, nn_plan **out) {
                 continue;
             }
             size_t bytes = (size_t)nn_numel(x->ndim, x->dims) * nn_dtype_size(x->dtype);
+            /* Model constants (not values folded by this plan, whose host
+             * memory dies with it) are shared by every plan. */
+            if (bi->constant && x->host == m->vals[n->in[j]].cdata) {
+                if (!(x->dev = bi->constant(m->be, x->host, bytes))) {
+                    st = q_errcode();
+                    goto fail;
+                }
+                x->dev_shared = 1;
+                continue;
+            }
             if (!(x->dev = bi->alloc(m->be, bytes ? bytes : 1)) ||
                 (st = bi->upload(m->be, x->dev, x->host, bytes))) {
                 st = st ? st : q_errcode();
