@@ -1,6 +1,6 @@
 /* ReduceMean over a contiguous run of axes seen as [outer, red, inner], and
- * GlobalAveragePool: the twins of kernels/cpu/reduce.c and pool.c. Sums of a
- * whole plane accumulate in double, as the CPU's GlobalAveragePool does. */
+ * GlobalAveragePool: the twins of kernels/cpu/reduce.c and pool.c. Sums
+ * accumulate in double, as the CPU's GlobalAveragePool does. */
 #include "kernels/cuda/kcu_cu.h"
 
 /* inner > 1: one thread per output, the red loop strided by inner (coalesced
@@ -10,10 +10,10 @@ static __global__ void reduce_mean_cols_kernel(const float *x, float *y, int64_t
     KCU_FOR(i, outer * inner) {
         int64_t o = i / inner, k = i % inner;
         const float *xp = x + o * red * inner + k;
-        float acc = 0.f;
+        double acc = 0;
         for (int64_t r = 0; r < red; r++)
             acc += xp[r * inner];
-        y[i] = acc / (float)red;
+        y[i] = (float)(acc / (double)red);
     }
 }
 

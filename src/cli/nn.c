@@ -15,13 +15,16 @@ static const char nn_help[] =
     "  --input FILE     input tensor (.npy, float32)\n"
     "  --output FILE    where the output tensor goes (.npy, float32)\n"
     "  --threads N      CPU threads (default 1)\n"
-    "  --backend NAME   cpu (default) or cuda\n"
+    "  --backend NAME   cpu (default), cuda (fails without a usable GPU) or auto\n"
+    "                   (cuda where a GPU is usable, else the CPU, said once)\n"
     "  --repeat N       run N times; prints the first run's time and the median\n"
     "                   and best of the others on stderr (default 1)\n"
     "  --help           this text\n"
     "Environment (debugging): QUIRE_NN_DUMP=1 prints the optimised graph,\n"
     "QUIRE_NN_PROFILE=1 the time per op, QUIRE_NN_NO_FUSE=1 skips the fusion\n"
-    "passes, QUIRE_NO_AVX512=1 keeps every GEMM in OpenBLAS.\n";
+    "passes, QUIRE_NO_AVX512=1 keeps every GEMM in OpenBLAS.\n"
+    "CUDA: QUIRE_CUDA_DEVICE=N picks the GPU, QUIRE_CUDA_TF32=1 allows TF32 (off by\n"
+    "default), QUIRE_CUDA_WORKSPACE_MB caps cuDNN's workspace (256).\n";
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -80,8 +83,10 @@ int cli_nn(int argc, char **argv) {
         opt.backend = NN_BACKEND_CPU;
     else if (!strcmp(backend, "cuda"))
         opt.backend = NN_BACKEND_CUDA;
+    else if (!strcmp(backend, "auto"))
+        opt.backend = NN_BACKEND_AUTO;
     else
-        return cli_usage_error("nn", "unknown backend '%s' (cpu or cuda)", backend);
+        return cli_usage_error("nn", "unknown backend '%s' (cpu, cuda or auto)", backend);
 
     int rc = CLI_FATAL;
     nn_model *m = NULL;
@@ -110,9 +115,10 @@ int cli_nn(int argc, char **argv) {
         fprintf(stderr,
                 "quire nn: load %.1f ms, first run %.2f ms, then median %.2f ms, best %.2f ms over "
                 "%ld runs; "
-                "%d threads, arena %.1f MiB\n",
+                "%s, %d threads, arena %.1f MiB\n",
                 t_load * 1e3, first * 1e3, times[1 + (repeat - 1) / 2] * 1e3, times[1] * 1e3,
-                repeat - 1, opt.threads, (double)nn_model_arena_bytes(m) / 1048576.0);
+                repeat - 1, nn_model_backend(m), opt.threads,
+                (double)nn_model_arena_bytes(m) / 1048576.0);
     }
     if (nn_npy_write(out_path, y, &ys)) goto fail;
     rc = CLI_OK;
