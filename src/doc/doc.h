@@ -19,10 +19,13 @@ typedef struct {
 /* --max-pixels default: 100 megapixels (an A2 sheet at 300 dpi is 35 MP). */
 #define DOC_MAX_PIXELS_DEFAULT 100e6
 
-/* Called for a page that needs OCR. The callback appends the page to `rec`
- * (lay_page_begin ... lay_page_end). When no callback is given, the page is
- * recorded with kind failed and the document error names it ("OCR not
- * available"). Returns non-OK only for a failure that should fail the page. */
+/* Called for a page that needs OCR (every page of an image document). The
+ * callback appends the page to `rec` (lay_page_begin ... lay_page_end). When
+ * no callback is given, a PDF page is recorded with kind failed and the
+ * document error names it ("OCR not available"); an image document is an
+ * error record ("TIFF image: needs OCR, which this command does not run").
+ * Returns non-OK only for a failure that should fail the page: the page is
+ * then recorded failed and the document error gives q_errmsg(). */
 typedef struct doc_file doc_file;
 typedef q_status (*doc_ocr_fn)(void *user, doc_file *f, uint32_t page, lay_doc *rec);
 
@@ -37,11 +40,17 @@ typedef struct {
 
 /* Decodes or renders page `page` of the open file `f` (inside an OCR callback):
  * - a PDF page that is one image (a scan) gives that image at its own
- *   resolution; any other PDF page is rendered by MuPDF at opt->dpi;
+ *   resolution; any other PDF page is rendered by MuPDF at opt->dpi (default
+ *   300), and so is a scan whose own pixels are above opt->max_pixels;
  * - a TIFF page is decoded by libtiff (every directory is a page; resolution
  *   tags give the size in points, 300 dpi when absent);
- * - PNG and JPEG are decoded at their own resolution.
- * A page above opt->max_pixels, an undecodable page or a timeout returns
+ * - PNG, JPEG (and BMP) are decoded at their own resolution (pHYs, JFIF
+ *   density; 300 dpi when absent).
+ * Gray pages (also RGB ones whose every pixel is gray) come as 1 channel,
+ * others as RGB; alpha is composited over white. The page's pixel count is
+ * checked against opt->max_pixels before anything of its size is allocated.
+ * A page above opt->max_pixels (Q_ERR_UNSUPPORTED, the reason names
+ * --max-pixels), an undecodable page or a timeout (Q_ERR_TIMEOUT) returns
  * non-OK with a one-line reason (q_errmsg) and leaves `out` zeroed. */
 q_status doc_page_image_get(doc_file *f, uint32_t page, doc_page_image *out);
 void doc_page_image_free(doc_page_image *pi); /* NULL-safe */

@@ -48,13 +48,28 @@ void doc_image_shrink_gray(q_image *im) {
     if (smaller) im->px = smaller; /* keeping the larger block is harmless */
 }
 
-/* Gray or RGB pixmap, with or without alpha, into `out` (channels = colour
- * components); alpha is premultiplied in MuPDF, so over white it is c + 255 - a. */
-static q_status copy_pixmap(fz_context *ctx, fz_pixmap *pix, int ink, q_image *out) {
+/* Whether every pixel of an RGB pixmap has R == G == B (then over white it
+ * stays so whatever its alpha). */
+static int pixmap_is_gray(fz_context *ctx, fz_pixmap *pix) {
+    int w = fz_pixmap_width(ctx, pix), h = fz_pixmap_height(ctx, pix);
+    int n = fz_pixmap_components(ctx, pix);
+    const unsigned char *s = fz_pixmap_samples(ctx, pix);
+    ptrdiff_t stride = fz_pixmap_stride(ctx, pix);
+    for (int y = 0; y < h; y++) {
+        const unsigned char *p = s + (ptrdiff_t)y * stride;
+        for (int x = 0; x < w; x++, p += n)
+            if (p[0] != p[1] || p[1] != p[2]) return 0;
+    }
+    return 1;
+}
+
+/* Gray or RGB pixmap, with or without alpha, into `out` with `channels`
+ * (1 from an RGB pixmap only when it is gray: the first component is taken).
+ * MuPDF's alpha is premultiplied, so over white a colour is c + 255 - a. */
+static q_status copy_pixmap(fz_context *ctx, fz_pixmap *pix, int ink, int channels, q_image *out) {
     int w = fz_pixmap_width(ctx, pix), h = fz_pixmap_height(ctx, pix);
     int n = fz_pixmap_components(ctx, pix), alpha = fz_pixmap_alpha(ctx, pix);
     int colours = n - alpha;
-    int channels = colours == 0 ? 1 : colours;
     q_status st = q_image_alloc(out, w, h, channels, 0);
     if (st) return st;
     const unsigned char *s = fz_pixmap_samples(ctx, pix);
@@ -65,12 +80,12 @@ static q_status copy_pixmap(fz_context *ctx, fz_pixmap *pix, int ink, q_image *o
         if (colours == 0) { /* a mask: paint ink where opaque */
             for (int x = 0; x < w; x++)
                 d[x] = (uint8_t)(255 - (p[x] * (255 - ink) + 127) / 255);
-        } else if (!alpha) {
+        } else if (!alpha && colours == channels) {
             memcpy(d, p, (size_t)w * (size_t)channels);
         } else {
             for (int x = 0; x < w; x++, p += n)
                 for (int c = 0; c < channels; c++) {
-                    int v = p[c] + 255 - p[colours];
+                    int v = p[c] + (alpha ? 255 - p[colours] : 0);
                     *d++ = (uint8_t)(v > 255 ? 255 : v);
                 }
         }
@@ -81,15 +96,15 @@ static q_status copy_pixmap(fz_context *ctx, fz_pixmap *pix, int ink, q_image *o
 q_status doc_pixmap_to_image(fz_context *ctx, fz_pixmap *pix, int ink, q_image *out) {
     memset(out, 0, sizeof *out);
     fz_colorspace *cs = fz_pixmap_colorspace(ctx, pix);
-    if (!cs || fz_colorspace_is_gray(ctx, cs) || fz_colorspace_is_rgb(ctx, cs)) {
-        q_status st = copy_pixmap(ctx, pix, ink, out);
-        if (!st) doc_image_shrink_gray(out);
-        return st;
-    }
+    if (!cs || fz_colorspace_is_gray(ctx, cs)) return copy_pixmap(ctx, pix, ink, 1, out);
+    /* A gray scan stored as RGB is common: check first, so the page never
+     * takes three bytes per pixel in our copy. */
+    if (fz_colorspace_is_rgb(ctx, cs))
+        return copy_pixmap(ctx, pix, ink, pixmap_is_gray(ctx, pix) ? 1 : 3, out);
     /* CMYK, Lab, BGR, ICC-based others: OCR wants RGB. */
     fz_pixmap *volatile rgb = NULL;
     char msg[200] = "";
-    int ok = 1;
+    volatile int ok = 1;
     fz_try(ctx) {
         rgb =
             fz_convert_pixmap(ctx, pix, fz_device_rgb(ctx), NULL, NULL, fz_default_color_params, 1);
@@ -99,9 +114,8 @@ q_status doc_pixmap_to_image(fz_context *ctx, fz_pixmap *pix, int ink, q_image *
         ok = 0;
     }
     if (!ok) return Q_FAIL_LIB(Q_ERR_LIB, "mupdf", "cannot convert the page colours: %s", msg);
-    q_status st = copy_pixmap(ctx, rgb, ink, out);
+    q_status st = copy_pixmap(ctx, rgb, ink, pixmap_is_gray(ctx, rgb) ? 1 : 3, out);
     fz_drop_pixmap(ctx, rgb);
-    if (!st) doc_image_shrink_gray(out);
     return st;
 }
 

@@ -254,8 +254,12 @@ q_status doc_raster_page(doc_file *f, uint32_t index, doc_page_image *out) {
         out->width = bound.x1 - bound.x0;
         out->height = bound.y1 - bound.y0;
         out->rotation = rot;
-        if (!img || !native_image(f, img, mask, ink, index, out, &st)) {
+        if (img && native_image(f, img, mask, ink, index, out, &st)) {
+            q_log(Q_LOG_DEBUG, "page %u: the scan's own %dx%d pixels", index + 1, img->w, img->h);
+        } else {
             int dpi = f->opt && f->opt->dpi > 0 ? f->opt->dpi : DOC_DEFAULT_DPI;
+            q_log(Q_LOG_DEBUG, "page %u: rendered at %d dpi%s", index + 1, dpi,
+                  img ? " (its scan is above --max-pixels)" : "");
             st = render_page(f, page, bound, index, dpi, out);
         }
     }

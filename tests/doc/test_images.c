@@ -815,8 +815,35 @@ static void test_pdf(doc_reader *r) {
     lay_doc_free(&d);
 }
 
-/* A real scanner's PDF from the shared corpus: one CCITT image, 2550x3300
- * over a Letter page, so 0.24 pt per pixel. */
+/* A page that takes long to interpret, routed to OCR: the deadline stops the
+ * work inside the page (text pass or rendering) and the record says timeout. */
+static void test_pdf_deadline(doc_reader *r) {
+    const char *path = t_path(t_tmp(), "slow.pdf");
+    const char op[] = "BT /F1 12 Tf 72 700 Td (slow slow slow slow) Tj ET\n";
+    size_t reps = 400000, n = reps * (sizeof op - 1);
+    char *content = malloc(n + 1);
+    for (size_t i = 0; i < reps; i++)
+        memcpy(content + i * (sizeof op - 1), op, sizeof op - 1);
+    content[n] = 0;
+    const char *pages[1] = {content};
+    t_pdf_simple(path, 1, pages, NULL);
+    free(content);
+    probe pr = {0};
+    double t0 = q_now();
+    doc_options opt = {.ocr_all = 1, .deadline = t0 + 0.3};
+    lay_doc d;
+    run_ocr(r, path, &opt, &pr, &d);
+    double dt = q_now() - t0;
+    printf("slow page with OCR: status %d after %.2f s: '%s'\n", d.status, dt, d.error);
+    CHECK(d.status == LAY_DOC_TIMEOUT && strstr(d.error, "at page 1 of 1"), "status %d '%s'",
+          d.status, d.error);
+    CHECK(dt < 10, "abort took %.2f s", dt);
+    lay_doc_free(&d);
+}
+
+/* Real files from the shared corpus: a scanner's PDF with one CCITT image,
+ * 2550x3300 over a Letter page (0.24 pt per pixel); classic 1-bit and RGB
+ * TIFF test pages; a BMP named .tif. */
 static void test_corpus_scan(doc_reader *r) {
     const char *S = t_shared();
     if (!S) {
@@ -836,6 +863,23 @@ static void test_corpus_scan(doc_reader *r) {
           "ccitt.pdf: %dx%dx%d %g", g->w, g->h, g->channels, g->ppx);
     CHECK(g->mean > 200, "ccitt.pdf: a page is mostly white paper (mean %g)", g->mean);
     lay_doc_free(&d);
+    const struct {
+        const char *name;
+        int w, h;
+    } files[] = {{"phototest.tif", 640, 480},
+                 {"phototestrot.tif", 480, 640},
+                 {"dibco11_PR1.bin.tif", 1381, 368}};
+    for (size_t i = 0; i < Q_ARRAY_LEN(files); i++) {
+        snprintf(path, sizeof path, "%s/corpus/scans/%s", S, files[i].name);
+        probe p2 = {0};
+        run_ocr(r, path, NULL, &p2, &d);
+        g = &p2.page[0];
+        CHECK(d.status == LAY_DOC_OK && g->ok && g->w == files[i].w && g->h == files[i].h &&
+                  g->channels == 1 && g->mean > 200,
+              "%s: status %d '%s' %dx%dx%d mean %g", files[i].name, d.status, d.error, g->w, g->h,
+              g->channels, g->mean);
+        lay_doc_free(&d);
+    }
 }
 
 int main(void) {
@@ -850,6 +894,7 @@ int main(void) {
     test_no_ocr_and_deadline(r);
     test_pictures(r);
     test_pdf(r);
+    test_pdf_deadline(r);
     test_corpus_scan(r);
     doc_reader_free(r);
     return t_finish("doc_images");
