@@ -12,13 +12,25 @@
 
 int cli_info(int argc, char **argv) {
     const char *models = NULL;
+    int gpus = -1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            puts("usage: quire info [--models DIR]\n\nPrints versions, backends, GPUs seen, "
-                 "model files found (with SHA-256)\nand the role this process would take.");
+            puts("usage: quire info [--models DIR] [--gpus auto|N]\n\nPrints versions, backends, "
+                 "GPUs seen, model files found (with SHA-256)\nand the role this process would "
+                 "take (host, rank, role, device), read from\nthe launch environment: run it "
+                 "with srun or mpirun to see every rank's.");
             return CLI_OK;
         } else if (!strcmp(argv[i], "--models") && i + 1 < argc) {
             models = argv[++i];
+        } else if (!strcmp(argv[i], "--gpus") && i + 1 < argc) {
+            long v;
+            const char *a = argv[++i];
+            if (!strcmp(a, "auto"))
+                gpus = -1;
+            else if (cli_parse_long(a, 0, 64, &v))
+                return cli_usage_error("info", "--gpus wants 'auto' or 0 to 64, not '%s'", a);
+            else
+                gpus = (int)v;
         } else {
             return cli_usage_error("info", "unknown argument '%s'", argv[i]);
         }
@@ -26,9 +38,7 @@ int cli_info(int argc, char **argv) {
     printf("quire:     %s\n", q_version);
     printf("documents: %s\n", doc_version());
     printf("storage:   %s\n", store_version());
-    run_info_print();
     printf("backends:  cpu (CUDA backend not built in this version)\n");
-    printf("gpus:      none usable (CUDA backend not built): OCR would run on CPU ranks\n");
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     printf("cpu cores: %ld\n", cores);
     char buf[4096];
@@ -43,7 +53,6 @@ int cli_info(int argc, char **argv) {
         else
             printf("  found    %s sha256 %s\n", run_model_files[i], hex);
     }
-    printf("role:      rank %d would be a %s\n", run_env_rank(),
-           run_env_rank() == 0 ? "coordinator (or everything, when alone)" : "CPU worker");
+    run_info_print(gpus);
     return CLI_OK;
 }

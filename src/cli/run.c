@@ -36,11 +36,19 @@ static const char run_help[] =
     "      --progress SECONDS interval of progress lines from rank 0 (default 5)\n"
     "      --shard-docs N     close a journal shard after N documents (default 100)\n"
     "      --shard-seconds S  ... or after S seconds (default 30)\n"
+    "      --slice K/N        only the K-th of N equal slices of the inputs (K from 0);\n"
+    "                         slices share --out; a run without --slice writes results.h5\n"
     "  -q, --quiet            only warnings and errors\n"
     "  -h, --help             this help\n"
     "\n"
+    "SIGTERM or SIGUSR1 (Slurm's warning before the time limit, preemption): every\n"
+    "rank finishes the document it has, closes its journal shard and the job exits 0\n"
+    "without results.h5; a rerun (or requeued job) with the same --out resumes.\n"
+    "A document that was open in two runs that crashed is recorded as an error.\n"
+    "\n"
     "exit status: 0 when every document got a record (failed documents are records\n"
-    "too), 1 on a fatal error (unwritable output, damaged journal), 2 on a usage error.\n";
+    "too) or the job was stopped by a signal, 1 on a fatal error (unwritable output,\n"
+    "damaged journal), 2 on a usage error.\n";
 
 enum {
     OPT_MODELS = 256,
@@ -53,6 +61,7 @@ enum {
     OPT_PROGRESS,
     OPT_SHARD_DOCS,
     OPT_SHARD_SECONDS,
+    OPT_SLICE,
 };
 
 static int run_parse_seconds(const char *s, double *out) {
@@ -77,6 +86,7 @@ int cli_run(int argc, char **argv) {
         {"progress", required_argument, 0, OPT_PROGRESS},
         {"shard-docs", required_argument, 0, OPT_SHARD_DOCS},
         {"shard-seconds", required_argument, 0, OPT_SHARD_SECONDS},
+        {"slice", required_argument, 0, OPT_SLICE},
         {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
@@ -141,6 +151,15 @@ int cli_run(int argc, char **argv) {
             if (run_parse_seconds(optarg, &o.shard_seconds) || o.shard_seconds < 0.1)
                 return RUN_USAGE("--shard-seconds wants seconds (at least 0.1), not '%s'", optarg);
             break;
+        case OPT_SLICE: {
+            int k = -1, n = 0, used = 0;
+            if (sscanf(optarg, "%d/%d%n", &k, &n, &used) != 2 || optarg[used] || n < 1 ||
+                n > 1000000 || k < 0 || k >= n)
+                return RUN_USAGE("--slice wants K/N with 0 <= K < N, not '%s'", optarg);
+            o.slice = k;
+            o.slices = n;
+            break;
+        }
         case 'q':
             o.quiet = 1;
             break;
@@ -151,6 +170,9 @@ int cli_run(int argc, char **argv) {
             return RUN_USAGE("unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
+    if (o.force && o.slices > 1)
+        return RUN_USAGE("--force with --slice would delete the other slices' work: clear --out "
+                         "once, before submitting the slices");
 #undef RUN_USAGE
     o.inputs = argv + optind;
     o.ninputs = argc - optind;

@@ -1,7 +1,11 @@
 /* Rank 0's dispatch loop: workers ask when idle, rank 0 answers with the next
  * batch from the largest-first list, so one huge document never leaves other
  * ranks idle behind a static split. Rank 0 polls with growing naps instead of
- * a blocking receive, which in Open MPI would spin a core. */
+ * a blocking receive, which in Open MPI would spin a core. On a stop signal
+ * (its own, or one a worker reports) it tells every worker to halt and answers
+ * every further request with STOP. */
+#include <stdlib.h>
+
 #include "run/job.h"
 
 uint32_t run_job_take(run_job *job, run_item *items, uint32_t max_items) {
@@ -27,21 +31,47 @@ uint32_t run_job_take(run_job *job, run_item *items, uint32_t max_items) {
     return (uint32_t)want;
 }
 
+/* Sends HALT to every worker that has not been told STOP yet. */
+static q_status coord_halt(run_job *job, const char *told, MPI_Request *halts, int sig) {
+    q_log(Q_LOG_WARN,
+          "stopping on %s: no more documents handed out; workers finish the document they "
+          "have, close their journal shards and the job exits 0 (rerun or requeue to resume)",
+          run_stop_name(sig));
+    for (int w = 1; w < job->size; w++) {
+        if (told[w]) continue;
+        int rc = MPI_Isend(NULL, 0, MPI_BYTE, w, RUN_TAG_HALT, job->comm, &halts[w]);
+        if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Isend of a halt");
+    }
+    return Q_OK;
+}
+
 q_status run_coordinate(run_job *job) {
     run_progress prog;
-    run_progress_init(&prog, job->inputs.n, job->resumed, job->opt->progress_seconds,
-                      job->opt->quiet);
+    run_progress_init(&prog, job->total, job->resumed, job->opt->progress_seconds, job->opt->quiet);
     static run_item items[RUN_BATCH_MAX];
     q_buf msg = {0};
     run_request req;
-    MPI_Request pending;
+    MPI_Request pending = MPI_REQUEST_NULL;
+    char *told = calloc((size_t)job->size, 1); /* worker was sent STOP */
+    MPI_Request *halts = malloc((size_t)job->size * sizeof *halts);
+    if (!told || !halts) {
+        free(told);
+        free(halts);
+        return Q_FAIL(Q_ERR_NOMEM, "out of memory for %d ranks", job->size);
+    }
+    for (int i = 0; i < job->size; i++)
+        halts[i] = MPI_REQUEST_NULL;
     q_status st = Q_OK;
-    int active = job->size - 1;
+    int active = job->size - 1, stopping = 0;
     int rc =
         MPI_Irecv(&req, sizeof req, MPI_BYTE, MPI_ANY_SOURCE, RUN_TAG_REQUEST, job->comm, &pending);
-    if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Irecv");
+    if (rc != MPI_SUCCESS) st = run_mpi_fail(rc, "MPI_Irecv");
     run_backoff nap = {0};
-    while (active > 0) {
+    while (!st && active > 0) {
+        if (!stopping && run_stop_signal()) {
+            stopping = 1;
+            if ((st = coord_halt(job, told, halts, run_stop_signal()))) break;
+        }
         int done = 0;
         MPI_Status status;
         rc = MPI_Test(&pending, &done, &status);
@@ -56,13 +86,18 @@ q_status run_coordinate(run_job *job) {
         }
         run_backoff_reset(&nap);
         run_progress_add(&prog, &req);
-        uint32_t n = run_job_take(job, items, RUN_BATCH_MAX);
+        if (!stopping && (req.flags & RUN_REQ_STOPPING)) {
+            stopping = 1;
+            if ((st = coord_halt(job, told, halts, 0))) break;
+        }
+        int src = status.MPI_SOURCE;
+        uint32_t n = stopping ? 0 : run_job_take(job, items, RUN_BATCH_MAX);
         if (n) {
             if ((st = run_batch_pack(&msg, items, n)) != Q_OK) break;
-            rc = MPI_Send(msg.data, (int)msg.len, MPI_BYTE, status.MPI_SOURCE, RUN_TAG_WORK,
-                          job->comm);
+            rc = MPI_Send(msg.data, (int)msg.len, MPI_BYTE, src, RUN_TAG_WORK, job->comm);
         } else {
-            rc = MPI_Send(NULL, 0, MPI_BYTE, status.MPI_SOURCE, RUN_TAG_STOP, job->comm);
+            rc = MPI_Send(NULL, 0, MPI_BYTE, src, RUN_TAG_STOP, job->comm);
+            told[src] = 1;
             active--;
         }
         if (rc != MPI_SUCCESS) {
@@ -79,8 +114,13 @@ q_status run_coordinate(run_job *job) {
         }
         run_progress_tick(&prog, 0);
     }
+    for (int w = 1; !st && w < job->size; w++)
+        if (halts[w] != MPI_REQUEST_NULL) st = run_wait(&halts[w], NULL);
+    if (stopping && job->next < job->ntodo) job->halted = 1;
     run_progress_done(&prog);
     job->counts = prog.c;
     q_buf_free(&msg);
+    free(told);
+    free(halts);
     return st;
 }

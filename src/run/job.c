@@ -19,6 +19,8 @@ void run_options_default(run_options *o) {
     o->progress_seconds = 5;
     o->shard_docs = 100;
     o->shard_seconds = 30;
+    o->slice = 0;
+    o->slices = 0;
 }
 
 int run_env_rank(void) {
@@ -78,9 +80,30 @@ static int job_prepare(run_job *job) {
         q_log(Q_LOG_ERROR, "out of memory for %zu documents", job->inputs.n);
         return 1;
     }
+    /* --slice K/N: the K-th of N contiguous ranges of document ids; ids stay
+     * positions in the whole input list, so slices share one journal */
+    size_t lo = 0, hi = job->inputs.n;
+    if (o->slices > 1) {
+        lo = (size_t)((uint64_t)job->inputs.n * (uint64_t)o->slice / (uint64_t)o->slices);
+        hi = (size_t)((uint64_t)job->inputs.n * (uint64_t)(o->slice + 1) / (uint64_t)o->slices);
+    }
     int bad = 0;
-    for (size_t i = 0; i < job->inputs.n; i++) {
+    for (size_t i = lo; i < hi; i++) {
+        job->total++;
         if (!store_journal_has(journal, i)) {
+            run_input *in = &job->inputs.v[i];
+            if (!in->error && store_journal_crashes(journal, i) >= 2) {
+                /* DESIGN.md §6: in flight during two crashes; not a third time */
+                if (!(in->error = strdup("crashed the worker twice"))) {
+                    q_log(Q_LOG_ERROR, "out of memory");
+                    bad = 1;
+                    break;
+                }
+                q_log(Q_LOG_WARN,
+                      "document %zu (%s) was being processed in two runs that crashed: "
+                      "recorded as an error, not tried again",
+                      i, in->path);
+            }
             job->todo[job->ntodo++] = i;
             continue;
         }
@@ -99,12 +122,16 @@ static int job_prepare(run_job *job) {
     if (bad) return 1;
     job_sort_base = job->inputs.v;
     qsort(job->todo, job->ntodo, sizeof *job->todo, job_cmp_size);
+    if (o->slices > 1)
+        q_log(Q_LOG_INFO, "slice %d/%d: documents %zu to %zu of %zu", o->slice, o->slices, lo,
+              hi ? hi - 1 : 0, job->inputs.n);
     if (job->resumed)
-        q_log(Q_LOG_INFO, "resuming: %llu of %zu documents already done in %s/journal, %zu to do",
-              (unsigned long long)job->resumed, job->inputs.n, o->out_dir, job->ntodo);
+        q_log(Q_LOG_INFO, "resuming: %llu of %llu documents already done in %s/journal, %zu to do",
+              (unsigned long long)job->resumed, (unsigned long long)job->total, o->out_dir,
+              job->ntodo);
     else
-        q_log(Q_LOG_INFO, "%zu documents to do, %d rank%s", job->inputs.n, job->size,
-              job->size > 1 ? "s (rank 0 dispatches)" : "");
+        q_log(Q_LOG_INFO, "%llu documents to do, %d rank%s", (unsigned long long)job->total,
+              job->size, job->size > 1 ? "s (rank 0 dispatches)" : "");
     return 0;
 }
 
@@ -183,12 +210,20 @@ int run_main(const run_options *o) {
     MPI_Comm_rank(job.comm, &job.rank);
     MPI_Comm_size(job.comm, &job.size);
     q_log_init(job.rank, o->quiet ? Q_LOG_WARN : Q_LOG_INFO);
+    run_stop_install(); /* after MPI_Init, which may set its own handlers */
 
     int exit_code = job.rank == 0 ? job_prepare(&job) : 0;
     int worst = 0;
     q_status st = job_agree(&job, exit_code, &worst);
     if (st || worst) {
         exit_code = st ? 1 : worst;
+        goto out;
+    }
+    st = run_roles_decide(job.comm, o->gpus, &job.role);
+    if (!st) st = run_roles_print(job.comm, &job.role);
+    if (st) q_log(Q_LOG_ERROR, "deciding roles: %s", q_errmsg());
+    if (job_agree(&job, st ? 1 : 0, &worst) || worst) {
+        exit_code = 1;
         goto out;
     }
 
@@ -204,6 +239,27 @@ int run_main(const run_options *o) {
         exit_code = 1;
         goto out;
     }
+    /* Stopped by a signal with work left, or one slice of several: the
+     * journal holds this run's documents; results.h5 waits for the rest. */
+    if (job_agree(&job, job.halted, &worst)) {
+        exit_code = 1;
+        goto out;
+    }
+    if (worst || o->slices > 1) {
+        if (job.rank == 0) {
+            if (worst)
+                q_log(Q_LOG_WARN,
+                      "stopped: %llu documents done in this run are in closed journal shards; "
+                      "rerun (or requeue) with the same --out and inputs to resume",
+                      (unsigned long long)job.counts.docs);
+            else
+                q_log(Q_LOG_INFO,
+                      "slice %d/%d done (%llu documents this run); results.h5 is written by a "
+                      "run over all inputs without --slice once every slice is done",
+                      o->slice, o->slices, (unsigned long long)job.counts.docs);
+        }
+        goto out;
+    }
 
     st = job_consolidate(&job);
     if (st) q_log(Q_LOG_ERROR, "writing %s/results.h5: %s", o->out_dir, q_errmsg());
@@ -211,7 +267,12 @@ int run_main(const run_options *o) {
         exit_code = 1;
         goto out;
     }
-    if (job.rank == 0) job_summary(&job, q_now() - job.t_start);
+    if (job.rank == 0) {
+        /* results.h5 holds every document: the attempts logs say nothing more */
+        if (store_attempts_clear(o->out_dir))
+            q_log(Q_LOG_WARN, "cleaning the journal: %s", q_errmsg());
+        job_summary(&job, q_now() - job.t_start);
+    }
 out:
     run_inputs_free(&job.inputs);
     free(job.todo);
@@ -220,7 +281,7 @@ out:
     return exit_code;
 }
 
-void run_info_print(void) {
+void run_info_print(int gpus) {
     char version[MPI_MAX_LIBRARY_VERSION_STRING];
     int len = 0;
     if (MPI_Get_library_version(version, &len) == MPI_SUCCESS) {
@@ -235,4 +296,19 @@ void run_info_print(void) {
         const char *v = getenv(vars[i]);
         if (v) printf("env:       %s=%s\n", vars[i], v);
     }
+    run_role r;
+    run_role_from_env(gpus, &r);
+    printf("gpus:      %d visible", run_gpus_visible(-1, NULL, 0));
+    if (getenv("CUDA_VISIBLE_DEVICES"))
+        printf(" (CUDA_VISIBLE_DEVICES=%s)", getenv("CUDA_VISIBLE_DEVICES"));
+    printf(", %d GPU rank%s on this node%s\n", r.node_gpus, r.node_gpus == 1 ? "" : "s",
+           gpus >= 0 ? " (--gpus)" : "");
+    printf("role:      %-20s %6s %6s  %-12s %s\n", "host", "rank", "local", "role", "device");
+    char dev[64];
+    if (r.device >= 0)
+        snprintf(dev, sizeof dev, "cuda:%d (%s)", r.device, r.device_name);
+    else
+        snprintf(dev, sizeof dev, "-");
+    printf("           %-20s %6d %6d  %-12s %s\n", r.host, r.rank, r.local_rank,
+           run_role_name(r.kind), dev);
 }

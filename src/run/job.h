@@ -5,6 +5,7 @@
 #include <mpi.h>
 
 #include "run/proto.h"
+#include "run/roles.h"
 #include "run/run.h"
 
 typedef struct {
@@ -19,7 +20,10 @@ typedef struct {
     uint64_t *todo;        /* rank 0: document ids still to do, largest first */
     size_t ntodo, next;    /* rank 0 */
     uint64_t resumed;      /* documents already done in the journal (rank 0) */
+    uint64_t total;        /* documents of this run's slice (rank 0) */
     double t_start;
+    run_role role;     /* this rank's */
+    int halted;        /* this rank left work undone because of a stop signal */
     run_counts counts; /* what this run did (rank 0 after the work phase) */
 } run_job;
 
@@ -50,3 +54,9 @@ q_status run_work(run_job *job);
 
 /* Takes the next automatic-size batch from rank 0's list; returns its size. */
 uint32_t run_job_take(run_job *job, run_item *items, uint32_t max_items);
+
+/* Stop signals (stop.c). run_stop_install sets handlers for SIGTERM and
+ * SIGUSR1; run_stop_signal returns the first one received, 0 when none. */
+void run_stop_install(void);
+int run_stop_signal(void);
+const char *run_stop_name(int sig);

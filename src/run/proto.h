@@ -12,7 +12,11 @@ enum run_tag {
     RUN_TAG_REQUEST = 101, /* worker -> 0: run_request, "give me work" */
     RUN_TAG_WORK = 102,    /* 0 -> worker: packed batch of documents */
     RUN_TAG_STOP = 103,    /* 0 -> worker: no more work (empty message) */
+    RUN_TAG_HALT = 104,    /* 0 -> worker: a stop signal came; finish the current
+                              document, leave the rest of the batch (empty) */
 };
+
+enum { RUN_REQ_STOPPING = 1 }; /* run_request.flags: this worker got a stop signal */
 
 /* Counts since the worker's previous request; rank 0 sums them for progress. */
 typedef struct {
@@ -23,7 +27,7 @@ typedef struct {
     uint32_t text_pages;
     uint32_t ocr_pages;
     uint32_t failed_pages;
-    uint32_t pad;
+    uint32_t flags; /* RUN_REQ_* */
     uint64_t lines;
 } run_request;
 

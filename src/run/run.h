@@ -25,6 +25,7 @@ typedef struct {
     double progress_seconds; /* --progress interval, default 5 */
     int shard_docs;          /* --shard-docs: close a journal shard after N documents */
     double shard_seconds;    /* ... or after this many seconds */
+    int slice, slices;       /* --slice K/N: only documents of slice K of N (0 = all) */
 } run_options;
 
 void run_options_default(run_options *o);
@@ -68,8 +69,9 @@ extern const char *const run_model_files[RUN_MODEL_FILES];
  * the environment's string, or `buf`. */
 const char *run_models_dir(const char *given, char *buf, size_t cap);
 
-/* Prints `quire info`'s MPI and launch-environment lines. */
-void run_info_print(void);
+/* Prints `quire info`'s MPI and launch-environment lines, and the role table
+ * row of this process (host, rank, role, device) for --gpus `gpus` (-1 = auto). */
+void run_info_print(int gpus);
 
 /* ---- the OCR route of a page, in-process (ocrpage.c) ---- */
 #include "doc/doc.h"

@@ -1,8 +1,15 @@
 /* A worker: asks for documents, processes each into a record and appends it
  * to this rank's journal shard. Shards are closed (renamed) every few
  * documents or seconds, which bounds what a crash can lose. A bad document
- * is a record; only a failure to write the journal stops the worker. */
+ * is a record; only a failure to write the journal stops the worker. Each
+ * document started and finished is noted in the rank's attempts log, so that
+ * a document that kills its worker is not tried forever. A stop signal (or a
+ * HALT from rank 0) ends the loop after the current document. */
+#define _POSIX_C_SOURCE 200809L
+#include <signal.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "doc/doc.h"
 #include "run/job.h"
@@ -15,6 +22,9 @@ typedef struct {
     double shard_opened;
     run_request stats;   /* since the last request */
     run_progress *local; /* size == 1: progress printed by this loop */
+    store_attempts *attempts;
+    int stopping;         /* a stop signal, or a HALT from rank 0, came */
+    const char *crash_on; /* test hook: die on documents whose path has this */
 } worker;
 
 static void worker_count(worker *w, const lay_doc *rec) {
@@ -70,6 +80,7 @@ static q_status worker_doc(worker *w, const run_item *it) {
 static q_status worker_ask(worker *w, q_buf *buf, run_item *items, uint32_t *n) {
     run_job *job = w->job;
     w->stats.rank = job->rank;
+    w->stats.flags = w->stopping ? RUN_REQ_STOPPING : 0;
     int rc = MPI_Send(&w->stats, sizeof w->stats, MPI_BYTE, 0, RUN_TAG_REQUEST, job->comm);
     if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Send of a work request");
     w->stats = (run_request){0};
@@ -80,6 +91,13 @@ static q_status worker_ask(worker *w, q_buf *buf, run_item *items, uint32_t *n) 
         int flag = 0;
         rc = MPI_Iprobe(0, MPI_ANY_TAG, job->comm, &flag, &status);
         if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Iprobe");
+        if (flag && status.MPI_TAG == RUN_TAG_HALT) {
+            /* sent before the answer; the answer will be STOP */
+            rc = MPI_Recv(NULL, 0, MPI_BYTE, 0, RUN_TAG_HALT, job->comm, MPI_STATUS_IGNORE);
+            if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Recv of a halt");
+            w->stopping = 1;
+            continue;
+        }
         if (flag) break;
         run_backoff_sleep(&nap);
     }
@@ -96,27 +114,78 @@ static q_status worker_ask(worker *w, q_buf *buf, run_item *items, uint32_t *n) 
     return run_batch_unpack(buf->data, (size_t)count, items, n);
 }
 
+/* 1 when the worker must stop before its next document: its own stop signal
+ * or a HALT from rank 0 (received here, so that none is left unmatched). */
+static int worker_should_stop(worker *w) {
+    if (w->stopping) return 1;
+    if (run_stop_signal()) {
+        if (w->job->size == 1)
+            q_log(Q_LOG_WARN,
+                  "stopping on %s: the current document is finished, the journal shard "
+                  "closed; rerun with the same --out to resume",
+                  run_stop_name(run_stop_signal()));
+        return w->stopping = 1;
+    }
+    if (w->job->size > 1) {
+        int flag = 0;
+        if (MPI_Iprobe(0, RUN_TAG_HALT, w->job->comm, &flag, MPI_STATUS_IGNORE) == MPI_SUCCESS &&
+            flag &&
+            MPI_Recv(NULL, 0, MPI_BYTE, 0, RUN_TAG_HALT, w->job->comm, MPI_STATUS_IGNORE) ==
+                MPI_SUCCESS)
+            w->stopping = 1;
+    }
+    return w->stopping;
+}
+
+/* One document, bracketed by its attempt notes. */
+static q_status worker_attempt(worker *w, const run_item *it) {
+    int noted = it->error == NULL; /* a pre-set error opens nothing */
+    q_status st = noted ? store_attempts_begin(w->attempts, it->doc) : Q_OK;
+    if (st) return st;
+    if (noted && w->crash_on && strstr(it->path, w->crash_on)) kill(getpid(), SIGKILL);
+    st = worker_doc(w, it);
+    if (noted) {
+        q_status st2 = store_attempts_end(w->attempts, it->doc);
+        if (!st) st = st2;
+    }
+    /* every finished document is in a closed shard: the log can start over */
+    if (!st && store_shard_pending(w->shard) == 0) st = store_attempts_trim(w->attempts);
+    return st;
+}
+
 q_status run_work(run_job *job) {
     worker w = {.job = job};
     q_buf buf = {0};
     static run_item items[RUN_BATCH_MAX];
     run_progress prog;
     if (job->size == 1) {
-        run_progress_init(&prog, job->inputs.n, job->resumed, job->opt->progress_seconds,
+        run_progress_init(&prog, job->total, job->resumed, job->opt->progress_seconds,
                           job->opt->quiet);
         w.local = &prog;
     }
+    w.crash_on = getenv("QUIRE_TEST_CRASH_PATH");
+    if (w.crash_on && !*w.crash_on) w.crash_on = NULL;
     q_status st = doc_reader_new(&w.reader);
     if (!st) st = store_shard_open(job->opt->out_dir, job->rank, &w.shard);
+    if (!st) st = store_attempts_open(job->opt->out_dir, job->rank, &w.attempts);
     while (!st) {
         uint32_t n = 0;
-        if (job->size == 1)
+        if (job->size == 1) {
+            if (worker_should_stop(&w)) {
+                job->halted = job->next < job->ntodo;
+                break;
+            }
             n = run_job_take(job, items, RUN_BATCH_MAX);
-        else
+        } else {
             st = worker_ask(&w, &buf, items, &n);
+        }
         if (st || n == 0) break;
         for (uint32_t i = 0; i < n && !st; i++) {
-            st = worker_doc(&w, &items[i]);
+            if (worker_should_stop(&w)) {
+                job->halted = 1; /* the rest of the batch is left for the rerun */
+                break;
+            }
+            st = worker_attempt(&w, &items[i]);
             if (w.local) {
                 run_progress_add(w.local, &w.stats);
                 w.stats = (run_request){0};
@@ -130,6 +199,7 @@ q_status run_work(run_job *job) {
         job->counts = w.local->c;
     }
     store_shard_free(w.shard);
+    store_attempts_free(w.attempts);
     doc_reader_free(w.reader);
     q_buf_free(&buf);
     return st;
