@@ -41,7 +41,8 @@ typedef struct {
 /* Decodes or renders page `page` of the open file `f` (inside an OCR callback):
  * - a PDF page that is one image (a scan) gives that image at its own
  *   resolution; any other PDF page is rendered by MuPDF at opt->dpi (default
- *   300), and so is a scan whose own pixels are above opt->max_pixels;
+ *   300); a PDF page holding any image above opt->max_pixels fails (MuPDF
+ *   would decode it whole even to draw it small);
  * - a TIFF page is decoded by libtiff (every directory is a page; resolution
  *   tags give the size in points, 300 dpi when absent);
  * - PNG, JPEG (and BMP) are decoded at their own resolution (pHYs, JFIF

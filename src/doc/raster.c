@@ -2,7 +2,9 @@
  * and nothing else painted) gives that image as the scanner made it: no
  * resampling, no blur, and no work when the scan is already 300 dpi. Any
  * other page is rendered by MuPDF at opt->dpi, straight into the q_image
- * buffer, with the cookie so the watchdog can stop it. */
+ * buffer, with the cookie so the watchdog can stop it. One pass over the
+ * content finds the scan and the page's largest image, whose size is checked
+ * against --max-pixels before anything is decoded. */
 #include "doc_int.h"
 
 #include <math.h>
@@ -20,7 +22,8 @@ typedef struct {
     fz_matrix ctm;
     int ink; /* gray of an image mask's colour */
     int mask;
-    int others; /* paint or clip that is not the single opaque image */
+    int others;       /* paint or clip that is not the single opaque image */
+    int big_w, big_h; /* the page's largest image, any placement */
 } find_device;
 
 static void find_other(find_device *d) {
@@ -28,6 +31,10 @@ static void find_other(find_device *d) {
 }
 
 static void find_take(fz_context *ctx, find_device *d, fz_image *img, fz_matrix ctm, float alpha) {
+    if ((double)img->w * img->h > (double)d->big_w * d->big_h) {
+        d->big_w = img->w;
+        d->big_h = img->h;
+    }
     if (d->image || alpha < 1) {
         find_other(d);
         return;
@@ -112,11 +119,18 @@ static fz_device *new_find_device(fz_context *ctx) {
     return &d->super;
 }
 
-/* The page's single image when it is upright (unrotated, unmirrored, no
- * shear) and its edges sit on the page's; NULL otherwise. Throws on MuPDF
- * errors. The caller drops the image. */
-static fz_image *scan_image(fz_context *ctx, fz_page *page, fz_rect bound, fz_cookie *cookie,
-                            int *mask, int *ink) {
+/* What one pass over the page's content found. */
+typedef struct {
+    fz_image *scan; /* the page's single upright image filling it, or NULL */
+    int mask, ink;  /* the scan is a stencil painted in this gray */
+    int big_w, big_h;
+} page_images;
+
+/* Fills `pi` (the caller drops pi->scan). A scan is the page's only painting,
+ * upright (no rotation, mirror or shear) with its edges on the page's. Throws
+ * on MuPDF errors. */
+static void find_images(fz_context *ctx, fz_page *page, fz_rect bound, int rotated,
+                        fz_cookie *cookie, page_images *pi) {
     fz_device *volatile dev = NULL;
     fz_image *volatile img = NULL;
     fz_try(ctx) {
@@ -128,13 +142,15 @@ static fz_image *scan_image(fz_context *ctx, fz_page *page, fz_rect bound, fz_co
         fz_rect r = fz_transform_rect(fz_unit_rect, m);
         float tw = DOC_SCAN_EDGE_TOLERANCE * (bound.x1 - bound.x0);
         float th = DOC_SCAN_EDGE_TOLERANCE * (bound.y1 - bound.y0);
-        if (d->image && !d->others && !d->image->mask && m.a > 0 && m.d > 0 &&
+        pi->big_w = d->big_w;
+        pi->big_h = d->big_h;
+        if (!rotated && d->image && !d->others && !d->image->mask && m.a > 0 && m.d > 0 &&
             fabsf(m.b) <= 1e-3f * m.a && fabsf(m.c) <= 1e-3f * m.d &&
             fabsf(r.x0 - bound.x0) <= tw && fabsf(r.x1 - bound.x1) <= tw &&
             fabsf(r.y0 - bound.y0) <= th && fabsf(r.y1 - bound.y1) <= th) {
             img = fz_keep_image(ctx, d->image);
-            *mask = d->mask;
-            *ink = d->ink;
+            pi->mask = d->mask;
+            pi->ink = d->ink;
         }
     }
     fz_always(ctx) {
@@ -145,7 +161,7 @@ static fz_image *scan_image(fz_context *ctx, fz_page *page, fz_rect bound, fz_co
         fz_drop_image(ctx, img);
         fz_rethrow(ctx);
     }
-    return img;
+    pi->scan = img;
 }
 
 /* Renders `page` at `dpi` into out->img (RGB, turned gray when it is). */
@@ -189,43 +205,38 @@ static q_status render_page(doc_file *f, fz_page *page, fz_rect bound, uint32_t 
     return Q_OK;
 }
 
-/* The scan's own pixels; returns 0 (nothing done, no error) when the image
- * is above the pixel limit, so the caller renders the page at opt->dpi. */
-static int native_image(doc_file *f, fz_image *img, int mask, int ink, uint32_t index,
-                        doc_page_image *out, q_status *st) {
+/* The scan's own pixels and scale. */
+static q_status native_image(doc_file *f, const page_images *pi, uint32_t index,
+                             doc_page_image *out) {
     fz_context *ctx = f->reader->ctx;
-    if ((double)img->w * img->h > doc_max_pixels(f->opt)) return 0;
     fz_pixmap *volatile pix = NULL;
     char msg[256] = "";
-    int ok = 1;
+    volatile int ok = 1;
     fz_try(ctx) {
-        pix = fz_get_pixmap_from_image(ctx, img, NULL, NULL, NULL, NULL);
+        pix = fz_get_pixmap_from_image(ctx, pi->scan, NULL, NULL, NULL, NULL);
     }
     fz_catch(ctx) {
         snprintf(msg, sizeof msg, "%s", fz_caught_message(ctx));
         ok = 0;
     }
-    if (!ok) {
-        *st = Q_FAIL_LIB(Q_ERR_FORMAT, "mupdf", "page %u: scanned image undecodable: %s", index + 1,
-                         msg);
-        return 1;
-    }
+    if (!ok)
+        return Q_FAIL_LIB(Q_ERR_FORMAT, "mupdf", "page %u: scanned image undecodable: %s",
+                          index + 1, msg);
     /* A mask's pixmap is alpha only; an image's colour space is its own. */
-    *st = doc_pixmap_to_image(ctx, pix, mask ? ink : 0, &out->img);
+    q_status st = doc_pixmap_to_image(ctx, pix, pi->mask ? pi->ink : 0, &out->img);
     fz_drop_pixmap(ctx, pix);
-    if (!*st) {
+    if (!st) {
         out->pt_per_px_x = out->width / (float)out->img.w;
         out->pt_per_px_y = out->height / (float)out->img.h;
     }
-    return 1;
+    return st;
 }
 
 q_status doc_raster_page(doc_file *f, uint32_t index, doc_page_image *out) {
     fz_context *ctx = f->reader->ctx;
     fz_page *volatile page = NULL;
-    fz_image *volatile img = NULL;
+    page_images pi = {0};
     fz_rect bound = fz_empty_rect;
-    int mask = 0, ink = 0;
     volatile int ok = 1;
     char msg[256] = "";
     volatile int16_t rot = 0;
@@ -236,34 +247,43 @@ q_status doc_raster_page(doc_file *f, uint32_t index, doc_page_image *out) {
             page = fz_load_page(ctx, f->doc, (int)index);
         bound = fz_bound_page(ctx, page);
         rot = doc_page_rotation(ctx, page);
-        if (rot == 0 && !fz_is_empty_rect(bound))
-            img = scan_image(ctx, page, bound, &f->reader->cookie, &mask, &ink);
+        if (!fz_is_empty_rect(bound))
+            find_images(ctx, page, bound, rot != 0, &f->reader->cookie, &pi);
     }
     fz_catch(ctx) {
         snprintf(msg, sizeof msg, "%s", fz_caught_message(ctx));
         ok = 0;
     }
     q_status st = Q_OK;
+    int dpi = f->opt && f->opt->dpi > 0 ? f->opt->dpi : DOC_DEFAULT_DPI;
     if (f->reader->cookie.abort) {
         st = Q_FAIL(Q_ERR_TIMEOUT, "timeout while reading page %u", index + 1);
     } else if (!ok) {
         st = Q_FAIL_LIB(Q_ERR_LIB, "mupdf", "page %u: cannot load: %s", index + 1, msg);
     } else if (fz_is_empty_rect(bound)) {
         st = Q_FAIL(Q_ERR_FORMAT, "page %u has an empty page box", index + 1);
+    } else if ((double)pi.big_w * pi.big_h > doc_max_pixels(f->opt)) {
+        /* MuPDF decodes an image whole, even to draw it small: an image above
+         * the limit would cost its full size in memory either way. */
+        st = Q_FAIL(Q_ERR_UNSUPPORTED,
+                    "page %u holds an image of %dx%d pixels (%.0f MP), more than --max-pixels "
+                    "%.0f MP",
+                    index + 1, pi.big_w, pi.big_h, (double)pi.big_w * pi.big_h / 1e6,
+                    doc_max_pixels(f->opt) / 1e6);
     } else {
         out->width = bound.x1 - bound.x0;
         out->height = bound.y1 - bound.y0;
         out->rotation = rot;
-        if (img && native_image(f, img, mask, ink, index, out, &st)) {
-            q_log(Q_LOG_DEBUG, "page %u: the scan's own %dx%d pixels", index + 1, img->w, img->h);
+        if (pi.scan) {
+            q_log(Q_LOG_DEBUG, "page %u: the scan's own %dx%d pixels", index + 1, pi.scan->w,
+                  pi.scan->h);
+            st = native_image(f, &pi, index, out);
         } else {
-            int dpi = f->opt && f->opt->dpi > 0 ? f->opt->dpi : DOC_DEFAULT_DPI;
-            q_log(Q_LOG_DEBUG, "page %u: rendered at %d dpi%s", index + 1, dpi,
-                  img ? " (its scan is above --max-pixels)" : "");
+            q_log(Q_LOG_DEBUG, "page %u: rendered at %d dpi", index + 1, dpi);
             st = render_page(f, page, bound, index, dpi, out);
         }
     }
-    fz_drop_image(ctx, img);
+    fz_drop_image(ctx, pi.scan);
     fz_drop_page(ctx, page);
     return st;
 }

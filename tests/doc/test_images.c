@@ -815,6 +815,39 @@ static void test_pdf(doc_reader *r) {
     lay_doc_free(&d);
 }
 
+/* A PDF page whose image claims 20000x20000 pixels: the page fails on the
+ * claim, before MuPDF decodes (and allocates) anything of that size. */
+static void test_pdf_huge_image(doc_reader *r) {
+    t_pdf *p = t_pdf_new();
+    int cat = t_pdf_obj(p, ""), pages = t_pdf_obj(p, "");
+    int im = t_pdf_stream(p,
+                          "/Type /XObject /Subtype /Image /Width 20000 /Height 20000 "
+                          "/ColorSpace /DeviceGray /BitsPerComponent 8",
+                          "\x80\x80\x80\x80", 4);
+    char res[128];
+    snprintf(res, sizeof res, "/XObject << /Im %d 0 R >>", im);
+    int kid = add_page(p, pages, "0 0 612 792", 0, res, "q 612 0 0 792 0 0 cm /Im Do Q");
+    char buf[256];
+    snprintf(buf, sizeof buf, "<< /Type /Pages /Kids [%d 0 R] /Count 1 >>", kid);
+    t_pdf_set(p, pages, buf);
+    snprintf(buf, sizeof buf, "<< /Type /Catalog /Pages %d 0 R >>", pages);
+    t_pdf_set(p, cat, buf);
+    const char *path = t_path(t_tmp(), "huge_image.pdf");
+    t_pdf_write(p, cat, path);
+    probe pr = {0};
+    doc_options opt = {.ocr_all = 1};
+    lay_doc d;
+    run_ocr(r, path, &opt, &pr, &d);
+    printf("huge PDF image: status %d '%s'\n", d.status, d.error);
+    CHECK(!pr.page[0].ok && strstr(pr.page[0].err, "20000x20000") &&
+              strstr(pr.page[0].err, "--max-pixels"),
+          "huge PDF image: '%s'", pr.page[0].err);
+    CHECK(d.status == LAY_DOC_ERROR && lay_doc_npages(&d) == 1 &&
+              lay_doc_page(&d, 0)->kind == LAY_PAGE_FAILED && strstr(d.error, "--max-pixels"),
+          "huge PDF image record: %d '%s'", d.status, d.error);
+    lay_doc_free(&d);
+}
+
 /* A page that takes long to interpret, routed to OCR: the deadline stops the
  * work inside the page (text pass or rendering) and the record says timeout. */
 static void test_pdf_deadline(doc_reader *r) {
@@ -894,6 +927,7 @@ int main(void) {
     test_no_ocr_and_deadline(r);
     test_pictures(r);
     test_pdf(r);
+    test_pdf_huge_image(r);
     test_pdf_deadline(r);
     test_corpus_scan(r);
     doc_reader_free(r);
