@@ -135,18 +135,20 @@ for t in tools:
     s = json.load(open(os.path.join(work, t + ".score.json")))["sets"]
     rows[t] = dict(r, pps=n / r["seconds"], cer1=s["bench_single"]["cer"], cer2=s["bench_twocol"]["cer"],
                    bow1=s["bench_single"]["bow"], bow2=s["bench_twocol"]["bow"], failed=r["rc"] != 0)
-print("| tool | seconds | pages/s | CER 1-col | CER 2-col | BoW 1-col | BoW 2-col | peak RSS MiB (tree) | largest process MiB |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+print("| tool | seconds | pages/s | CPU s/page | CER 1-col | CER 2-col | BoW 1-col | BoW 2-col | peak RSS MiB (tree) | largest process MiB |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for t in tools:
     r = rows[t]
-    print("| %s%s | %.1f | %.3f | %.4f | %.4f | %.4f | %.4f | %.0f | %.0f |" % (
-        label[t], " (exit %d)" % r["rc"] if r["failed"] else "", r["seconds"], r["pps"], r["cer1"], r["cer2"],
+    print("| %s%s | %.1f | %.3f | %.2f | %.4f | %.4f | %.4f | %.4f | %.0f | %.0f |" % (
+        label[t], " (exit %d)" % r["rc"] if r["failed"] else "", r["seconds"], r["pps"], r["cpu_seconds"] / n,
+        r["cer1"], r["cer2"],
         r["bow1"], r["bow2"], r["peak_tree_mib"], r["max_proc_mib"]))
 if "quire" in rows and "tesseract" in rows:
     q, t = rows["quire"], rows["tesseract"]
     print()
-    print("quire ÷ Tesseract: pages/s %.2f× (target ≥ 2×); BoW 2-col %.4f vs %.4f (%s); peak RSS %.2f×"
-          % (q["pps"] / t["pps"], q["bow2"], t["bow2"], "no worse" if q["bow2"] <= t["bow2"] else "WORSE",
+    print("quire ÷ Tesseract: pages/s %.2f× (target ≥ 2×), CPU time per page %.2f×; BoW 2-col %.4f vs %.4f (%s); "
+          "peak RSS %.2f×" % (q["pps"] / t["pps"], q["cpu_seconds"] / max(t["cpu_seconds"], 1e-9), q["bow2"], t["bow2"],
+                              "no worse" if q["bow2"] <= t["bow2"] else "WORSE",
              q["peak_tree_mib"] / max(t["peak_tree_mib"], 1e-9)))
 EOF
 echo

@@ -3,7 +3,9 @@
 
     peakrss.py OUT.json CMD [ARG...]
 
-Writes {"seconds", "rc", "peak_tree_mib", "max_proc_mib"} to OUT.json:
+Writes {"seconds", "cpu_seconds", "rc", "peak_tree_mib", "max_proc_mib"} to OUT.json:
+  cpu_seconds    user + system CPU time of the whole tree (the processes waited
+                 for), less sensitive than wall time to other jobs on the cores;
   peak_tree_mib  the highest sum of the resident sets of the command and all
                  its descendants seen while it ran (sampled from /proc every
                  0.1 s; shared pages count once per process, so this is an
@@ -57,9 +59,11 @@ def main():
         peak = max(peak, tree_rss(p.pid))
         time.sleep(0.1)
     secs = time.monotonic() - t0
-    maxproc = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    maxproc = ru.ru_maxrss * 1024
     with open(out, "w") as f:
-        json.dump({"seconds": round(secs, 3), "rc": p.returncode, "peak_tree_mib": round(peak / 2**20, 1),
+        json.dump({"seconds": round(secs, 3), "cpu_seconds": round(ru.ru_utime + ru.ru_stime, 3),
+                   "rc": p.returncode, "peak_tree_mib": round(peak / 2**20, 1),
                    "max_proc_mib": round(maxproc / 2**20, 1)}, f)
     return p.returncode
 
