@@ -158,6 +158,7 @@ void nn_model_free(nn_model *m) {
     }
     for (int i = 0; i < m->nplans; i++)
         nn_plan_free(m, m->plans[i]);
+    if (m->arena) m->be->iface->free_buf(m->be, m->arena);
     if (m->be) m->be->iface->free(m->be);
     nn_graph_free(m);
     free(m->out_host);
@@ -217,22 +218,34 @@ static q_status get_plan(nn_model *m, const nn_shape *in, nn_plan **out) {
     return Q_OK;
 }
 
-static void *value_ptr(const nn_plan *p, int v) {
+static void *value_ptr(const nn_model *m, const nn_plan *p, int v) {
     while (p->pv[v].alias >= 0)
         v = p->pv[v].alias;
     if (p->pv[v].dev) return p->pv[v].dev;
-    return (char *)p->arena + p->pv[v].offset;
+    return (char *)m->arena + p->pv[v].offset;
+}
+
+/* Grows the shared arena to the plan's size (contents need not survive). */
+static q_status arena_fit(nn_model *m, const nn_plan *p) {
+    size_t need = p->arena_bytes ? p->arena_bytes : 64;
+    if (m->arena && need <= m->arena_cap) return Q_OK;
+    if (m->arena) m->be->iface->free_buf(m->be, m->arena);
+    m->arena_cap = 0;
+    if (!(m->arena = m->be->iface->alloc(m->be, need))) return q_errcode();
+    m->arena_cap = need;
+    return Q_OK;
 }
 
 q_status nn_model_run(nn_model *m, const float *input, const nn_shape *in_shape,
                       const float **output, nn_shape *out_shape) {
     nn_plan *p;
     q_status st = get_plan(m, in_shape, &p);
+    if (!st) st = arena_fit(m, p);
     if (st) return st;
     m->last_plan = 0;
     const nn_backend_i *bi = m->be->iface;
     size_t in_bytes = (size_t)nn_numel(in_shape->ndim, in_shape->dims) * sizeof(float);
-    if ((st = bi->upload(m->be, value_ptr(p, m->input), input, in_bytes))) return st;
+    if ((st = bi->upload(m->be, value_ptr(m, p, m->input), input, in_bytes))) return st;
     for (int k = 0; k < p->norder; k++) {
         const nn_node *n = &m->nodes[p->order[k]];
         nn_tensor ti[NN_MAX_IN], to;
@@ -240,10 +253,10 @@ q_status nn_model_run(nn_model *m, const float *input, const nn_shape *in_shape,
         for (int j = 0; j < n->nin; j++) {
             int v = n->in[j];
             if (v < 0) continue;
-            ti[j] = (nn_tensor){p->pv[v].dtype, p->pv[v].ndim, p->pv[v].dims, value_ptr(p, v),
+            ti[j] = (nn_tensor){p->pv[v].dtype, p->pv[v].ndim, p->pv[v].dims, value_ptr(m, p, v),
                                 p->pv[v].host};
         }
-        to = (nn_tensor){NN_DT_F32, p->pv[n->out].ndim, p->pv[n->out].dims, value_ptr(p, n->out),
+        to = (nn_tensor){NN_DT_F32, p->pv[n->out].ndim, p->pv[n->out].dims, value_ptr(m, p, n->out),
                          NULL};
         double t0 = m->prof ? q_now() : 0;
         if ((st = bi->run(m->be, m, n, ti, &to))) return st;
@@ -264,7 +277,7 @@ q_status nn_model_run(nn_model *m, const float *input, const nn_shape *in_shape,
         return Q_OK;
     }
     if (bi->host_memory) {
-        *output = value_ptr(p, m->output);
+        *output = value_ptr(m, p, m->output);
         return Q_OK;
     }
     size_t bytes = (size_t)nn_numel(o->ndim, o->dims) * sizeof(float);
@@ -274,7 +287,7 @@ q_status nn_model_run(nn_model *m, const float *input, const nn_shape *in_shape,
         m->out_host = b;
         m->out_host_cap = bytes;
     }
-    if ((st = bi->download(m->be, m->out_host, value_ptr(p, m->output), bytes))) return st;
+    if ((st = bi->download(m->be, m->out_host, value_ptr(m, p, m->output), bytes))) return st;
     *output = m->out_host;
     return Q_OK;
 }

@@ -91,6 +91,10 @@ struct nn_model {
     nn_backend *be;
     nn_plan *plans[NN_PLAN_CACHE];
     int nplans, last_plan;
+    /* One activation arena for all plans (one run at a time per model), sized
+     * to the largest plan run so far: cached plans cost offsets, not memory. */
+    void *arena;
+    size_t arena_cap;
     double *prof;    /* QUIRE_NN_PROFILE: seconds per node, printed at free */
     float *out_host; /* download buffer for backends without host memory */
     size_t out_host_cap;
@@ -173,8 +177,7 @@ struct nn_plan {
     nn_pval *pv; /* one per value */
     int *order;  /* node ids to run, in order */
     int norder;
-    size_t arena_bytes;
-    void *arena; /* backend memory */
+    size_t arena_bytes; /* of the model's arena, which every plan shares */
     size_t workspace_bytes;
     long runs; /* completed runs (profiling skips the first, which pays page faults) */
 };

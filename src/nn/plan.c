@@ -111,7 +111,6 @@ void nn_plan_free(nn_model *m, nn_plan *p) {
             if (p->pv[v].owns_host) free(p->pv[v].host);
         }
     }
-    if (p->arena) m->be->iface->free_buf(m->be, p->arena);
     free(p->pv);
     free(p->order);
     free(p);
@@ -253,10 +252,6 @@ q_status nn_plan_build(nn_model *m, const nn_shape *in, nn_plan **out) {
     }
     p->workspace_bytes = ws;
     if ((st = bi->reserve(m->be, ws))) goto fail;
-    if (!(p->arena = bi->alloc(m->be, p->arena_bytes ? p->arena_bytes : PLAN_ALIGN))) {
-        st = q_errcode();
-        goto fail;
-    }
     *out = p;
     return Q_OK;
 fail:
