@@ -12,7 +12,9 @@ uint32_t run_job_take(run_job *job, run_item *items, uint32_t max_items) {
     size_t left = job->ntodo - job->next;
     if (left == 0) return 0;
     size_t want = (size_t)job->opt->batch;
-    if (want == 0) {
+    if (job->opt->batch == 0 && job->size > 1) {
+        want = max_items; /* the coordinator sized it (coord_batch) */
+    } else if (want == 0) {
         /* Automatic: big batches while much is left (fewer messages), single
          * documents at the end (balance). */
         size_t workers = job->size > 1 ? (size_t)job->size - 1 : 1;
@@ -29,6 +31,36 @@ uint32_t run_job_take(run_job *job, run_item *items, uint32_t max_items) {
                               .error = in->error};
     }
     return (uint32_t)want;
+}
+
+/* Automatic batch size per worker, like TCP's window: a worker that came back
+ * within half of COORD_BATCH_SECONDS gets twice as many documents next time,
+ * one that took over twice as long gets half. Fast workers (text PDFs, or the
+ * benchmark's) soon get large batches, so rank 0 answers a few requests per
+ * worker and second whatever the document speed; the cap by what is left
+ * keeps the end balanced (largest documents went first). */
+enum { COORD_BATCH_START = 1 };
+#define COORD_BATCH_SECONDS 1.0
+
+typedef struct {
+    double asked;  /* when it last got work, 0 = never */
+    uint32_t size; /* its current batch size */
+} coord_worker;
+
+static uint32_t coord_batch(const run_job *job, coord_worker *cw, double now) {
+    if (job->opt->batch) return (uint32_t)job->opt->batch;
+    if (cw->size == 0) cw->size = COORD_BATCH_START;
+    if (cw->asked > 0) {
+        double took = now - cw->asked;
+        if (took < COORD_BATCH_SECONDS / 2 && cw->size < RUN_BATCH_MAX)
+            cw->size *= 2;
+        else if (took > COORD_BATCH_SECONDS * 2 && cw->size > 1)
+            cw->size /= 2;
+    }
+    cw->asked = now;
+    size_t left = job->ntodo - job->next, workers = (size_t)job->size - 1;
+    size_t cap = Q_MAX(left / workers, 1); /* no more than a fair share of the rest */
+    return (uint32_t)Q_MIN((size_t)cw->size, cap);
 }
 
 /* Sends HALT to every worker that has not been told STOP yet. */
@@ -54,9 +86,11 @@ q_status run_coordinate(run_job *job) {
     MPI_Request pending = MPI_REQUEST_NULL;
     char *told = calloc((size_t)job->size, 1); /* worker was sent STOP */
     MPI_Request *halts = malloc((size_t)job->size * sizeof *halts);
-    if (!told || !halts) {
+    coord_worker *cw = calloc((size_t)job->size, sizeof *cw);
+    if (!told || !halts || !cw) {
         free(told);
         free(halts);
+        free(cw);
         return Q_FAIL(Q_ERR_NOMEM, "out of memory for %d ranks", job->size);
     }
     for (int i = 0; i < job->size; i++)
@@ -91,7 +125,7 @@ q_status run_coordinate(run_job *job) {
             if ((st = coord_halt(job, told, halts, 0))) break;
         }
         int src = status.MPI_SOURCE;
-        uint32_t n = stopping ? 0 : run_job_take(job, items, RUN_BATCH_MAX);
+        uint32_t n = stopping ? 0 : run_job_take(job, items, coord_batch(job, &cw[src], q_now()));
         if (n) {
             if ((st = run_batch_pack(&msg, items, n)) != Q_OK) break;
             rc = MPI_Send(msg.data, (int)msg.len, MPI_BYTE, src, RUN_TAG_WORK, job->comm);
@@ -122,5 +156,6 @@ q_status run_coordinate(run_job *job) {
     q_buf_free(&msg);
     free(told);
     free(halts);
+    free(cw);
     return st;
 }

@@ -52,7 +52,9 @@ q_status run_coordinate(run_job *job);
  * the job's own list) and processes them into the rank's journal shard. */
 q_status run_work(run_job *job);
 
-/* Takes the next automatic-size batch from rank 0's list; returns its size. */
+/* Takes the next batch from rank 0's list; returns its size. Its size is
+ * --batch, else (several ranks) `max_items` as the coordinator chose it, else
+ * (one process) a share of what is left; never more than `max_items`. */
 uint32_t run_job_take(run_job *job, run_item *items, uint32_t max_items);
 
 /* Stop signals (stop.c). run_stop_install sets handlers for SIGTERM and
