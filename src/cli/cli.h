@@ -25,6 +25,7 @@ enum {
     CLI_OPT_THREADS,
     CLI_OPT_DET_SIDE,
     CLI_OPT_NO_CLS,
+    CLI_OPT_CLS_WHOLE,
     CLI_OPT_REC_BATCH,
     CLI_OPT_DROP_SCORE,
     CLI_OPT_DPI,
@@ -36,6 +37,7 @@ enum {
         {"threads", required_argument, 0, CLI_OPT_THREADS},                                        \
         {"det-side", required_argument, 0, CLI_OPT_DET_SIDE},                                      \
         {"no-cls", no_argument, 0, CLI_OPT_NO_CLS},                                                \
+        {"cls-whole", no_argument, 0, CLI_OPT_CLS_WHOLE},                                          \
         {"rec-batch", required_argument, 0, CLI_OPT_REC_BATCH},                                    \
         {"drop-score", required_argument, 0, CLI_OPT_DROP_SCORE},                                  \
         {"dpi", required_argument, 0, CLI_OPT_DPI}, {                                              \

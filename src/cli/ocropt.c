@@ -33,6 +33,9 @@ int cli_ocr_opt(int c, const char *arg, ocr_options *o, doc_options *d, const ch
     case CLI_OPT_NO_CLS:
         o->no_cls = 1;
         return 0;
+    case CLI_OPT_CLS_WHOLE:
+        o->cls_whole = 1;
+        return 0;
     case CLI_OPT_REC_BATCH:
         if (cli_parse_long(arg, 1, 256, &v)) return *why = "--rec-batch takes 1 to 256", -1;
         o->rec_batch = (int)v;
@@ -69,6 +72,8 @@ const char cli_ocr_help[] =
     "      --det-side N       detection scale: the page's longer side at most N px\n"
     "                         (default 960, PaddleOCR's)\n"
     "      --no-cls           skip the line orientation classifier\n"
+    "      --cls-whole        classify orientation on the whole line squeezed to 192x48,\n"
+    "                         as PaddleOCR does (default: up to 3 windows of the line)\n"
     "      --rec-batch N      text lines per recognition batch (default 8)\n"
     "      --drop-score X     drop lines whose confidence is below X (default 0.5)\n"
     "      --dpi N            render resolution for PDF pages that are not one image\n"

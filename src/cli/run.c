@@ -25,10 +25,9 @@ static const char run_help[] =
     "options:\n"
     "  -o, --out DIR          output folder (default quire-out): results.h5, journal/\n"
     "  -m, --manifest FILE    read inputs from FILE, one path per line ('#' comments)\n"
-    "      --models DIR       OCR model folder (default $QUIRE_MODELS or\n"
-    "                         ~/.cache/quire/models; fetched by models/fetch.sh)\n"
-    "      --dpi N            render resolution for pages that need OCR (default 300)\n"
     "      --gpus auto|N      GPUs per node to use for OCR (default auto)\n"
+    "      (the OCR options below; --threads defaults to the node's cores shared by\n"
+    "       its ranks)\n"
     "      --timeout SECONDS  per-document time limit; status=timeout after it (default none)\n"
     "      --batch N          documents per work request (default automatic)\n"
     "      --force            ignore and delete the journal and results in --out\n"
@@ -41,6 +40,8 @@ static const char run_help[] =
     "  -q, --quiet            only warnings and errors\n"
     "  -h, --help             this help\n"
     "\n"
+    "%s"
+    "\n"
     "SIGTERM or SIGUSR1 (Slurm's warning before the time limit, preemption): every\n"
     "rank finishes the document it has, closes its journal shard and the job exits 0\n"
     "without results.h5; a rerun (or requeued job) with the same --out resumes.\n"
@@ -51,9 +52,7 @@ static const char run_help[] =
     "damaged journal), 2 on a usage error.\n";
 
 enum {
-    OPT_MODELS = 256,
-    OPT_DPI,
-    OPT_GPUS,
+    OPT_GPUS = 256,
     OPT_TIMEOUT,
     OPT_BATCH,
     OPT_FORCE,
@@ -76,8 +75,7 @@ int cli_run(int argc, char **argv) {
     static const struct option longs[] = {
         {"out", required_argument, 0, 'o'},
         {"manifest", required_argument, 0, 'm'},
-        {"models", required_argument, 0, OPT_MODELS},
-        {"dpi", required_argument, 0, OPT_DPI},
+        CLI_OCR_LONG_OPTIONS,
         {"gpus", required_argument, 0, OPT_GPUS},
         {"timeout", required_argument, 0, OPT_TIMEOUT},
         {"batch", required_argument, 0, OPT_BATCH},
@@ -92,6 +90,7 @@ int cli_run(int argc, char **argv) {
         {0, 0, 0, 0}};
     run_options o;
     run_options_default(&o);
+    doc_options dopt = {.dpi = o.dpi, .max_pixels = o.max_pixels};
     int quiet_errors = run_env_rank() != 0;
     long v;
     int c;
@@ -99,20 +98,16 @@ int cli_run(int argc, char **argv) {
     optind = 1;
 #define RUN_USAGE(...) (quiet_errors ? CLI_USAGE : cli_usage_error("run", __VA_ARGS__))
     while ((c = getopt_long(argc, argv, "o:m:qh", longs, NULL)) != -1) {
+        const char *why = NULL;
+        int r = cli_ocr_opt(c, optarg, &o.ocr, &dopt, &why);
+        if (r < 0) return RUN_USAGE("%s, not '%s'", why, optarg);
+        if (r == 0) continue;
         switch (c) {
         case 'o':
             o.out_dir = optarg;
             break;
         case 'm':
             o.manifest = optarg;
-            break;
-        case OPT_MODELS:
-            o.models_dir = optarg;
-            break;
-        case OPT_DPI:
-            if (cli_parse_long(optarg, 36, 2400, &v))
-                return RUN_USAGE("--dpi wants a number from 36 to 2400, not '%s'", optarg);
-            o.dpi = (int)v;
             break;
         case OPT_GPUS:
             if (!strcmp(optarg, "auto"))
@@ -164,7 +159,7 @@ int cli_run(int argc, char **argv) {
             o.quiet = 1;
             break;
         case 'h':
-            if (!quiet_errors) fputs(run_help, stdout);
+            if (!quiet_errors) printf(run_help, cli_ocr_help);
             return CLI_OK;
         default:
             return RUN_USAGE("unknown or incomplete option '%s'", argv[optind - 1]);
@@ -174,6 +169,9 @@ int cli_run(int argc, char **argv) {
         return RUN_USAGE("--force with --slice would delete the other slices' work: clear --out "
                          "once, before submitting the slices");
 #undef RUN_USAGE
+    o.models_dir = o.ocr.models_dir;
+    o.dpi = dopt.dpi;
+    o.max_pixels = dopt.max_pixels;
     o.inputs = argv + optind;
     o.ninputs = argc - optind;
     if (o.ninputs == 0 && !o.manifest) {

@@ -1,37 +1,64 @@
 /* `quire text FILE`: one document's text to stdout, no MPI. The same doc
  * module and layout as `quire run`, so what it prints is what results.h5
  * holds for that document. */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "doc/doc.h"
+#include "run/run.h"
 
 static const char text_help[] =
-    "usage: quire text [--redo-ocr] FILE\n"
+    "usage: quire text [options] FILE\n"
     "\n"
     "Prints the document's text: lines in reading order, a blank line between blocks\n"
-    "and pages. Reasons why pages could not be read go to stderr. Exit status 1 when\n"
-    "the document could not be read at all.\n";
+    "and pages. Pages without a usable text layer (scans) and images are OCR'd.\n"
+    "Reasons why pages could not be read go to stderr. Exit status 1 when the\n"
+    "document could not be read at all.\n"
+    "\n"
+    "      --redo-ocr         OCR pages whose only text is an invisible OCR layer\n"
+    "      --no-ocr           never OCR: pages that need it are reported, not read\n"
+    "  -h, --help             this help\n";
 
 int cli_text(int argc, char **argv) {
-    const char *path = NULL;
-    int redo_ocr = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+    enum { OPT_REDO_OCR = 2000, OPT_NO_OCR };
+    static const struct option longs[] = {CLI_OCR_LONG_OPTIONS,
+                                          {"redo-ocr", no_argument, 0, OPT_REDO_OCR},
+                                          {"no-ocr", no_argument, 0, OPT_NO_OCR},
+                                          {"help", no_argument, 0, 'h'},
+                                          {0, 0, 0, 0}};
+    ocr_options oo;
+    doc_options opt;
+    cli_ocr_defaults(&oo, &opt);
+    int no_ocr = 0, c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
+        const char *why = NULL;
+        int r = cli_ocr_opt(c, optarg, &oo, &opt, &why);
+        if (r < 0) return cli_usage_error("text", "%s", why);
+        if (r == 0) continue;
+        if (c == 'h') {
             fputs(text_help, stdout);
+            fputs(cli_ocr_help, stdout);
             return CLI_OK;
-        } else if (!strcmp(argv[i], "--redo-ocr")) {
-            redo_ocr = 1;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return cli_usage_error("text", "unknown option '%s'", argv[i]);
-        } else if (path) {
-            return cli_usage_error("text", "one FILE only (for many, use 'quire run')");
+        } else if (c == OPT_REDO_OCR) {
+            opt.redo_ocr = 1;
+        } else if (c == OPT_NO_OCR) {
+            no_ocr = 1;
         } else {
-            path = argv[i];
+            return cli_usage_error("text", "unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (!path) return cli_usage_error("text", "no FILE given");
+    if (optind >= argc) return cli_usage_error("text", "no FILE given");
+    if (optind + 1 < argc)
+        return cli_usage_error("text", "one FILE only (for many, use 'quire run')");
+    const char *path = argv[optind];
+    char models[4096];
+    oo.models_dir = run_models_dir(oo.models_dir, models, sizeof models);
+    run_ocr ro;
+    run_ocr_init(&ro, &oo);
     q_log_init(-1, Q_LOG_INFO);
     doc_reader *reader = NULL;
     lay_doc rec;
@@ -40,10 +67,10 @@ int cli_text(int argc, char **argv) {
     if (doc_reader_new(&reader) || lay_doc_init(&rec, 0, path)) {
         q_log(Q_LOG_ERROR, "%s", q_errmsg());
         doc_reader_free(reader);
+        run_ocr_free(&ro);
         return CLI_FATAL;
     }
-    doc_options opt = {.redo_ocr = redo_ocr, .dpi = 300};
-    if (doc_process(reader, &opt, NULL, NULL, &rec) != Q_OK) {
+    if (doc_process(reader, &opt, no_ocr ? NULL : run_ocr_page, &ro, &rec) != Q_OK) {
         q_log(Q_LOG_ERROR, "%s: %s", path, q_errmsg());
         goto done;
     }
@@ -62,5 +89,6 @@ done:
     q_buf_free(&out);
     lay_doc_free(&rec);
     doc_reader_free(reader);
+    run_ocr_free(&ro);
     return code;
 }

@@ -1,6 +1,7 @@
 /* Detection: the page scaled as PaddleOCR scales it, normalised, through the
  * DB detector, and its probability map turned into boxes on the page. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ocr/ocr_private.h"
@@ -45,6 +46,8 @@ q_status ocr_detect(ocr_engine *e, const q_image *img, ocr_box **boxes, size_t *
     if (out.ndim != 4 || out.dims[0] != 1 || out.dims[1] != 1 || out.dims[2] != dh ||
         out.dims[3] != dw)
         return Q_FAIL(Q_ERR_FORMAT, "the detection model gave an output of an unexpected shape");
+    const char *dump = getenv("QUIRE_DEBUG_DET_NPY");
+    if (dump && *dump) nn_npy_write(dump, prob, &out); /* debugging aid: the map as .npy */
     ocr_db_params p;
     ocr_db_params_default(&p);
     return ocr_db_boxes(prob, dw, dh, img->w, img->h, &p, boxes, n);

@@ -21,6 +21,8 @@ typedef struct {
                                 (never up), sides rounded to multiples of 32; 0 = OCR_DET_SIDE;
                                 PaddleOCR's own is 960 */
     int no_cls;              /* skip the orientation classifier */
+    int cls_whole;           /* PaddleOCR's classifier input: the whole line squeezed to
+                                192x48 (default: up to 3 windows of the line at 4:1) */
     int rec_batch;           /* recognition batch; 0 = default */
     float drop_score;        /* lines below are dropped; 0 = PaddleOCR's 0.5 */
     int skip_checksums;      /* do not verify the models' SHA-256 (tests of the engine only) */

@@ -18,6 +18,14 @@ static void free_crops(q_image *crops, size_t n) {
     free(crops);
 }
 
+/* A line of nothing but spaces carries no text: the recognizer reads such
+ * lines off noise and rules, and PaddleOCR would keep them. */
+static int blank(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ') return 0;
+    return 1;
+}
+
 /* Keeps the lines at or above the drop score, in box order. */
 static q_status collect(ocr_engine *e, const ocr_box *boxes, const size_t *box_of,
                         const ocr_rec_line *rl, size_t n, const q_buf *text, ocr_result *out) {
@@ -26,7 +34,8 @@ static q_status collect(ocr_engine *e, const ocr_box *boxes, const size_t *box_o
     q_status st = Q_OK;
     size_t k = 0;
     for (size_t i = 0; !st && i < n; i++) {
-        if (rl[i].conf < e->o.drop_score || !rl[i].text_len) continue;
+        if (rl[i].conf < e->o.drop_score || blank(text->data + rl[i].text_start, rl[i].text_len))
+            continue;
         ocr_line *l = &out->lines[k++];
         memcpy(l->quad, boxes[box_of[i]].pt, sizeof l->quad);
         l->conf = rl[i].conf;

@@ -21,6 +21,9 @@ void run_options_default(run_options *o) {
     o->shard_seconds = 30;
     o->slice = 0;
     o->slices = 0;
+    ocr_options_default(&o->ocr);
+    o->ocr.threads = 0;
+    o->max_pixels = DOC_MAX_PIXELS_DEFAULT;
 }
 
 int run_env_rank(void) {

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "doc/doc.h"
+#include "ocr/ocr.h"
 #include "util/util.h"
 
 typedef struct {
@@ -26,6 +28,9 @@ typedef struct {
     int shard_docs;          /* --shard-docs: close a journal shard after N documents */
     double shard_seconds;    /* ... or after this many seconds */
     int slice, slices;       /* --slice K/N: only documents of slice K of N (0 = all) */
+    ocr_options ocr;         /* --threads (0 = cores / ranks on the node), --det-side, ...;
+                                models_dir is taken from models_dir */
+    double max_pixels;       /* --max-pixels */
 } run_options;
 
 void run_options_default(run_options *o);
@@ -74,8 +79,6 @@ const char *run_models_dir(const char *given, char *buf, size_t cap);
 void run_info_print(int gpus);
 
 /* ---- the OCR route of a page, in-process (ocrpage.c) ---- */
-#include "doc/doc.h"
-#include "ocr/ocr.h"
 
 typedef struct {
     ocr_options opt;
@@ -90,6 +93,9 @@ typedef struct {
 } run_ocr;
 
 void run_ocr_init(run_ocr *r, const ocr_options *o);
+/* Threads for one rank's networks: the cores shared by the ranks of this node
+ * (from the launcher's environment; all cores for a process alone). */
+int run_ocr_threads(void);
 void run_ocr_free(run_ocr *r); /* NULL-safe; keeps the options */
 /* A doc_ocr_fn: `user` is a run_ocr. */
 q_status run_ocr_page(void *user, doc_file *f, uint32_t page, lay_doc *rec);

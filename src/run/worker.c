@@ -23,6 +23,7 @@ typedef struct {
     run_request stats;   /* since the last request */
     run_progress *local; /* size == 1: progress printed by this loop */
     store_attempts *attempts;
+    run_ocr ocr;          /* the OCR route of pages, engine loaded on first use */
     int stopping;         /* a stop signal, or a HALT from rank 0, came */
     const char *crash_on; /* test hook: die on documents whose path has this */
 } worker;
@@ -54,8 +55,10 @@ static q_status worker_doc(worker *w, const run_item *it) {
     } else {
         doc_options dopt = {.deadline = o->timeout > 0 ? t0 + o->timeout : 0,
                             .redo_ocr = o->redo_ocr,
-                            .dpi = o->dpi};
-        if (doc_process(w->reader, &dopt, NULL, NULL, &rec) != Q_OK)
+                            .dpi = o->dpi,
+                            .max_pixels = o->max_pixels};
+        w->ocr.deadline = dopt.deadline;
+        if (doc_process(w->reader, &dopt, run_ocr_page, &w->ocr, &rec) != Q_OK)
             /* quire itself failed on this document (out of memory, say): the
              * document gets the reason, the run goes on */
             st = lay_doc_set_error(&rec, LAY_DOC_ERROR, "%s", q_errmsg());
@@ -165,6 +168,11 @@ q_status run_work(run_job *job) {
     }
     w.crash_on = getenv("QUIRE_TEST_CRASH_PATH");
     if (w.crash_on && !*w.crash_on) w.crash_on = NULL;
+    ocr_options oo = job->opt->ocr;
+    char models[4096];
+    oo.models_dir = run_models_dir(job->opt->models_dir, models, sizeof models);
+    if (oo.threads <= 0) oo.threads = run_ocr_threads();
+    run_ocr_init(&w.ocr, &oo);
     q_status st = doc_reader_new(&w.reader);
     if (!st) st = store_shard_open(job->opt->out_dir, job->rank, &w.shard);
     if (!st) st = store_attempts_open(job->opt->out_dir, job->rank, &w.attempts);
@@ -201,6 +209,7 @@ q_status run_work(run_job *job) {
     store_shard_free(w.shard);
     store_attempts_free(w.attempts);
     doc_reader_free(w.reader);
+    run_ocr_free(&w.ocr);
     q_buf_free(&buf);
     return st;
 }

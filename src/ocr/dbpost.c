@@ -1,0 +1,304 @@
+/* dbpost: the text boxes of a DB probability map as PaddleOCR 2.7 finds them
+ * (DBPostProcess with box_type quad and score_mode fast, then TextDetector's
+ * filter_tag_det_res and TextSystem's sorted_boxes), step for step, so that
+ * quire's boxes are PaddleOCR's to the pixel. The geometry is in geom.c. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ocr/geom.h"
+#include "ocr/ocr_private.h"
+
+void ocr_db_params_default(ocr_db_params *p) {
+    p->thresh = 0.3f;
+    p->box_thresh = 0.6f;
+    p->unclip_ratio = 1.5f;
+    p->max_candidates = 1000;
+    p->min_size = 3;
+}
+
+/* get_mini_boxes' result: corners and the rectangle's short side. */
+typedef struct {
+    float pt[4][2];
+    float sside;
+} db_quad;
+
+/* PaddleOCR's get_mini_boxes: cv::boxPoints stably sorted by x; of the two
+ * left corners the upper comes first, of the two right ones the upper second. */
+static void mini_box(const geom_rrect *r, db_quad *q) {
+    float p[4][2];
+    geom_rrect_points(r, p);
+    for (int i = 1; i < 4; i++)
+        for (int j = i; j > 0 && p[j - 1][0] > p[j][0]; j--) {
+            float t0 = p[j][0], t1 = p[j][1];
+            p[j][0] = p[j - 1][0], p[j][1] = p[j - 1][1];
+            p[j - 1][0] = t0, p[j - 1][1] = t1;
+        }
+    int i1 = p[1][1] > p[0][1] ? 0 : 1, i4 = 1 - i1;
+    int i2 = p[3][1] > p[2][1] ? 2 : 3, i3 = 5 - i2;
+    const int order[4] = {i1, i2, i3, i4};
+    for (int k = 0; k < 4; k++) {
+        q->pt[k][0] = p[order[k]][0];
+        q->pt[k][1] = p[order[k]][1];
+    }
+    q->sside = r->w < r->h ? r->w : r->h;
+}
+
+/* ---- contours: the last max_candidates, in OpenCV's order ----------------- */
+/* OpenCV lists RETR_LIST contours in reverse order of discovery and PaddleOCR
+ * keeps the first max_candidates of that list: the last ones discovered. A
+ * ring of that many mini boxes keeps memory bounded however noisy the map. */
+typedef struct {
+    db_quad *ring;
+    size_t cap, seen;
+    geom_work work;
+} db_scan;
+
+static q_status on_contour(void *user, geom_pt *pts, size_t n) {
+    db_scan *s = user;
+    geom_rrect r;
+    q_status st = geom_min_area_rect(pts, n, &s->work, &r);
+    if (st) return st;
+    mini_box(&r, &s->ring[s->seen % s->cap]);
+    s->seen++;
+    return Q_OK;
+}
+
+/* ---- one candidate ------------------------------------------------------- */
+static int clampi(int v, int lo, int hi) {
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* box_score_fast: the mean of prob under the box as cv::fillPoly draws it on
+ * the box's bounding box (clipped to the map), corners truncated to ints. */
+static double box_score_fast(const float *prob, int w, int h, const db_quad *b,
+                             unsigned char *mask) {
+    float x_lo = b->pt[0][0], x_hi = x_lo, y_lo = b->pt[0][1], y_hi = y_lo;
+    for (int k = 1; k < 4; k++) {
+        x_lo = fminf(x_lo, b->pt[k][0]), x_hi = fmaxf(x_hi, b->pt[k][0]);
+        y_lo = fminf(y_lo, b->pt[k][1]), y_hi = fmaxf(y_hi, b->pt[k][1]);
+    }
+    int xmin = clampi((int)floorf(x_lo), 0, w - 1), xmax = clampi((int)ceilf(x_hi), 0, w - 1);
+    int ymin = clampi((int)floorf(y_lo), 0, h - 1), ymax = clampi((int)ceilf(y_hi), 0, h - 1);
+    geom_pt q[4];
+    for (int k = 0; k < 4; k++) {
+        q[k].x = (int)(b->pt[k][0] - (float)xmin);
+        q[k].y = (int)(b->pt[k][1] - (float)ymin);
+    }
+    return geom_fill_mean(prob, w, xmin, ymin, xmax - xmin + 1, ymax - ymin + 1, q, mask);
+}
+
+/* shapely's area (GEOS shoelace relative to the first x) and length. */
+static void poly_area_length(const float pt[4][2], double *area, double *length) {
+    double x0 = pt[0][0], sum = 0, len = 0;
+    for (int i = 1; i < 4; i++) {
+        double y_prev = pt[i - 1][1], y_next = pt[(i + 1) & 3][1];
+        sum += ((double)pt[i][0] - x0) * (y_prev - y_next);
+    }
+    for (int i = 0; i < 4; i++) {
+        double dx = (double)pt[(i + 1) & 3][0] - pt[i][0];
+        double dy = (double)pt[(i + 1) & 3][1] - pt[i][1];
+        len += sqrt(dx * dx + dy * dy);
+    }
+    *area = fabs(sum / 2.0);
+    *length = len;
+}
+
+/* unclip: D = area * ratio / perimeter of the float box, then pyclipper's
+ * rounded offset of the box, whose corners pyclipper truncates to integers. */
+static q_status unclip(const db_quad *b, float ratio, geom_pts *out) {
+    double area, length;
+    poly_area_length(b->pt, &area, &length);
+    geom_pt poly[4];
+    for (int k = 0; k < 4; k++) {
+        poly[k].x = (int)b->pt[k][0];
+        poly[k].y = (int)b->pt[k][1];
+    }
+    out->n = 0;
+    if (!(length > 0)) return Q_OK;
+    return geom_offset_round(poly, 4, area * (double)ratio / length, out);
+}
+
+/* order_points_clockwise: top-left = smallest x + y, bottom-right = largest,
+ * of the other two the smaller y - x is top-right (numpy's first-of-equals). */
+static void order_clockwise(int in[4][2], int out[4][2]) {
+    int imin = 0, imax = 0;
+    for (int k = 1; k < 4; k++) {
+        int s = in[k][0] + in[k][1];
+        if (s < in[imin][0] + in[imin][1]) imin = k;
+        if (s > in[imax][0] + in[imax][1]) imax = k;
+    }
+    int dmin = -1, dmax = -1;
+    for (int k = 0; k < 4; k++) {
+        if (k == imin || k == imax) continue;
+        int d = in[k][1] - in[k][0];
+        if (dmin < 0 || d < in[dmin][1] - in[dmin][0]) dmin = k;
+        if (dmax < 0 || d > in[dmax][1] - in[dmax][0]) dmax = k;
+    }
+    const int idx[4] = {imin, dmin, imax, dmax};
+    for (int k = 0; k < 4; k++) {
+        out[k][0] = in[idx[k]][0];
+        out[k][1] = in[idx[k]][1];
+    }
+}
+
+/* The box on the page: x * page_w / map_w rounded half to even in float (as
+ * numpy), clipped to [0, page_w]; then filter_tag_det_res: corners ordered,
+ * clipped to [0, page_w - 1], and kept only when int(norm) of the top and
+ * left edges exceeds 3 -- for integer corners, squared length >= 16. */
+static int page_box(const db_quad *q, int map_w, int map_h, int page_w, int page_h, ocr_box *out) {
+    int raw[4][2], c[4][2];
+    for (int k = 0; k < 4; k++) {
+        float x = rintf(q->pt[k][0] / (float)map_w * (float)page_w);
+        float y = rintf(q->pt[k][1] / (float)map_h * (float)page_h);
+        raw[k][0] = (int)fminf(fmaxf(x, 0.f), (float)page_w);
+        raw[k][1] = (int)fminf(fmaxf(y, 0.f), (float)page_h);
+    }
+    order_clockwise(raw, c);
+    for (int k = 0; k < 4; k++) {
+        c[k][0] = clampi(c[k][0], 0, page_w - 1);
+        c[k][1] = clampi(c[k][1], 0, page_h - 1);
+        out->pt[k][0] = (float)c[k][0];
+        out->pt[k][1] = (float)c[k][1];
+    }
+    int64_t wx = c[0][0] - c[1][0], wy = c[0][1] - c[1][1];
+    int64_t hx = c[0][0] - c[3][0], hy = c[0][1] - c[3][1];
+    return wx * wx + wy * wy >= 16 && hx * hx + hy * hy >= 16;
+}
+
+typedef struct {
+    const float *prob;
+    int map_w, map_h, page_w, page_h;
+    const ocr_db_params *p;
+    unsigned char *mask; /* map_w * map_h bytes for the score */
+    geom_pts grown;      /* the unclipped polygon */
+    geom_work *work;     /* min-area rectangle scratch */
+} db_ctx;
+
+/* One contour's mini box through score, unclip and page mapping; *keep = 0
+ * when PaddleOCR drops it. */
+static q_status candidate(db_ctx *c, const db_quad *q, ocr_box *out, int *keep) {
+    *keep = 0;
+    if (q->sside < (float)c->p->min_size) return Q_OK;
+    double score = box_score_fast(c->prob, c->map_w, c->map_h, q, c->mask);
+    if ((double)c->p->box_thresh > score) return Q_OK;
+    q_status st = unclip(q, c->p->unclip_ratio, &c->grown);
+    if (st || c->grown.n == 0) return st;
+    geom_rrect r;
+    st = geom_min_area_rect(c->grown.p, c->grown.n, c->work, &r);
+    if (st) return st;
+    db_quad big;
+    mini_box(&r, &big);
+    if (big.sside < (float)(c->p->min_size + 2)) return Q_OK;
+    *keep = page_box(&big, c->map_w, c->map_h, c->page_w, c->page_h, out);
+    out->score = (float)score;
+    return Q_OK;
+}
+
+/* The candidates newest first (OpenCV's order), kept boxes into out[]. */
+static q_status collect(db_ctx *c, const db_scan *s, ocr_box *out, size_t *n) {
+    size_t m = s->seen < s->cap ? s->seen : s->cap;
+    *n = 0;
+    for (size_t i = 0; i < m; i++) {
+        int keep;
+        q_status st = candidate(c, &s->ring[(s->seen - 1 - i) % s->cap], &out[*n], &keep);
+        if (st) return st;
+        *n += (size_t)keep;
+    }
+    return Q_OK;
+}
+
+q_status ocr_db_boxes(const float *prob, int map_w, int map_h, int page_w, int page_h,
+                      const ocr_db_params *p, ocr_box **boxes, size_t *n) {
+    if (!boxes || !n) return Q_FAIL(Q_ERR_USAGE, "ocr_db_boxes: no output");
+    *boxes = NULL;
+    *n = 0;
+    if (!prob || !p || map_w <= 0 || map_h <= 0 || page_w <= 0 || page_h <= 0)
+        return Q_FAIL(Q_ERR_USAGE, "ocr_db_boxes: map %dx%d, page %dx%d", map_w, map_h, page_w,
+                      page_h);
+    if (p->max_candidates <= 0) return Q_OK;
+    /* a map has fewer borders than pixels: each starts at its own pixel */
+    size_t cells = (size_t)map_w * (size_t)map_h;
+    db_scan s = {.cap = Q_MIN((size_t)p->max_candidates, cells)};
+    db_ctx c = {prob, map_w, map_h, page_w, page_h, p, NULL, {0}, &s.work};
+    ocr_box *out = NULL;
+    size_t count = 0;
+    q_status st = Q_OK;
+    s.ring = malloc(s.cap * sizeof(*s.ring));
+    c.mask = malloc(cells);
+    if (!s.ring || !c.mask) {
+        st = Q_FAIL(Q_ERR_NOMEM, "ocr_db_boxes: %zu candidates", s.cap);
+        goto done;
+    }
+    st = geom_contours(prob, map_w, map_h, p->thresh, on_contour, &s);
+    if (st || s.seen == 0) goto done;
+    out = malloc(Q_MIN(s.seen, s.cap) * sizeof(*out));
+    if (!out) {
+        st = Q_FAIL(Q_ERR_NOMEM, "ocr_db_boxes: %zu boxes", s.cap);
+        goto done;
+    }
+    st = collect(&c, &s, out, &count);
+    if (st || count == 0) goto done;
+    ocr_boxes_sort(out, count);
+    *boxes = out;
+    *n = count;
+    out = NULL;
+done:
+    free(out);
+    free(s.ring);
+    free(c.mask);
+    geom_pts_free(&c.grown);
+    geom_work_free(&s.work);
+    return st;
+}
+
+/* ---- reading order ---------------------------------------------------------- */
+static int box_before(const ocr_box *a, const ocr_box *b) {
+    return a->pt[0][1] < b->pt[0][1] || (a->pt[0][1] == b->pt[0][1] && a->pt[0][0] < b->pt[0][0]);
+}
+
+/* Python's sorted is stable: a merge sort keeps boxes with equal corners in
+ * their order (insertion sort when no scratch can be had). */
+static void stable_sort(ocr_box *b, size_t n) {
+    ocr_box *tmp = n > 1 ? malloc(n * sizeof(*tmp)) : NULL;
+    if (!tmp) {
+        for (size_t i = 1; i < n; i++) {
+            ocr_box v = b[i];
+            size_t j = i;
+            for (; j > 0 && box_before(&v, &b[j - 1]); j--)
+                b[j] = b[j - 1];
+            b[j] = v;
+        }
+        return;
+    }
+    for (size_t w = 1; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = Q_MIN(lo + w, n), hi = Q_MIN(lo + 2 * w, n), i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                tmp[k++] = box_before(&b[j], &b[i]) ? b[j++] : b[i++];
+            while (i < mid)
+                tmp[k++] = b[i++];
+            while (j < hi)
+                tmp[k++] = b[j++];
+        }
+        memcpy(b, tmp, n * sizeof(*b));
+    }
+    free(tmp);
+}
+
+void ocr_boxes_sort(ocr_box *boxes, size_t n) {
+    if (n < 2) return;
+    stable_sort(boxes, n);
+    /* sorted_boxes' single pass: each box bubbles left past neighbours on
+     * (nearly) the same line that lie to its right, stopping at the first
+     * that does not -- not a full sort, and PaddleOCR's order depends on it */
+    for (size_t i = 0; i + 1 < n; i++)
+        for (size_t j = i + 1; j-- > 0;) {
+            ocr_box *a = &boxes[j], *b = &boxes[j + 1];
+            if (!(fabsf(b->pt[0][1] - a->pt[0][1]) < 10 && b->pt[0][0] < a->pt[0][0])) break;
+            ocr_box t = *a;
+            *a = *b;
+            *b = t;
+        }
+}

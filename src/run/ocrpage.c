@@ -1,0 +1,74 @@
+/* The OCR route of a page, in-process: doc hands over a page that needs OCR,
+ * this decodes its pixels (doc), reads them (ocr) and records the page. The
+ * engine is loaded on the first page that needs it, so text-only campaigns
+ * never pay for the models. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "run/run.h"
+
+int run_ocr_threads(void) {
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores < 1) cores = 1;
+    static const char *const vars[] = {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS",
+                                       "SLURM_NTASKS_PER_NODE"};
+    long ranks = 1;
+    for (size_t i = 0; i < Q_ARRAY_LEN(vars); i++) {
+        const char *v = getenv(vars[i]);
+        if (v && atol(v) > 0) {
+            ranks = atol(v);
+            break;
+        }
+    }
+    /* Rank 0 mostly sleeps while it hands out work: it does not count. */
+    long workers = ranks > 1 ? ranks - 1 : 1;
+    long t = cores / workers;
+    return t < 1 ? 1 : (int)t;
+}
+
+void run_ocr_init(run_ocr *r, const ocr_options *o) {
+    memset(r, 0, sizeof *r);
+    r->opt = *o;
+}
+
+void run_ocr_free(run_ocr *r) {
+    if (!r) return;
+    ocr_engine_free(r->engine);
+    r->engine = NULL;
+}
+
+static q_status engine(run_ocr *r) {
+    if (r->engine) return Q_OK;
+    if (r->load_failed) return Q_FAIL(Q_ERR_UNSUPPORTED, "OCR not available: %s", r->why);
+    q_status st = ocr_engine_new(&r->opt, &r->engine);
+    if (st) {
+        /* Once: every later page gets the same reason without retrying. */
+        r->load_failed = 1;
+        snprintf(r->why, sizeof r->why, "%s", q_errmsg());
+        q_log(Q_LOG_ERROR, "OCR not available: %s", r->why);
+        return Q_FAIL(st, "OCR not available: %s", r->why);
+    }
+    return Q_OK;
+}
+
+q_status run_ocr_page(void *user, doc_file *f, uint32_t page, lay_doc *rec) {
+    run_ocr *r = user;
+    double t0 = q_now();
+    q_status st = engine(r);
+    if (st) return st;
+    doc_page_image pi;
+    st = doc_page_image_get(f, page, &pi);
+    if (st) return st;
+    ocr_result res;
+    st = ocr_image(r->engine, &pi.img, r->deadline, &res);
+    if (!st && r->on_page) r->on_page(r->on_page_user, page, &pi, &res);
+    if (!st)
+        st = ocr_result_to_page(&res, page, pi.width, pi.height, pi.pt_per_px_x, pi.pt_per_px_y,
+                                pi.rotation, (float)(q_now() - t0), rec);
+    r->pages += !st;
+    ocr_result_free(&res);
+    doc_page_image_free(&pi);
+    return st;
+}
