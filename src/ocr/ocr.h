@@ -61,6 +61,12 @@ typedef struct {
 q_status ocr_image(ocr_engine *e, const q_image *img, double deadline, ocr_result *out);
 void ocr_result_free(ocr_result *r); /* NULL-safe */
 
+/* Several images at once: each is detected alone, then the lines of all are
+ * oriented and recognised together, so recognition batches fill up across
+ * pages (a GPU rank serving several CPU ranks). out[i] belongs to imgs[i];
+ * lines and text are the same as ocr_image's up to batching round-off. */
+q_status ocr_images(ocr_engine *e, const q_image *imgs, size_t n, double deadline, ocr_result *out);
+
 /* Appends one OCR'd page to `rec`: page geometry in points, lines' boxes
  * (axis-aligned hull of each quad) scaled by pt_per_px, blocks in reading
  * order, kind ocr. */
