@@ -448,7 +448,8 @@ def gen_bad(outdir, rng):
     # Recognised by its bytes, not its name: a valid (blank) image, so it is
     # read like any image -- one OCR page with no text -- not an error.
     entries[-1].update(status="ok", accept_status=["ok"], pages=1, features=["bad", "mislabelled"],
-                       page_data=[{"page": 0, "kind": "ocr", "width": 0.96, "height": 0.96, "rotation": 0}])
+                       page_data=[{"page": 0, "kind": "ocr", "width": 0.96, "height": 0.96, "rotation": 0,
+                                   "blocks": []}])
     os.symlink("no-such-target.pdf", os.path.join(bad, "missing.pdf"))
     add("missing.pdf", "symlink to a missing target (missing path)")
     # Walking bad/ must not descend into loop/back (it is bad/ again) forever:

@@ -74,7 +74,7 @@ def build(truth, prefix, fault, rng):
         if fault == "wrong-status" and d["set"] == "bad" and "ok" not in d["accept_status"]:
             status, fault = "ok", None
         error = "" if status == "ok" else "cannot open document: " + d.get("why", "error")
-        n_text = 0
+        n_text = n_ocr = 0
         for p in d["page_data"]:
             blocks = [b["lines"] for b in p["blocks"]]
             boxes = [b["bboxes"] for b in p["blocks"]]
@@ -99,6 +99,7 @@ def build(truth, prefix, fault, rng):
                     text += raw
             kind = p["kind"]
             n_text += kind == "text"
+            n_ocr += kind == "ocr"
             w, h, rot = p["width"], p["height"], p["rotation"]
             if fault == "wrong-size" and p["page"] == 0:
                 w, fault = w + 5, None
@@ -109,7 +110,7 @@ def build(truth, prefix, fault, rng):
         if fault == "typos" and d["set"] == "docs":
             fault = None
         drows.append((i, path.encode("utf-8"), d["bytes"] or 0, d["pages"], STATUS[status],
-                      error.encode("utf-8"), n_text, 0, rng.uniform(0.01, 2.0), rng.randrange(1, 4)))
+                      error.encode("utf-8"), n_text, n_ocr, rng.uniform(0.01, 2.0), rng.randrange(1, 4)))
     return drows, prows, lrows, bytes(text)
 
 
