@@ -58,7 +58,7 @@ static uint32_t coord_batch(const run_job *job, coord_worker *cw, double now) {
             cw->size /= 2;
     }
     cw->asked = now;
-    size_t left = job->ntodo - job->next, workers = (size_t)job->size - 1;
+    size_t left = job->ntodo - job->next, workers = (size_t)Q_MAX(job->workers, 1);
     size_t cap = Q_MAX(left / workers, 1); /* no more than a fair share of the rest */
     return (uint32_t)Q_MIN((size_t)cw->size, cap);
 }
@@ -93,10 +93,15 @@ q_status run_coordinate(run_job *job) {
         free(cw);
         return Q_FAIL(Q_ERR_NOMEM, "out of memory for %d ranks", job->size);
     }
-    for (int i = 0; i < job->size; i++)
+    int active = 0, stopping = 0;
+    for (int i = 0; i < job->size; i++) {
         halts[i] = MPI_REQUEST_NULL;
+        /* GPU ranks serving CPU ranks never ask: nothing to tell them */
+        told[i] = i == 0 || (job->asks && !job->asks[i]);
+        active += !told[i];
+    }
+    job->workers = active;
     q_status st = Q_OK;
-    int active = job->size - 1, stopping = 0;
     int rc =
         MPI_Irecv(&req, sizeof req, MPI_BYTE, MPI_ANY_SOURCE, RUN_TAG_REQUEST, job->comm, &pending);
     if (rc != MPI_SUCCESS) st = run_mpi_fail(rc, "MPI_Irecv");

@@ -224,6 +224,9 @@ int run_main(const run_options *o) {
     }
     st = run_roles_decide(job.comm, o->gpus, &job.role);
     if (!st) st = run_roles_print(job.comm, &job.role);
+    if (!st && job.rank == 0 && !(job.asks = calloc((size_t)job.size, 1)))
+        st = Q_FAIL(Q_ERR_NOMEM, "out of memory for %d ranks", job.size);
+    if (!st) st = run_roles_askers(job.comm, &job.role, job.asks);
     if (st) q_log(Q_LOG_ERROR, "deciding roles: %s", q_errmsg());
     if (job_agree(&job, st ? 1 : 0, &worst) || worst) {
         exit_code = 1;
@@ -231,7 +234,7 @@ int run_main(const run_options *o) {
     }
 
     if (job.size == 1 || job.rank != 0)
-        st = run_work(&job);
+        st = run_role_asks(&job.role) || job.size == 1 ? run_work(&job) : run_ocr_serve(&job);
     else
         st = run_coordinate(&job);
     if (st) q_log(Q_LOG_ERROR, "%s", q_errmsg());
@@ -279,6 +282,7 @@ int run_main(const run_options *o) {
 out:
     run_inputs_free(&job.inputs);
     free(job.todo);
+    free(job.asks);
     MPI_Comm_free(&job.comm);
     MPI_Finalize();
     return exit_code;

@@ -23,6 +23,9 @@ typedef struct {
     uint64_t total;        /* documents of this run's slice (rank 0) */
     double t_start;
     run_role role;     /* this rank's */
+    int workers;       /* rank 0: ranks that ask for documents */
+    char *asks;        /* rank 0: asks[r] = 1 when rank r asks for documents (not
+                          a coordinator, not a GPU rank serving CPU ranks) */
     int halted;        /* this rank left work undone because of a stop signal */
     run_counts counts; /* what this run did (rank 0 after the work phase) */
 } run_job;
@@ -56,6 +59,34 @@ q_status run_work(run_job *job);
  * --batch, else (several ranks) `max_items` as the coordinator chose it, else
  * (one process) a share of what is left; never more than `max_items`. */
 uint32_t run_job_take(run_job *job, run_item *items, uint32_t max_items);
+
+/* ---- OCR on the GPU rank of the node (ocrserve.c) ---- */
+
+/* A CPU rank's side: pages go to `server` and their lines come back. */
+typedef struct {
+    MPI_Comm comm;
+    int server;     /* world rank of the GPU rank */
+    run_ocr *local; /* its deadline is the document's; pages too large for one
+                       message are read here, in-process */
+    q_buf msg;
+    uint64_t pages; /* pages read by the server */
+} run_ocr_client;
+
+/* A doc_ocr_fn: `user` is a run_ocr_client. */
+q_status run_ocr_client_page(void *user, doc_file *f, uint32_t page, lay_doc *rec);
+/* Tells the server that this rank sends no more pages; frees the buffer. */
+q_status run_ocr_client_done(run_ocr_client *c);
+
+/* A GPU rank with clients: reads the pages they send, several at a time
+ * (ocr_images batches recognition across pages), until each has said done.
+ * It takes no documents itself. */
+q_status run_ocr_serve(run_job *job);
+
+/* The options of this rank's OCR engine: the models folder resolved into
+ * `models` (cap bytes); threads unless --threads: a GPU rank with clients gets
+ * the node's cores shared by its GPU ranks, others run_ocr_threads(); a rank
+ * with a device gets the AUTO backend on it. */
+ocr_options run_ocr_engine_options(const run_job *job, char *models, size_t cap);
 
 /* Stop signals (stop.c). run_stop_install sets handlers for SIGTERM and
  * SIGUSR1; run_stop_signal returns the first one received, 0 when none. */

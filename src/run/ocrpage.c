@@ -39,7 +39,7 @@ void run_ocr_free(run_ocr *r) {
     r->engine = NULL;
 }
 
-static q_status engine(run_ocr *r) {
+q_status run_ocr_engine_load(run_ocr *r) {
     if (r->engine) return Q_OK;
     if (r->load_failed) return Q_FAIL(Q_ERR_UNSUPPORTED, "OCR not available: %s", r->why);
     q_status st = ocr_engine_new(&r->opt, &r->engine);
@@ -56,7 +56,7 @@ static q_status engine(run_ocr *r) {
 q_status run_ocr_page(void *user, doc_file *f, uint32_t page, lay_doc *rec) {
     run_ocr *r = user;
     double t0 = q_now();
-    q_status st = engine(r);
+    q_status st = run_ocr_engine_load(r);
     if (st) return st;
     doc_page_image pi;
     st = doc_page_image_get(f, page, &pi);

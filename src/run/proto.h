@@ -9,11 +9,14 @@
 #include "util/util.h"
 
 enum run_tag {
-    RUN_TAG_REQUEST = 101, /* worker -> 0: run_request, "give me work" */
-    RUN_TAG_WORK = 102,    /* 0 -> worker: packed batch of documents */
-    RUN_TAG_STOP = 103,    /* 0 -> worker: no more work (empty message) */
-    RUN_TAG_HALT = 104,    /* 0 -> worker: a stop signal came; finish the current
-                              document, leave the rest of the batch (empty) */
+    RUN_TAG_REQUEST = 101,   /* worker -> 0: run_request, "give me work" */
+    RUN_TAG_WORK = 102,      /* 0 -> worker: packed batch of documents */
+    RUN_TAG_STOP = 103,      /* 0 -> worker: no more work (empty message) */
+    RUN_TAG_HALT = 104,      /* 0 -> worker: a stop signal came; finish the current
+                                document, leave the rest of the batch (empty) */
+    RUN_TAG_OCR_PAGE = 105,  /* CPU rank -> its GPU rank: one page's pixels (ocrserve.c) */
+    RUN_TAG_OCR_LINES = 106, /* GPU rank -> CPU rank: the page's lines, or why none */
+    RUN_TAG_OCR_DONE = 107,  /* CPU rank -> its GPU rank: no more pages (empty) */
 };
 
 enum { RUN_REQ_STOPPING = 1 }; /* run_request.flags: this worker got a stop signal */

@@ -125,6 +125,7 @@ void run_role_from_env(int gpus_opt, run_role *out) {
     static const char *const lsizes[] = {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS",
                                          "SLURM_NTASKS_PER_NODE"};
     memset(out, 0, sizeof *out);
+    out->server = -1;
     out->rank = run_env_rank();
     out->size = roles_env_int(sizes, Q_ARRAY_LEN(sizes), 1);
     out->local_rank = run_env_local_rank();
@@ -140,8 +141,11 @@ void run_role_from_env(int gpus_opt, run_role *out) {
     roles_finish(out, visible);
 }
 
+static q_status roles_pair(MPI_Comm node, run_role *r);
+
 q_status run_roles_decide(MPI_Comm comm, int gpus_opt, run_role *out) {
     memset(out, 0, sizeof *out);
+    out->server = -1;
     MPI_Comm_rank(comm, &out->rank);
     MPI_Comm_size(comm, &out->size);
     roles_host(out);
@@ -159,13 +163,50 @@ q_status run_roles_decide(MPI_Comm comm, int gpus_opt, run_role *out) {
     MPI_Request req;
     rc = MPI_Iallreduce(mine, node_max, 2, MPI_INT, MPI_MAX, node, &req);
     q_status st = rc == MPI_SUCCESS ? run_wait(&req, NULL) : run_mpi_fail(rc, "MPI_Iallreduce");
-    MPI_Comm_free(&node);
-    if (st) return st;
     int coord = node_max[0], visible = node_max[1];
     int slot = out->local_rank - (coord >= 0 && out->local_rank > coord ? 1 : 0);
     run_role_pick(out, slot, visible, gpus_opt);
     roles_finish(out, visible);
-    return Q_OK;
+    if (!st) st = roles_pair(node, out);
+    MPI_Comm_free(&node);
+    return st;
+}
+
+/* CPU ranks of a node, in local order, go round-robin to its GPU ranks. */
+static q_status roles_pair(MPI_Comm node, run_role *r) {
+    r->server = -1;
+    r->clients = 0;
+    int mine[2] = {r->rank, r->kind}, n = r->local_size;
+    int *all = malloc(2 * (size_t)n * sizeof *all), *gpu = malloc((size_t)n * sizeof *gpu);
+    q_status st = all && gpu ? Q_OK : Q_FAIL(Q_ERR_NOMEM, "out of memory for %d ranks", n);
+    MPI_Request req;
+    if (!st) {
+        int rc = MPI_Iallgather(mine, 2, MPI_INT, all, 2, MPI_INT, node, &req);
+        st = rc == MPI_SUCCESS ? run_wait(&req, NULL) : run_mpi_fail(rc, "MPI_Iallgather");
+    }
+    int g = 0, c = 0;
+    for (int i = 0; !st && i < n; i++)
+        if (all[2 * i + 1] == RUN_ROLE_GPU) gpu[g++] = all[2 * i];
+    for (int i = 0; !st && g > 0 && i < n; i++) {
+        if (all[2 * i + 1] != RUN_ROLE_CPU) continue;
+        int server = gpu[c++ % g];
+        if (all[2 * i] == r->rank) r->server = server;
+        if (server == r->rank) r->clients++;
+    }
+    free(all);
+    free(gpu);
+    return st;
+}
+
+int run_role_asks(const run_role *r) {
+    return r->kind != RUN_ROLE_COORDINATOR && !(r->kind == RUN_ROLE_GPU && r->clients > 0);
+}
+
+q_status run_roles_askers(MPI_Comm comm, const run_role *mine, char *asks) {
+    char me = (char)run_role_asks(mine);
+    MPI_Request req;
+    int rc = MPI_Igather(&me, 1, MPI_CHAR, asks, 1, MPI_CHAR, 0, comm, &req);
+    return rc == MPI_SUCCESS ? run_wait(&req, NULL) : run_mpi_fail(rc, "MPI_Igather");
 }
 
 /* What every rank sends rank 0 for the table. */

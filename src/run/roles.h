@@ -24,6 +24,10 @@ typedef struct {
     int device;                 /* CUDA ordinal (index in CUDA_VISIBLE_DEVICES), -1 = none */
     char device_name[32];       /* "0" / "GPU-uuid" as CUDA_VISIBLE_DEVICES names it, or "" */
     char host[64];
+    int server;  /* CPU rank: world rank of the GPU rank of its node that reads its
+                    pages (round-robin over the node's GPU ranks), -1 = none */
+    int clients; /* GPU rank: CPU ranks of its node that it reads pages for; with
+                    none it works documents itself like a CPU rank */
 } run_role;
 
 /* GPUs this process sees: the entries of CUDA_VISIBLE_DEVICES when it is set
@@ -44,6 +48,14 @@ void run_role_pick(run_role *r, int slot, int visible, int gpus_opt);
 /* COLLECTIVE over `comm`: this rank's role, from the node communicator and
  * the launch environment. */
 q_status run_roles_decide(MPI_Comm comm, int gpus_opt, run_role *out);
+
+/* 1 when the rank asks rank 0 for documents: every worker but a GPU rank
+ * that serves CPU ranks. */
+int run_role_asks(const run_role *r);
+
+/* COLLECTIVE over `comm`: which ranks ask for documents; on rank 0 `asks`
+ * (comm size bytes) gets run_role_asks of every rank, elsewhere it is unused. */
+q_status run_roles_askers(MPI_Comm comm, const run_role *mine, char *asks);
 
 /* This process's role from the environment alone (`quire info`, no MPI job). */
 void run_role_from_env(int gpus_opt, run_role *out);

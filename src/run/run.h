@@ -97,5 +97,8 @@ void run_ocr_init(run_ocr *r, const ocr_options *o);
  * (from the launcher's environment; all cores for a process alone). */
 int run_ocr_threads(void);
 void run_ocr_free(run_ocr *r); /* NULL-safe; keeps the options */
+/* Loads the engine unless it is loaded; after a failure, fails at once with
+ * the same reason ("OCR not available: ..."). */
+q_status run_ocr_engine_load(run_ocr *r);
 /* A doc_ocr_fn: `user` is a run_ocr. */
 q_status run_ocr_page(void *user, doc_file *f, uint32_t page, lay_doc *rec);

@@ -23,9 +23,10 @@ typedef struct {
     run_request stats;   /* since the last request */
     run_progress *local; /* size == 1: progress printed by this loop */
     store_attempts *attempts;
-    run_ocr ocr;          /* the OCR route of pages, engine loaded on first use */
-    int stopping;         /* a stop signal, or a HALT from rank 0, came */
-    const char *crash_on; /* test hook: die on documents whose path has this */
+    run_ocr ocr;            /* the OCR route of pages, engine loaded on first use */
+    run_ocr_client *client; /* pages go to the node's GPU rank; NULL = read here */
+    int stopping;           /* a stop signal, or a HALT from rank 0, came */
+    const char *crash_on;   /* test hook: die on documents whose path has this */
 } worker;
 
 static void worker_count(worker *w, const lay_doc *rec) {
@@ -58,7 +59,9 @@ static q_status worker_doc(worker *w, const run_item *it) {
                             .dpi = o->dpi,
                             .max_pixels = o->max_pixels};
         w->ocr.deadline = dopt.deadline;
-        if (doc_process(w->reader, &dopt, run_ocr_page, &w->ocr, &rec) != Q_OK)
+        doc_ocr_fn fn = w->client ? run_ocr_client_page : run_ocr_page;
+        void *user = w->client ? (void *)w->client : &w->ocr;
+        if (doc_process(w->reader, &dopt, fn, user, &rec) != Q_OK)
             /* quire itself failed on this document (out of memory, say): the
              * document gets the reason, the run goes on */
             st = lay_doc_set_error(&rec, LAY_DOC_ERROR, "%s", q_errmsg());
@@ -168,11 +171,11 @@ q_status run_work(run_job *job) {
     }
     w.crash_on = getenv("QUIRE_TEST_CRASH_PATH");
     if (w.crash_on && !*w.crash_on) w.crash_on = NULL;
-    ocr_options oo = job->opt->ocr;
     char models[4096];
-    oo.models_dir = run_models_dir(job->opt->models_dir, models, sizeof models);
-    if (oo.threads <= 0) oo.threads = run_ocr_threads();
+    ocr_options oo = run_ocr_engine_options(job, models, sizeof models);
     run_ocr_init(&w.ocr, &oo);
+    run_ocr_client client = {.comm = job->comm, .server = job->role.server, .local = &w.ocr};
+    if (job->role.server >= 0) w.client = &client;
     q_status st = doc_reader_new(&w.reader);
     if (!st) st = store_shard_open(job->opt->out_dir, job->rank, &w.shard);
     if (!st) st = store_attempts_open(job->opt->out_dir, job->rank, &w.attempts);
@@ -202,6 +205,12 @@ q_status run_work(run_job *job) {
         }
     }
     if (!st) st = store_shard_close(w.shard);
+    if (w.client) {
+        /* always, even after a failure: the GPU rank serves until every
+         * client has said it is done */
+        q_status st2 = run_ocr_client_done(w.client);
+        if (!st) st = st2;
+    }
     if (w.local) {
         run_progress_done(w.local);
         job->counts = w.local->c;

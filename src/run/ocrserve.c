@@ -1,0 +1,342 @@
+/* OCR placement on a node (DESIGN.md §1): CPU ranks decode or render pages and
+ * send the pixels to the GPU rank of their node; the GPU rank reads the pages
+ * that are waiting, several at once so that recognition batches fill up across
+ * pages, and sends each page's lines back. A CPU rank has one page in flight
+ * (doc hands pages over one by one), so the server holds at most one page per
+ * client: its memory is bounded by its clients, not by the queue. */
+#define _POSIX_C_SOURCE 200809L
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "run/job.h"
+
+/* Page message: this header, then w*h*channels bytes of pixels. */
+typedef struct {
+    int32_t w, h, channels, pad;
+    double deadline; /* q_now() seconds; CLOCK_MONOTONIC is one clock per node */
+} ocr_page_msg;
+
+/* Lines message: this header, the error text (errlen bytes), then per line an
+ * ocr_line_msg and its text (len bytes). */
+typedef struct {
+    int32_t status; /* q_status of the page */
+    uint32_t nlines, errlen, pad;
+    double t_det, t_cls, t_rec;
+} ocr_lines_msg;
+
+typedef struct {
+    float quad[8];
+    float conf;
+    uint32_t len;
+} ocr_line_msg;
+
+ocr_options run_ocr_engine_options(const run_job *job, char *models, size_t cap) {
+    ocr_options oo = job->opt->ocr;
+    oo.models_dir = run_models_dir(job->opt->models_dir, models, cap);
+    if (job->role.device >= 0) {
+        /* CUDA where it is usable, else the CPU (said once); the CUDA backend
+         * picks its GPU from QUIRE_CUDA_DEVICE (nn.h) */
+        oo.backend = NN_BACKEND_AUTO;
+        char dev[16];
+        snprintf(dev, sizeof dev, "%d", job->role.device);
+        setenv("QUIRE_CUDA_DEVICE", dev, 1);
+    }
+    if (job->role.kind == RUN_ROLE_GPU && job->role.clients > 0) {
+        /* Its clients wait for their pages while it reads them: the cores of
+         * the node are shared by its GPU ranks only. */
+        if (oo.threads <= 0) {
+            long cores = sysconf(_SC_NPROCESSORS_ONLN);
+            long t = cores / Q_MAX(job->role.node_gpus, 1);
+            oo.threads = t < 1 ? 1 : (int)t;
+        }
+    } else if (oo.threads <= 0) {
+        oo.threads = run_ocr_threads();
+    }
+    return oo;
+}
+
+/* ---- the CPU rank's side ---- */
+
+static q_status client_exchange(run_ocr_client *c, const q_image *img, ocr_result *res) {
+    size_t px = (size_t)img->w * (size_t)img->h * (size_t)img->channels;
+    ocr_page_msg h = {
+        .w = img->w, .h = img->h, .channels = img->channels, .deadline = c->local->deadline};
+    q_buf_clear(&c->msg);
+    q_status st = q_buf_append(&c->msg, &h, sizeof h);
+    size_t row = (size_t)img->w * (size_t)img->channels;
+    if (!st) st = q_buf_reserve(&c->msg, px);
+    for (int y = 0; !st && y < img->h; y++) /* rows packed: the stride stays here */
+        st = q_buf_append(&c->msg, img->px + (size_t)y * img->stride, row);
+    if (st) return st;
+    int rc = MPI_Send(c->msg.data, (int)c->msg.len, MPI_BYTE, c->server, RUN_TAG_OCR_PAGE, c->comm);
+    if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Send of a page to the GPU rank");
+    /* probe with naps: the answer takes as long as the page's OCR */
+    MPI_Status status;
+    run_backoff nap = {0};
+    for (;;) {
+        int flag = 0;
+        rc = MPI_Iprobe(c->server, RUN_TAG_OCR_LINES, c->comm, &flag, &status);
+        if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Iprobe");
+        if (flag) break;
+        run_backoff_sleep(&nap);
+    }
+    int count = 0;
+    MPI_Get_count(&status, MPI_BYTE, &count);
+    q_buf_clear(&c->msg);
+    if ((st = q_buf_reserve(&c->msg, (size_t)count))) return st;
+    rc = MPI_Recv(c->msg.data, count, MPI_BYTE, c->server, RUN_TAG_OCR_LINES, c->comm,
+                  MPI_STATUS_IGNORE);
+    if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Recv of a page's lines");
+    const char *p = c->msg.data, *end = p + count;
+    ocr_lines_msg lh;
+    if ((size_t)(end - p) < sizeof lh) return Q_FAIL(Q_ERR_MPI, "short lines message");
+    memcpy(&lh, p, sizeof lh);
+    p += sizeof lh;
+    if (lh.errlen > (size_t)(end - p)) return Q_FAIL(Q_ERR_MPI, "short lines message");
+    if (lh.status) return Q_FAIL((q_status)lh.status, "%.*s", (int)lh.errlen, p);
+    p += lh.errlen;
+    memset(res, 0, sizeof *res);
+    res->t_det = lh.t_det, res->t_cls = lh.t_cls, res->t_rec = lh.t_rec;
+    if (lh.nlines > (size_t)(end - p) / sizeof(ocr_line_msg))
+        return Q_FAIL(Q_ERR_MPI, "lines message claims %u lines", lh.nlines);
+    res->lines = calloc(lh.nlines ? lh.nlines : 1, sizeof *res->lines);
+    if (!res->lines) return Q_FAIL(Q_ERR_NOMEM, "out of memory for %u lines", lh.nlines);
+    for (uint32_t i = 0; !st && i < lh.nlines; i++) {
+        ocr_line_msg lm;
+        if ((size_t)(end - p) < sizeof lm) return Q_FAIL(Q_ERR_MPI, "short lines message");
+        memcpy(&lm, p, sizeof lm);
+        p += sizeof lm;
+        if (lm.len > (size_t)(end - p)) return Q_FAIL(Q_ERR_MPI, "short lines message");
+        ocr_line *l = &res->lines[res->n++];
+        memcpy(l->quad, lm.quad, sizeof l->quad);
+        l->conf = lm.conf;
+        l->len = lm.len;
+        l->text = (const char *)(uintptr_t)res->text.len; /* an offset until the end */
+        st = q_buf_append(&res->text, p, lm.len);
+        if (!st) st = q_buf_append(&res->text, "", 1);
+        p += lm.len;
+    }
+    for (size_t i = 0; !st && i < res->n; i++)
+        res->lines[i].text = res->text.data + (uintptr_t)res->lines[i].text;
+    return st;
+}
+
+q_status run_ocr_client_page(void *user, doc_file *f, uint32_t page, lay_doc *rec) {
+    run_ocr_client *c = user;
+    double t0 = q_now();
+    doc_page_image pi;
+    q_status st = doc_page_image_get(f, page, &pi);
+    if (st) return st;
+    size_t bytes = (size_t)pi.img.w * (size_t)pi.img.h * (size_t)pi.img.channels;
+    if (bytes > (size_t)INT_MAX - sizeof(ocr_page_msg)) {
+        /* beyond one MPI message (2 GiB): read here rather than fail the page */
+        doc_page_image_free(&pi);
+        return run_ocr_page(c->local, f, page, rec);
+    }
+    ocr_result res = {0};
+    st = client_exchange(c, &pi.img, &res);
+    if (!st)
+        st = ocr_result_to_page(&res, page, pi.width, pi.height, pi.pt_per_px_x, pi.pt_per_px_y,
+                                pi.rotation, (float)(q_now() - t0), rec);
+    c->pages += !st;
+    ocr_result_free(&res);
+    doc_page_image_free(&pi);
+    return st;
+}
+
+q_status run_ocr_client_done(run_ocr_client *c) {
+    q_buf_free(&c->msg);
+    int rc = MPI_Send(NULL, 0, MPI_BYTE, c->server, RUN_TAG_OCR_DONE, c->comm);
+    return rc == MPI_SUCCESS ? Q_OK : run_mpi_fail(rc, "MPI_Send of done to the GPU rank");
+}
+
+/* ---- the GPU rank's side ---- */
+
+typedef struct {
+    int from;
+    double deadline;
+    q_image img; /* points into buf */
+    q_buf buf;
+    ocr_result res;
+    q_status st;
+    char err[512];
+} serve_page;
+
+typedef struct {
+    run_job *job;
+    run_ocr ocr; /* the engine, loaded on the first page */
+    serve_page *pages;
+    int n, cap;
+    int left; /* clients that have not said done */
+    q_buf reply;
+    uint64_t served, batches;
+} server;
+
+/* Receives one waiting message if there is one; *got = 1 when it did. */
+static q_status serve_poll(server *s, int *got) {
+    MPI_Comm comm = s->job->comm;
+    MPI_Status status;
+    int flag = 0;
+    *got = 0;
+    int rc = MPI_Iprobe(MPI_ANY_SOURCE, RUN_TAG_OCR_DONE, comm, &flag, &status);
+    if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Iprobe");
+    if (flag) {
+        rc = MPI_Recv(NULL, 0, MPI_BYTE, status.MPI_SOURCE, RUN_TAG_OCR_DONE, comm,
+                      MPI_STATUS_IGNORE);
+        if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Recv of done");
+        s->left--;
+        *got = 1;
+        return Q_OK;
+    }
+    if (s->n == s->cap) return Q_OK; /* every client has a page here */
+    rc = MPI_Iprobe(MPI_ANY_SOURCE, RUN_TAG_OCR_PAGE, comm, &flag, &status);
+    if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Iprobe");
+    if (!flag) return Q_OK;
+    serve_page *p = &s->pages[s->n];
+    int count = 0;
+    MPI_Get_count(&status, MPI_BYTE, &count);
+    q_buf_clear(&p->buf);
+    q_status st = q_buf_reserve(&p->buf, (size_t)count);
+    if (st) return st;
+    rc = MPI_Recv(p->buf.data, count, MPI_BYTE, status.MPI_SOURCE, RUN_TAG_OCR_PAGE, comm,
+                  MPI_STATUS_IGNORE);
+    if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Recv of a page");
+    ocr_page_msg h = {0};
+    if ((size_t)count >= sizeof h) memcpy(&h, p->buf.data, sizeof h);
+    size_t px = (size_t)Q_MAX(h.w, 0) * (size_t)Q_MAX(h.h, 0) * (size_t)Q_MAX(h.channels, 0);
+    p->from = status.MPI_SOURCE;
+    p->deadline = h.deadline;
+    p->st = Q_OK;
+    p->err[0] = 0;
+    memset(&p->res, 0, sizeof p->res);
+    if ((size_t)count < sizeof h || px != (size_t)count - sizeof h || px == 0) {
+        p->st = Q_ERR_MPI;
+        snprintf(p->err, sizeof p->err, "page message of %d bytes does not match its header",
+                 count);
+    }
+    p->img = (q_image){.w = h.w,
+                       .h = h.h,
+                       .channels = h.channels,
+                       .stride = (size_t)Q_MAX(h.w, 0) * (size_t)Q_MAX(h.channels, 0),
+                       .px = (uint8_t *)p->buf.data + sizeof h};
+    s->n++;
+    *got = 1;
+    return Q_OK;
+}
+
+static void serve_fail(serve_page *p, q_status st) {
+    p->st = st;
+    snprintf(p->err, sizeof p->err, "%s", q_errmsg());
+}
+
+/* Reads the waiting pages: together when all goes well; one by one when the
+ * batch fails, so that one bad page (or one past its deadline) gets its own
+ * error and the others their lines. */
+static void serve_read(server *s) {
+    q_image *imgs = malloc((size_t)s->n * sizeof *imgs);
+    ocr_result *res = calloc((size_t)s->n, sizeof *res);
+    int *idx = malloc((size_t)s->n * sizeof *idx);
+    int m = 0, unbounded = 0;
+    double latest = 0, now = q_now();
+    for (int i = 0; i < s->n; i++) {
+        serve_page *p = &s->pages[i];
+        if (p->st) continue;
+        if (p->deadline > 0 && now > p->deadline) {
+            serve_fail(p, Q_FAIL(Q_ERR_TIMEOUT, "time limit reached before OCR"));
+            continue;
+        }
+        q_status st = run_ocr_engine_load(&s->ocr);
+        if (st) {
+            serve_fail(p, st);
+            continue;
+        }
+        if (imgs && idx) {
+            imgs[m] = p->img;
+            idx[m++] = i;
+        }
+        unbounded |= p->deadline <= 0;
+        latest = Q_MAX(latest, p->deadline);
+    }
+    /* the batch may run until the last of its pages' deadlines */
+    double deadline = unbounded ? 0 : latest;
+    if (m > 1 && imgs && res && ocr_images(s->ocr.engine, imgs, (size_t)m, deadline, res) == Q_OK) {
+        for (int k = 0; k < m; k++)
+            s->pages[idx[k]].res = res[k];
+        m = 0;
+    }
+    for (int k = 0; k < m; k++) {
+        serve_page *p = &s->pages[idx[k]];
+        q_status st = ocr_image(s->ocr.engine, &p->img, p->deadline, &p->res);
+        if (st) serve_fail(p, st);
+    }
+    for (int i = 0; i < s->n && !imgs; i++)
+        if (!s->pages[i].st) serve_fail(&s->pages[i], Q_FAIL(Q_ERR_NOMEM, "out of memory"));
+    free(imgs);
+    free(res);
+    free(idx);
+}
+
+static q_status serve_reply(server *s, serve_page *p) {
+    q_buf *b = &s->reply;
+    q_buf_clear(b);
+    ocr_lines_msg h = {.status = p->st,
+                       .nlines = p->st ? 0 : (uint32_t)p->res.n,
+                       .errlen = p->st ? (uint32_t)strlen(p->err) : 0,
+                       .t_det = p->res.t_det,
+                       .t_cls = p->res.t_cls,
+                       .t_rec = p->res.t_rec};
+    q_status st = q_buf_append(b, &h, sizeof h);
+    if (!st) st = q_buf_append(b, p->err, h.errlen);
+    for (uint32_t i = 0; !st && i < h.nlines; i++) {
+        const ocr_line *l = &p->res.lines[i];
+        ocr_line_msg lm = {.conf = l->conf, .len = (uint32_t)l->len};
+        memcpy(lm.quad, l->quad, sizeof lm.quad);
+        st = q_buf_append(b, &lm, sizeof lm);
+        if (!st) st = q_buf_append(b, l->text, l->len);
+    }
+    ocr_result_free(&p->res);
+    if (st) return st;
+    int rc = MPI_Send(b->data, (int)b->len, MPI_BYTE, p->from, RUN_TAG_OCR_LINES, s->job->comm);
+    return rc == MPI_SUCCESS ? Q_OK : run_mpi_fail(rc, "MPI_Send of a page's lines");
+}
+
+q_status run_ocr_serve(run_job *job) {
+    char models[4096];
+    ocr_options oo = run_ocr_engine_options(job, models, sizeof models);
+    server s = {.job = job, .cap = job->role.clients, .left = job->role.clients};
+    run_ocr_init(&s.ocr, &oo);
+    s.pages = calloc((size_t)s.cap, sizeof *s.pages);
+    q_status st = s.pages ? Q_OK : Q_FAIL(Q_ERR_NOMEM, "out of memory");
+    run_backoff nap = {0};
+    while (!st && (s.left > 0 || s.n > 0)) {
+        int got = 0;
+        st = serve_poll(&s, &got);
+        if (st) break;
+        if (got) {
+            run_backoff_reset(&nap);
+            continue; /* take everything that is waiting before reading */
+        }
+        if (s.n == 0) {
+            run_backoff_sleep(&nap);
+            continue;
+        }
+        serve_read(&s);
+        s.served += (uint64_t)s.n;
+        s.batches++;
+        for (int i = 0; !st && i < s.n; i++)
+            st = serve_reply(&s, &s.pages[i]);
+        s.n = 0;
+    }
+    if (s.served)
+        q_log(Q_LOG_INFO, "OCR rank: read %llu pages for %d ranks in %llu batches",
+              (unsigned long long)s.served, job->role.clients, (unsigned long long)s.batches);
+    for (int i = 0; s.pages && i < s.cap; i++)
+        q_buf_free(&s.pages[i].buf);
+    free(s.pages);
+    q_buf_free(&s.reply);
+    run_ocr_free(&s.ocr);
+    return st;
+}
