@@ -38,7 +38,17 @@ int cli_info(int argc, char **argv) {
     printf("quire:     %s\n", q_version);
     printf("documents: %s\n", doc_version());
     printf("storage:   %s\n", store_version());
-    printf("backends:  cpu (CUDA backend not built in this version)\n");
+    nn_gpu_info g[16];
+    int ngpu = 0;
+    if (nn_gpu_list(g, (int)Q_ARRAY_LEN(g), &ngpu) != Q_OK) {
+        printf("backends:  cpu (cuda: %s)\n", q_errmsg());
+    } else {
+        printf("backends:  cpu, cuda (%d GPU%s)\n", ngpu, ngpu == 1 ? "" : "s");
+        for (int i = 0; i < ngpu && i < (int)Q_ARRAY_LEN(g); i++)
+            printf("  cuda:%d   %s, %.1f GiB, compute capability %d.%d\n", g[i].index, g[i].name,
+                   (double)g[i].memory_bytes / (1024.0 * 1024 * 1024), g[i].cc_major,
+                   g[i].cc_minor);
+    }
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     printf("cpu cores: %ld\n", cores);
     char buf[4096];

@@ -77,6 +77,18 @@ static q_status read_all(const char *path, char **data, size_t *n) {
     return Q_OK;
 }
 
+/* The dictionary is Chinese and English: its fullwidth forms of ASCII
+ * (U+FF01..U+FF5E: "，", "：", "（" ...) come out of Latin lines too, where a
+ * search for "steady," would miss "steady，". They are read as their ASCII
+ * characters (what Unicode's compatibility normalisation NFKC makes of them).
+ * Returns that character, or 0 when `s` is not one fullwidth form. */
+static char fullwidth_ascii(const char *s, size_t len) {
+    const unsigned char *u = (const unsigned char *)s;
+    if (len != 3 || u[0] != 0xEF || (u[1] & 0xFE) != 0xBC || (u[2] & 0xC0) != 0x80) return 0;
+    unsigned cp = 0xF000u | (unsigned)(u[1] & 0x3F) << 6 | (u[2] & 0x3F);
+    return cp >= 0xFF01 && cp <= 0xFF5E ? (char)(cp - 0xFEE0) : 0;
+}
+
 q_status ocr_dict_parse(const char *bytes, size_t n, ocr_dict *d) {
     memset(d, 0, sizeof *d);
     size_t lines = 0;
@@ -98,7 +110,8 @@ q_status ocr_dict_parse(const char *bytes, size_t n, ocr_dict *d) {
             break;
         }
         d->off[d->n++] = (uint32_t)d->chars.len;
-        st = q_buf_append(&d->chars, bytes + s, len);
+        char ascii = fullwidth_ascii(bytes + s, len);
+        st = ascii ? q_buf_append(&d->chars, &ascii, 1) : q_buf_append(&d->chars, bytes + s, len);
         if (!st) st = q_buf_append(&d->chars, "", 1);
         s = e + 1;
     }

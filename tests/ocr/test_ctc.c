@@ -57,6 +57,20 @@ static void test_dict(void) {
     CHECK(ocr_dict_parse(bad, sizeof bad - 1, &d) == Q_ERR_FORMAT, "invalid UTF-8 accepted");
     CHECK(strstr(q_errmsg(), "line 2"), "error does not name the line: %s", q_errmsg());
     CHECK(ocr_dict_parse("", 0, &d) == Q_ERR_FORMAT, "empty dictionary accepted");
+    /* fullwidth ASCII forms read as ASCII: U+FF0C comma, U+FF5E tilde, U+FF01 !;
+     * U+FF5F (outside the range) and U+3002 (ideographic full stop) stay */
+    const char wide[] = "\xef\xbc\x8c\n\xef\xbd\x9e\n\xef\xbc\x81\n\xef\xbd\x9f\n\xe3\x80\x82\n";
+    CHECK(!ocr_dict_parse(wide, sizeof wide - 1, &d), "parse: %s", q_errmsg());
+    if (d.n == 5) {
+        CHECK(!strcmp(d.chars.data + d.off[0], ","), "U+FF0C not read as ','");
+        CHECK(!strcmp(d.chars.data + d.off[1], "~"), "U+FF5E not read as '~'");
+        CHECK(!strcmp(d.chars.data + d.off[2], "!"), "U+FF01 not read as '!'");
+        CHECK(!strcmp(d.chars.data + d.off[3], "\xef\xbd\x9f"), "U+FF5F changed");
+        CHECK(!strcmp(d.chars.data + d.off[4], "\xe3\x80\x82"), "U+3002 changed");
+    } else {
+        CHECK(0, "%u characters, want 5", d.n);
+    }
+    ocr_dict_free(&d);
 }
 
 int main(void) {
