@@ -13,10 +13,16 @@ models/fetch.sh
 
 demo=jobs/demo
 /usr/bin/python3 tests/gen/gen_corpus.py "$demo/docs" --bad >/dev/null
+# scanned pages with known text (image-only PDF, G4 and LZW TIFF, PNG, JPEG, a mixed PDF)
+/usr/bin/python3 tests/gen/gen_scans.py "$demo/scans" --seed 7 >/dev/null
+scans=("$demo/scans/clean300" "$demo/scans/degraded" "$demo/scans/mixed")
 # shellcheck source=scripts/mpi-env.sh
 . scripts/mpi-env.sh
 np=$(( $(nproc) + 1 ))
 [ "$np" -le 8 ] || np=8
-echo "setup: running 'mpirun -np $np build/quire run --out $demo/out $demo/docs'"
-mpirun -np "$np" build/quire run --force --progress 2 --out "$demo/out" "$demo/docs"
+echo "setup: running 'mpirun -np $np build/quire run --out $demo/out $demo/docs ${scans[*]}'"
+mpirun -np "$np" build/quire run --force --progress 5 --out "$demo/out" "$demo/docs" "${scans[@]}"
 /usr/bin/python3 scripts/summary.py "$demo/out/results.h5"
+echo "setup: OCR accuracy on the scans (tests/tools/check_ocr.py):"
+/usr/bin/python3 tests/tools/check_ocr.py "$demo/out" "$demo/scans/truth.json" ||
+  echo "setup: OCR accuracy below the test limits (see above)"
