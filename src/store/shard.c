@@ -1,9 +1,10 @@
 /* shard.c: the per-rank journal shard writer. Records are buffered in memory
- * and written sorted by doc id into OUT/journal/r<rank>-<pid>-<seq>.h5.tmp,
+ * and written sorted by doc id into OUT/journal/r<rank>-<host>-<pid>-<seq>.h5.tmp,
  * which is fsynced and atomically renamed to .h5 when the shard closes. */
 #define _POSIX_C_SOURCE 200809L
 #include "store_private.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@ struct store_shard {
     char jdir[4096];
     int rank;
     long pid;
+    char host[40]; /* short host name, file-name safe */
     unsigned seq;
     q_vec ent;                /* shard_entry */
     q_buf pages, lines, text; /* packed rows in append order */
@@ -34,6 +36,19 @@ static char *shard_strdup(const char *s) {
     char *p = malloc(n + 1);
     if (p) memcpy(p, s ? s : "", n + 1);
     return p;
+}
+
+/* This host's name, reduced to characters safe in a file name. Ranks of array
+ * tasks on different nodes share one journal and may have equal rank and pid;
+ * the host keeps their shard names apart (the existence check below only
+ * sees this host's own files in time). */
+static void shard_host(char *out, size_t cap) {
+    char h[256] = "";
+    if (gethostname(h, sizeof h - 1) != 0 || !h[0]) snprintf(h, sizeof h, "host");
+    size_t n = 0;
+    for (const char *c = h; *c && *c != '.' && n + 1 < cap; c++)
+        out[n++] = (isalnum((unsigned char)*c) || *c == '-' || *c == '_') ? *c : '_';
+    out[n] = 0;
 }
 
 q_status store_shard_open(const char *outdir, int rank, store_shard **out) {
@@ -48,6 +63,7 @@ q_status store_shard_open(const char *outdir, int rank, store_shard **out) {
     }
     s->rank = rank;
     s->pid = (long)getpid();
+    shard_host(s->host, sizeof s->host);
     q_vec_init(&s->ent, sizeof(shard_entry));
     store_h5_quiet();
     *out = s;
@@ -248,7 +264,7 @@ static q_status shard_names(store_shard *s, char *tmp, char *fin, size_t cap) {
     struct stat sb;
     for (;;) {
         char base[96];
-        snprintf(base, sizeof base, "r%05d-%ld-%06u", s->rank, s->pid, s->seq++);
+        snprintf(base, sizeof base, "r%05d-%s-%ld-%06u", s->rank, s->host, s->pid, s->seq++);
         int a = snprintf(tmp, cap, "%s/%s" STORE_TMP_SUFFIX, s->jdir, base);
         int b = snprintf(fin, cap, "%s/%s" STORE_SHARD_SUFFIX, s->jdir, base);
         if (a < 0 || b < 0 || (size_t)a >= cap || (size_t)b >= cap)
