@@ -194,7 +194,8 @@ void kc_conv2d(const kc_ctx *ctx, const kc_conv_shape *s, const float *x, const 
         }
         int ntiles = (s->h_out + per - 1) / per;
         long total = (long)s->n * s->group * ntiles;
-#pragma omp parallel for num_threads(ctx->nthreads) schedule(dynamic, 1)
+        int nt = kc_threads_for(ctx, (double)s->n * s->c_out * s->h_out * s->w_out * cig * kk);
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
         for (long t = 0; t < total; t++) {
             int tile = (int)(t % ntiles), g = (int)(t / ntiles % s->group),
                 n = (int)(t / ntiles / s->group);
@@ -224,7 +225,8 @@ void kc_conv2d(const kc_ctx *ctx, const kc_conv_shape *s, const float *x, const 
     }
     int ntiles = (units + per - 1) / per;
     long total = (long)s->n * s->group * ntiles;
-#pragma omp parallel for num_threads(ctx->nthreads) schedule(dynamic, 1)
+    int nt = kc_threads_for(ctx, (double)s->n * s->c_out * hw * k);
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
     for (long t = 0; t < total; t++) {
         int tile = (int)(t % ntiles);
         int g = (int)(t / ntiles % s->group);

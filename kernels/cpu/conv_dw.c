@@ -134,7 +134,8 @@ void kc_conv_dw(const kc_ctx *ctx, const kc_conv_shape *s, const float *x, const
     size_t hw_in = (size_t)s->h_in * s->w_in, hw_out = (size_t)s->h_out * s->w_out;
     long planes = (long)s->n * s->c_out;
     int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#pragma omp parallel num_threads(ctx->nthreads)
+    int nt = kc_threads_for(ctx, (double)planes * hw_out * s->kh * s->kw);
+#pragma omp parallel num_threads(nt)
     {
         /* Each thread zeroes its padded plane once; the planes only rewrite
          * the interior, so the borders stay zero. */

@@ -16,6 +16,16 @@ static inline int kc_thread_id(void) {
 }
 #endif
 
+/* Threads worth waking for `macs` multiply-adds: one per KC_MACS_PER_THREAD,
+ * at most ctx->nthreads. Waking a team costs tens of microseconds (far more on
+ * a VM whose other vCPU is not running), which is a small layer's whole work:
+ * the classifier at 8x3x48x192 ran slower on 2 threads than on 1. */
+#define KC_MACS_PER_THREAD 1e6
+static inline int kc_threads_for(const kc_ctx *ctx, double macs) {
+    double t = macs / KC_MACS_PER_THREAD;
+    return t >= ctx->nthreads ? ctx->nthreads : t < 1 ? 1 : (int)t;
+}
+
 /* exp(x) in float, branch-free so that loops calling it vectorize (libm's
  * expf does not without -ffast-math). Range reduction x = k ln2 + r with
  * |r| <= ln2/2, then a degree-6 Taylor polynomial: relative error about

@@ -61,14 +61,20 @@ q_status run_ocr_page(void *user, doc_file *f, uint32_t page, lay_doc *rec) {
     doc_page_image pi;
     st = doc_page_image_get(f, page, &pi);
     if (st) return st;
-    ocr_result res;
+    ocr_result res = {0};
     st = ocr_image(r->engine, &pi.img, r->deadline, &res);
     if (!st && r->on_page) r->on_page(r->on_page_user, page, &pi, &res);
-    if (!st)
-        st = ocr_result_to_page(&res, page, pi.width, pi.height, pi.pt_per_px_x, pi.pt_per_px_y,
-                                pi.rotation, (float)(q_now() - t0), rec);
+    st = run_ocr_finish(st, &res, &pi, page, t0, rec);
     r->pages += !st;
-    ocr_result_free(&res);
-    doc_page_image_free(&pi);
+    return st;
+}
+
+q_status run_ocr_finish(q_status st, ocr_result *res, doc_page_image *pi, uint32_t page, double t0,
+                        lay_doc *rec) {
+    if (!st)
+        st = ocr_result_to_page(res, page, pi->width, pi->height, pi->pt_per_px_x, pi->pt_per_px_y,
+                                pi->rotation, (float)(q_now() - t0), rec);
+    ocr_result_free(res);
+    doc_page_image_free(pi);
     return st;
 }

@@ -137,13 +137,8 @@ q_status run_ocr_client_page(void *user, doc_file *f, uint32_t page, lay_doc *re
         return run_ocr_page(c->local, f, page, rec);
     }
     ocr_result res = {0};
-    st = client_exchange(c, &pi.img, &res);
-    if (!st)
-        st = ocr_result_to_page(&res, page, pi.width, pi.height, pi.pt_per_px_x, pi.pt_per_px_y,
-                                pi.rotation, (float)(q_now() - t0), rec);
+    st = run_ocr_finish(client_exchange(c, &pi.img, &res), &res, &pi, page, t0, rec);
     c->pages += !st;
-    ocr_result_free(&res);
-    doc_page_image_free(&pi);
     return st;
 }
 

@@ -100,5 +100,9 @@ void run_ocr_free(run_ocr *r); /* NULL-safe; keeps the options */
 /* Loads the engine unless it is loaded; after a failure, fails at once with
  * the same reason ("OCR not available: ..."). */
 q_status run_ocr_engine_load(run_ocr *r);
+/* The end of a page's OCR route: when `st` is Q_OK, appends the page read
+ * into `res` to `rec` (seconds since t0); frees `res` and `pi` either way. */
+q_status run_ocr_finish(q_status st, ocr_result *res, doc_page_image *pi, uint32_t page, double t0,
+                        lay_doc *rec);
 /* A doc_ocr_fn: `user` is a run_ocr. */
 q_status run_ocr_page(void *user, doc_file *f, uint32_t page, lay_doc *rec);
