@@ -267,7 +267,7 @@ static void serve_read(server *s) {
         q_status st = ocr_image(s->ocr.engine, &p->img, p->deadline, &p->res);
         if (st) serve_fail(p, st);
     }
-    for (int i = 0; i < s->n && !imgs; i++)
+    for (int i = 0; i < s->n && !(imgs && idx); i++)
         if (!s->pages[i].st) serve_fail(&s->pages[i], Q_FAIL(Q_ERR_NOMEM, "out of memory"));
     free(imgs);
     free(res);
