@@ -101,6 +101,11 @@ typedef struct {
 q_status ocr_recognize(ocr_engine *e, const q_image *crops, size_t n, ocr_rec_line *out,
                        q_buf *text);
 
+/* In place, same length: in each space-separated token that is digits plus at
+ * most as many l, I, o or O (around . , : / -), those letters become 1 and 0
+ * ("1l05." -> "1105."). Other tokens are left as read. */
+void ocr_fix_numbers(char *s, size_t n);
+
 /* CTC greedy decoding of `steps` rows of `classes` probabilities: argmax per
  * step, repeats merged, blanks (class 0) dropped; classes 1..ndict are the
  * dictionary's characters, class ndict + 1 a space. conf = mean of the kept

@@ -118,6 +118,7 @@ static q_status collect(const ocr_engine *e, const crop_set *c, size_t k, ocr_re
         /* an offset until the buffer stops moving */
         l->text = (const char *)(uintptr_t)out->text.len;
         st = q_buf_append(&out->text, s, r->text_len);
+        if (!st) ocr_fix_numbers(out->text.data + (uintptr_t)l->text, l->len);
         if (!st) st = q_buf_append(&out->text, "", 1);
     }
     out->n = m;
