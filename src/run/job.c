@@ -223,10 +223,11 @@ int run_main(const run_options *o) {
         goto out;
     }
     st = run_roles_decide(job.comm, o->gpus, &job.role);
-    if (!st) st = run_roles_print(job.comm, &job.role);
-    if (!st && job.rank == 0 && !(job.asks = calloc((size_t)job.size, 1)))
+    if (job.rank == 0) job.asks = calloc((size_t)job.size, 1);
+    if (!st) st = run_roles_print(job.comm, &job.role, job.asks);
+    /* after the collective, so that a failure here is agreed on, not a hang */
+    if (!st && job.rank == 0 && !job.asks)
         st = Q_FAIL(Q_ERR_NOMEM, "out of memory for %d ranks", job.size);
-    if (!st) st = run_roles_askers(job.comm, &job.role, job.asks);
     if (st) q_log(Q_LOG_ERROR, "deciding roles: %s", q_errmsg());
     if (job_agree(&job, st ? 1 : 0, &worst) || worst) {
         exit_code = 1;

@@ -83,14 +83,9 @@ static q_status client_exchange(run_ocr_client *c, const q_image *img, ocr_resul
         if (flag) break;
         run_backoff_sleep(&nap);
     }
-    int count = 0;
-    MPI_Get_count(&status, MPI_BYTE, &count);
-    q_buf_clear(&c->msg);
-    if ((st = q_buf_reserve(&c->msg, (size_t)count))) return st;
-    rc = MPI_Recv(c->msg.data, count, MPI_BYTE, c->server, RUN_TAG_OCR_LINES, c->comm,
-                  MPI_STATUS_IGNORE);
-    if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Recv of a page's lines");
-    const char *p = c->msg.data, *end = p + count;
+    if ((st = run_recv_probed(c->comm, &status, &c->msg)))
+        return q_fail_context("receiving a page's lines");
+    const char *p = c->msg.data, *end = p + c->msg.len;
     ocr_lines_msg lh;
     if ((size_t)(end - p) < sizeof lh) return Q_FAIL(Q_ERR_MPI, "short lines message");
     memcpy(&lh, p, sizeof lh);
@@ -164,6 +159,9 @@ typedef struct {
     run_job *job;
     run_ocr ocr; /* the engine, loaded on the first page */
     serve_page *pages;
+    q_image *imgs;   /* the batch given to ocr_images ... */
+    ocr_result *res; /* ... its results ... */
+    int *idx;        /* ... and the page each came from */
     int n, cap;
     int left; /* clients that have not said done */
     q_buf reply;
@@ -191,25 +189,20 @@ static q_status serve_poll(server *s, int *got) {
     if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Iprobe");
     if (!flag) return Q_OK;
     serve_page *p = &s->pages[s->n];
-    int count = 0;
-    MPI_Get_count(&status, MPI_BYTE, &count);
-    q_buf_clear(&p->buf);
-    q_status st = q_buf_reserve(&p->buf, (size_t)count);
-    if (st) return st;
-    rc = MPI_Recv(p->buf.data, count, MPI_BYTE, status.MPI_SOURCE, RUN_TAG_OCR_PAGE, comm,
-                  MPI_STATUS_IGNORE);
-    if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Recv of a page");
+    q_status st = run_recv_probed(comm, &status, &p->buf);
+    if (st) return q_fail_context("receiving a page");
+    size_t count = p->buf.len;
     ocr_page_msg h = {0};
-    if ((size_t)count >= sizeof h) memcpy(&h, p->buf.data, sizeof h);
+    if (count >= sizeof h) memcpy(&h, p->buf.data, sizeof h);
     size_t px = (size_t)Q_MAX(h.w, 0) * (size_t)Q_MAX(h.h, 0) * (size_t)Q_MAX(h.channels, 0);
     p->from = status.MPI_SOURCE;
     p->deadline = h.deadline;
     p->st = Q_OK;
     p->err[0] = 0;
     memset(&p->res, 0, sizeof p->res);
-    if ((size_t)count < sizeof h || px != (size_t)count - sizeof h || px == 0) {
+    if (count < sizeof h || px != count - sizeof h || px == 0) {
         p->st = Q_ERR_MPI;
-        snprintf(p->err, sizeof p->err, "page message of %d bytes does not match its header",
+        snprintf(p->err, sizeof p->err, "page message of %zu bytes does not match its header",
                  count);
     }
     p->img = (q_image){.w = h.w,
@@ -231,9 +224,6 @@ static void serve_fail(serve_page *p, q_status st) {
  * batch fails, so that one bad page (or one past its deadline) gets its own
  * error and the others their lines. */
 static void serve_read(server *s) {
-    q_image *imgs = malloc((size_t)s->n * sizeof *imgs);
-    ocr_result *res = calloc((size_t)s->n, sizeof *res);
-    int *idx = malloc((size_t)s->n * sizeof *idx);
     int m = 0, unbounded = 0;
     double latest = 0, now = q_now();
     for (int i = 0; i < s->n; i++) {
@@ -248,30 +238,23 @@ static void serve_read(server *s) {
             serve_fail(p, st);
             continue;
         }
-        if (imgs && idx) {
-            imgs[m] = p->img;
-            idx[m++] = i;
-        }
+        s->imgs[m] = p->img;
+        s->idx[m++] = i;
         unbounded |= p->deadline <= 0;
         latest = Q_MAX(latest, p->deadline);
     }
     /* the batch may run until the last of its pages' deadlines */
     double deadline = unbounded ? 0 : latest;
-    if (m > 1 && imgs && res && ocr_images(s->ocr.engine, imgs, (size_t)m, deadline, res) == Q_OK) {
+    if (m > 1 && ocr_images(s->ocr.engine, s->imgs, (size_t)m, deadline, s->res) == Q_OK) {
         for (int k = 0; k < m; k++)
-            s->pages[idx[k]].res = res[k];
+            s->pages[s->idx[k]].res = s->res[k];
         m = 0;
     }
     for (int k = 0; k < m; k++) {
-        serve_page *p = &s->pages[idx[k]];
+        serve_page *p = &s->pages[s->idx[k]];
         q_status st = ocr_image(s->ocr.engine, &p->img, p->deadline, &p->res);
         if (st) serve_fail(p, st);
     }
-    for (int i = 0; i < s->n && !(imgs && idx); i++)
-        if (!s->pages[i].st) serve_fail(&s->pages[i], Q_FAIL(Q_ERR_NOMEM, "out of memory"));
-    free(imgs);
-    free(res);
-    free(idx);
 }
 
 static q_status serve_reply(server *s, serve_page *p) {
@@ -304,7 +287,12 @@ q_status run_ocr_serve(run_job *job) {
     server s = {.job = job, .cap = job->role.clients, .left = job->role.clients};
     run_ocr_init(&s.ocr, &oo);
     s.pages = calloc((size_t)s.cap, sizeof *s.pages);
-    q_status st = s.pages ? Q_OK : Q_FAIL(Q_ERR_NOMEM, "out of memory");
+    s.imgs = calloc((size_t)s.cap, sizeof *s.imgs);
+    s.res = calloc((size_t)s.cap, sizeof *s.res);
+    s.idx = calloc((size_t)s.cap, sizeof *s.idx);
+    q_status st = s.pages && s.imgs && s.res && s.idx
+                      ? Q_OK
+                      : Q_FAIL(Q_ERR_NOMEM, "out of memory for %d clients' pages", s.cap);
     run_backoff nap = {0};
     while (!st && (s.left > 0 || s.n > 0)) {
         int got = 0;
@@ -331,6 +319,9 @@ q_status run_ocr_serve(run_job *job) {
     for (int i = 0; s.pages && i < s.cap; i++)
         q_buf_free(&s.pages[i].buf);
     free(s.pages);
+    free(s.imgs);
+    free(s.res);
+    free(s.idx);
     q_buf_free(&s.reply);
     run_ocr_free(&s.ocr);
     return st;

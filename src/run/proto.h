@@ -63,5 +63,9 @@ void run_backoff_sleep(run_backoff *b);
  * 2-core node steals the CPU from the ranks doing real work). */
 q_status run_wait(MPI_Request *req, MPI_Status *status);
 
+/* Receives the message that MPI_Iprobe found (`probed`) into `buf`, which
+ * grows to fit: buf->len = the message's bytes, NUL after them. */
+q_status run_recv_probed(MPI_Comm comm, const MPI_Status *probed, q_buf *buf);
+
 /* Converts an MPI return code into the thread's error record. */
 q_status run_mpi_fail(int rc, const char *what);

@@ -141,7 +141,31 @@ void run_role_from_env(int gpus_opt, run_role *out) {
     roles_finish(out, visible);
 }
 
-static q_status roles_pair(MPI_Comm node, run_role *r);
+/* CPU ranks of a node, in local order, go round-robin to its GPU ranks. */
+static q_status roles_pair(MPI_Comm node, run_role *r) {
+    r->server = -1;
+    r->clients = 0;
+    int mine[2] = {r->rank, r->kind}, n = r->local_size;
+    int *all = malloc(2 * (size_t)n * sizeof *all), *gpu = malloc((size_t)n * sizeof *gpu);
+    q_status st = all && gpu ? Q_OK : Q_FAIL(Q_ERR_NOMEM, "out of memory for %d ranks", n);
+    MPI_Request req;
+    if (!st) {
+        int rc = MPI_Iallgather(mine, 2, MPI_INT, all, 2, MPI_INT, node, &req);
+        st = rc == MPI_SUCCESS ? run_wait(&req, NULL) : run_mpi_fail(rc, "MPI_Iallgather");
+    }
+    int g = 0, c = 0;
+    for (int i = 0; !st && i < n; i++)
+        if (all[2 * i + 1] == RUN_ROLE_GPU) gpu[g++] = all[2 * i];
+    for (int i = 0; !st && g > 0 && i < n; i++) {
+        if (all[2 * i + 1] != RUN_ROLE_CPU) continue;
+        int server = gpu[c++ % g];
+        if (all[2 * i] == r->rank) r->server = server;
+        if (server == r->rank) r->clients++;
+    }
+    free(all);
+    free(gpu);
+    return st;
+}
 
 q_status run_roles_decide(MPI_Comm comm, int gpus_opt, run_role *out) {
     memset(out, 0, sizeof *out);
@@ -172,46 +196,13 @@ q_status run_roles_decide(MPI_Comm comm, int gpus_opt, run_role *out) {
     return st;
 }
 
-/* CPU ranks of a node, in local order, go round-robin to its GPU ranks. */
-static q_status roles_pair(MPI_Comm node, run_role *r) {
-    r->server = -1;
-    r->clients = 0;
-    int mine[2] = {r->rank, r->kind}, n = r->local_size;
-    int *all = malloc(2 * (size_t)n * sizeof *all), *gpu = malloc((size_t)n * sizeof *gpu);
-    q_status st = all && gpu ? Q_OK : Q_FAIL(Q_ERR_NOMEM, "out of memory for %d ranks", n);
-    MPI_Request req;
-    if (!st) {
-        int rc = MPI_Iallgather(mine, 2, MPI_INT, all, 2, MPI_INT, node, &req);
-        st = rc == MPI_SUCCESS ? run_wait(&req, NULL) : run_mpi_fail(rc, "MPI_Iallgather");
-    }
-    int g = 0, c = 0;
-    for (int i = 0; !st && i < n; i++)
-        if (all[2 * i + 1] == RUN_ROLE_GPU) gpu[g++] = all[2 * i];
-    for (int i = 0; !st && g > 0 && i < n; i++) {
-        if (all[2 * i + 1] != RUN_ROLE_CPU) continue;
-        int server = gpu[c++ % g];
-        if (all[2 * i] == r->rank) r->server = server;
-        if (server == r->rank) r->clients++;
-    }
-    free(all);
-    free(gpu);
-    return st;
-}
-
 int run_role_asks(const run_role *r) {
     return r->kind != RUN_ROLE_COORDINATOR && !(r->kind == RUN_ROLE_GPU && r->clients > 0);
 }
 
-q_status run_roles_askers(MPI_Comm comm, const run_role *mine, char *asks) {
-    char me = (char)run_role_asks(mine);
-    MPI_Request req;
-    int rc = MPI_Igather(&me, 1, MPI_CHAR, asks, 1, MPI_CHAR, 0, comm, &req);
-    return rc == MPI_SUCCESS ? run_wait(&req, NULL) : run_mpi_fail(rc, "MPI_Igather");
-}
-
 /* What every rank sends rank 0 for the table. */
 typedef struct {
-    int32_t rank, kind, local_rank, device;
+    int32_t rank, kind, local_rank, device, asks;
     char host[64];
     char device_name[32];
 } roles_row;
@@ -226,11 +217,12 @@ static void roles_row_print(const roles_row *r) {
           run_role_name((run_role_kind)r->kind), dev);
 }
 
-q_status run_roles_print(MPI_Comm comm, const run_role *mine) {
+q_status run_roles_print(MPI_Comm comm, const run_role *mine, char *asks) {
     roles_row row = {.rank = mine->rank,
                      .kind = mine->kind,
                      .local_rank = mine->local_rank,
-                     .device = mine->device};
+                     .device = mine->device,
+                     .asks = run_role_asks(mine)};
     snprintf(row.host, sizeof row.host, "%s", mine->host);
     snprintf(row.device_name, sizeof row.device_name, "%s", mine->device_name);
     roles_row *all = NULL;
@@ -239,6 +231,8 @@ q_status run_roles_print(MPI_Comm comm, const run_role *mine) {
     MPI_Request req;
     int rc = MPI_Igather(&row, sizeof row, MPI_BYTE, all, sizeof row, MPI_BYTE, 0, comm, &req);
     q_status st = rc == MPI_SUCCESS ? run_wait(&req, NULL) : run_mpi_fail(rc, "MPI_Igather");
+    for (int i = 0; !st && all && asks && i < mine->size; i++)
+        asks[i] = (char)all[i].asks;
     if (!st && all) {
         enum { FULL_TABLE_MAX = 64 };
         int shown = mine->size <= FULL_TABLE_MAX ? mine->size : 16;

@@ -53,15 +53,13 @@ q_status run_roles_decide(MPI_Comm comm, int gpus_opt, run_role *out);
  * that serves CPU ranks. */
 int run_role_asks(const run_role *r);
 
-/* COLLECTIVE over `comm`: which ranks ask for documents; on rank 0 `asks`
- * (comm size bytes) gets run_role_asks of every rank, elsewhere it is unused. */
-q_status run_roles_askers(MPI_Comm comm, const run_role *mine, char *asks);
-
 /* This process's role from the environment alone (`quire info`, no MPI job). */
 void run_role_from_env(int gpus_opt, run_role *out);
 
 /* COLLECTIVE over `comm`: rank 0 logs the table of every rank's role (host,
- * rank, role, device); above 64 ranks, a count per role and node instead. */
-q_status run_roles_print(MPI_Comm comm, const run_role *mine);
+ * rank, role, device); above 64 ranks, a count per role and node instead.
+ * On rank 0, `asks` (comm size bytes, or NULL) gets run_role_asks of every
+ * rank: who will ask it for documents. */
+q_status run_roles_print(MPI_Comm comm, const run_role *mine, char *asks);
 
 const char *run_role_name(run_role_kind k);

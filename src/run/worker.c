@@ -107,17 +107,13 @@ static q_status worker_ask(worker *w, q_buf *buf, run_item *items, uint32_t *n) 
         if (flag) break;
         run_backoff_sleep(&nap);
     }
-    int count = 0;
-    MPI_Get_count(&status, MPI_BYTE, &count);
-    q_status st = q_buf_reserve(buf, (size_t)count);
-    if (st) return st;
-    rc = MPI_Recv(buf->data, count, MPI_BYTE, 0, status.MPI_TAG, job->comm, MPI_STATUS_IGNORE);
-    if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Recv of work");
+    q_status st = run_recv_probed(job->comm, &status, buf);
+    if (st) return q_fail_context("receiving work");
     if (status.MPI_TAG == RUN_TAG_STOP) {
         *n = 0;
         return Q_OK;
     }
-    return run_batch_unpack(buf->data, (size_t)count, items, n);
+    return run_batch_unpack(buf->data, buf->len, items, n);
 }
 
 /* 1 when the worker must stop before its next document: its own stop signal
