@@ -6,8 +6,9 @@
 #include "ocr/ocr_private.h"
 
 q_status ocr_ctc_decode(const ocr_dict *d, const float *probs, int steps, int classes, float *conf,
-                        q_buf *text) {
+                        q_buf *text, ocr_ctc_char *chars, size_t *nchars) {
     *conf = 0;
+    if (nchars) *nchars = 0;
     if ((uint32_t)classes != d->n + 2)
         return Q_FAIL(Q_ERR_FORMAT,
                       "the recognizer has %d classes but the dictionary %u characters (+ blank "
@@ -22,8 +23,10 @@ q_status ocr_ctc_decode(const ocr_dict *d, const float *probs, int steps, int cl
             if (p[c] > p[best]) best = c;
         int repeat = best == prev;
         prev = best;
+        if (repeat && best && chars) chars[*nchars - 1].t1 = t;
         if (repeat || best == 0) continue;
         const char *s = best == classes - 1 ? " " : d->chars.data + d->off[best - 1];
+        if (chars) chars[(*nchars)++] = (ocr_ctc_char){.byte = text->len, .t0 = t, .t1 = t};
         q_status st = q_buf_puts(text, s);
         if (st) return st;
         sum += p[best];

@@ -106,10 +106,41 @@ q_status ocr_recognize(ocr_engine *e, const q_image *crops, size_t n, ocr_rec_li
  * ("1l05." -> "1105."). Other tokens are left as read. */
 void ocr_fix_numbers(char *s, size_t n);
 
+/* In place: in a plain word of at least 3 ASCII letters, a 1 or 0 between two
+ * lowercase letters (or a word's first 1 or 0 before four) becomes l or o
+ * ("Tab1e" -> "Table", "1ightning" -> "lightning"; "1st", "10am", "B12" stay),
+ * and a middle dot (U+00B7) ending a token after a letter or digit becomes a
+ * period. Returns the new length (shorter by one per dot). */
+size_t ocr_fix_words(char *s, size_t n);
+
+/* Where a decoded character came from: its first byte in the text buffer and
+ * the first and last time steps of its run. */
+typedef struct {
+    size_t byte;
+    int t0, t1;
+} ocr_ctc_char;
+
 /* CTC greedy decoding of `steps` rows of `classes` probabilities: argmax per
  * step, repeats merged, blanks (class 0) dropped; classes 1..ndict are the
  * dictionary's characters, class ndict + 1 a space. conf = mean of the kept
  * steps' probabilities (0 when nothing is kept). Appends the UTF-8 text.
- * A class outside 0..ndict + 1 is Q_ERR_FORMAT (model and dictionary differ). */
+ * A class outside 0..ndict + 1 is Q_ERR_FORMAT (model and dictionary differ).
+ * With `chars` (room for `steps`), each kept character's origin goes there
+ * and their count into *nchars. */
 q_status ocr_ctc_decode(const ocr_dict *d, const float *probs, int steps, int classes, float *conf,
-                        q_buf *text);
+                        q_buf *text, ocr_ctc_char *chars, size_t *nchars);
+
+/* Case by height for the letters whose capital is only a bigger lowercase:
+ * a word's first letter (after a space or at the line's start) read as C, O,
+ * S, c, o, s or 0 and followed by a lowercase letter becomes lowercase when
+ * its ink starts at the line's x-height, a capital when it reaches a capital's
+ * height, and stays as read in between. The x-height is fitted as a tilted
+ * line to the letters without ascenders, capitals' height from the tall
+ * letters (a third of an x-height above without two of them); the letter is
+ * found at the ink after the space before its time steps (`cols_per_step`
+ * crop columns each). Lines without three letters of known height, faint
+ * ones, and fonts without ascenders stay as read. `line` is the line's text
+ * (`len` bytes), `chars` its n characters with byte offsets relative to
+ * `line`. In place, same length. */
+void ocr_fix_case(const q_image *crop, double cols_per_step, const ocr_ctc_char *chars, size_t n,
+                  char *line, size_t len);

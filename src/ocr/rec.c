@@ -1,6 +1,7 @@
 /* Recognition: crops sorted by aspect ratio and batched, each batch as wide
  * as its widest line (at least 320 px), CTC-decoded. Sorting keeps padding,
  * and so wasted work, small. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,14 +38,27 @@ static q_status rec_batch(ocr_engine *e, const q_image *crops, const rec_item *i
     if (os.ndim != 3 || os.dims[0] != (int64_t)k)
         return Q_FAIL(Q_ERR_FORMAT, "the recognition model gave an output of an unexpected shape");
     int steps = (int)os.dims[1], classes = (int)os.dims[2];
+    ocr_ctc_char *chars = steps > 0 ? malloc((size_t)steps * sizeof *chars) : NULL;
     for (size_t i = 0; !st && i < k; i++) {
+        const q_image *crop = &crops[it[i].idx];
         ocr_rec_line *l = &out[it[i].idx];
         l->text_start = text->len;
+        size_t nc = 0;
         st = ocr_ctc_decode(&e->dict, p + i * (size_t)steps * classes, steps, classes, &l->conf,
-                            text);
+                            text, chars, &nc);
         l->text_len = (uint32_t)(text->len - l->text_start);
+        if (!st && chars) {
+            /* the crop filled the first rw of the tensor's W columns */
+            int rw = (int)ceil(REC_H * it[i].ratio);
+            rw = rw > W ? W : rw < 1 ? 1 : rw;
+            for (size_t j = 0; j < nc; j++)
+                chars[j].byte -= l->text_start;
+            ocr_fix_case(crop, (double)W / steps * crop->w / rw, chars, nc,
+                         text->data + l->text_start, l->text_len);
+        }
         if (!st) st = q_buf_append(text, "", 1);
     }
+    free(chars); /* without it the text stays as read */
     return st;
 }
 

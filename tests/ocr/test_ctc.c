@@ -34,7 +34,7 @@ static void decode(const ocr_dict *d, const int *cls, const float *p, int n, con
         step(probs + t * C, cls[t], p[t]);
     q_buf text = {0};
     float conf = -1;
-    q_status st = ocr_ctc_decode(d, probs, n, C, &conf, &text);
+    q_status st = ocr_ctc_decode(d, probs, n, C, &conf, &text, NULL, NULL);
     CHECK(!st, "decode failed: %s", q_errmsg());
     const char *got = text.data ? text.data : "";
     CHECK(!strcmp(got, want), "text '%s', want '%s'", got, want);
@@ -96,7 +96,7 @@ int main(void) {
     float row[7] = {1, 0, 0, 0, 0, 0, 0};
     q_buf text = {0};
     float conf;
-    CHECK(ocr_ctc_decode(&d, row, 1, 7, &conf, &text) == Q_ERR_FORMAT,
+    CHECK(ocr_ctc_decode(&d, row, 1, 7, &conf, &text, NULL, NULL) == Q_ERR_FORMAT,
           "class count mismatch accepted");
     CHECK(strstr(q_errmsg(), "dictionary"), "error does not say why: %s", q_errmsg());
     q_buf_free(&text);
