@@ -129,13 +129,15 @@ static double top_at(const heights *h, double c) {
     return h->x_top + h->slope * c;
 }
 
-/* Theil-Sen slope of (c[i], y[i]) over pairs at least `apart` columns apart. */
+/* Theil-Sen slope of (c[i], y[i]) over pairs at least `apart` columns apart;
+ * of a very long line every step-th point only, so the pairs stay under
+ * 32,640 (256 points). */
 static int slope_of(const double *c, const double *y, size_t n, double apart, double *slope) {
-    size_t np = 0;
-    double *s = malloc((n * (n - 1) / 2 + 1) * sizeof *s);
+    size_t step = n / 256 + 1, np = 0;
+    double *s = malloc((size_t)32640 * sizeof *s);
     if (!s) return 0;
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = i + 1; j < n; j++)
+    for (size_t i = 0; i < n; i += step)
+        for (size_t j = i + step; j < n && np < 32640; j += step)
             if (c[j] - c[i] >= apart || c[i] - c[j] >= apart)
                 s[np++] = (y[j] - y[i]) / (c[j] - c[i]);
     *slope = np ? quantile(s, np, 1, 2) : 0;
