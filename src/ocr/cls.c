@@ -18,11 +18,13 @@ enum { CLS_H = 48, CLS_W = 192, CLS_BATCH = 8, CLS_WINDOWS = 3 };
 
 static const float half[3] = {0.5f, 0.5f, 0.5f};
 
+int ocr_line_width(const q_image *crop, int h, int cap) {
+    int rw = (int)ceil(h * ((double)crop->w / crop->h));
+    return rw > cap ? cap : rw < 1 ? 1 : rw;
+}
+
 q_status ocr_line_tensor(const q_image *crop, int h, int cap, int tw, float *t) {
-    double ratio = (double)crop->w / crop->h;
-    int rw = (int)ceil(h * ratio);
-    if (rw > cap) rw = cap;
-    if (rw < 1) rw = 1;
+    int rw = ocr_line_width(crop, h, cap);
     q_image r;
     q_status st = q_image_alloc(&r, rw, h, crop->channels, 0);
     if (st) return st;

@@ -36,7 +36,7 @@ static void fix_token(char *s, size_t n) {
         if (confusable(s[i])) s[i] = s[i] == 'l' || s[i] == 'I' ? '1' : '0';
 }
 
-void ocr_fix_numbers(char *s, size_t n) {
+void ocr_each_token(char *s, size_t n, void (*fix)(char *tok, size_t len)) {
     size_t i = 0;
     while (i < n) {
         while (i < n && s[i] == ' ')
@@ -44,7 +44,11 @@ void ocr_fix_numbers(char *s, size_t n) {
         size_t j = i;
         while (j < n && s[j] != ' ')
             j++;
-        if (j > i) fix_token(s + i, j - i);
+        if (j > i) fix(s + i, j - i);
         i = j;
     }
+}
+
+void ocr_fix_numbers(char *s, size_t n) {
+    ocr_each_token(s, n, fix_token);
 }

@@ -87,6 +87,8 @@ void ocr_rotate180(q_image *img);
  * with rows of width tw (zero-padded on the right), as PaddleOCR's
  * resize_norm_img for the classifier and the recognizer. */
 q_status ocr_line_tensor(const q_image *crop, int h, int cap, int tw, float *t);
+/* The width the crop takes in that tensor: min(ceil(h * w / crop_h), cap), >= 1. */
+int ocr_line_width(const q_image *crop, int h, int cap);
 /* Turns crops that the classifier scores as upside down (> 0.9) by 180. */
 q_status ocr_classify(ocr_engine *e, q_image *crops, size_t n);
 
@@ -105,6 +107,9 @@ q_status ocr_recognize(ocr_engine *e, const q_image *crops, size_t n, ocr_rec_li
  * most as many l, I, o or O (around . , : / -), those letters become 1 and 0
  * ("1l05." -> "1105."). Other tokens are left as read. */
 void ocr_fix_numbers(char *s, size_t n);
+
+/* Calls fix on each space-separated token of s[0..n) (numbers.c). */
+void ocr_each_token(char *s, size_t n, void (*fix)(char *tok, size_t len));
 
 /* In place: in a plain word of at least 3 ASCII letters, a 1 or 0 between two
  * lowercase letters (or a word's first 1 or 0 before four) becomes l or o

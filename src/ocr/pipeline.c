@@ -118,13 +118,7 @@ static q_status collect(const ocr_engine *e, const crop_set *c, size_t k, ocr_re
         /* an offset until the buffer stops moving */
         l->text = (const char *)(uintptr_t)out->text.len;
         st = q_buf_append(&out->text, s, r->text_len);
-        if (!st) {
-            char *t = out->text.data + (uintptr_t)l->text;
-            ocr_fix_numbers(t, l->len);
-            l->len = ocr_fix_words(t, l->len);
-            out->text.len = (uintptr_t)l->text + l->len;
-            st = q_buf_append(&out->text, "", 1);
-        }
+        if (!st) st = q_buf_append(&out->text, "", 1);
     }
     out->n = m;
     for (size_t i = 0; !st && i < m; i++)

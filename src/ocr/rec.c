@@ -1,7 +1,7 @@
 /* Recognition: crops sorted by aspect ratio and batched, each batch as wide
- * as its widest line (at least 320 px), CTC-decoded. Sorting keeps padding,
+ * as its widest line (at least 320 px), CTC-decoded, then what the network
+ * misreads corrected (case.c, numbers.c, words.c). Sorting keeps padding,
  * and so wasted work, small. */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,17 +46,22 @@ static q_status rec_batch(ocr_engine *e, const q_image *crops, const rec_item *i
         size_t nc = 0;
         st = ocr_ctc_decode(&e->dict, p + i * (size_t)steps * classes, steps, classes, &l->conf,
                             text, chars, &nc);
-        l->text_len = (uint32_t)(text->len - l->text_start);
+        size_t len = text->len - l->text_start;
+        char *line = text->data + l->text_start;
         if (!st && chars) {
             /* the crop filled the first rw of the tensor's W columns */
-            int rw = (int)ceil(REC_H * it[i].ratio);
-            rw = rw > W ? W : rw < 1 ? 1 : rw;
+            int rw = ocr_line_width(crop, REC_H, W);
             for (size_t j = 0; j < nc; j++)
                 chars[j].byte -= l->text_start;
-            ocr_fix_case(crop, (double)W / steps * crop->w / rw, chars, nc,
-                         text->data + l->text_start, l->text_len);
+            ocr_fix_case(crop, (double)W / steps * crop->w / rw, chars, nc, line, len);
         }
-        if (!st) st = q_buf_append(text, "", 1);
+        if (!st) {
+            ocr_fix_numbers(line, len);
+            len = ocr_fix_words(line, len);
+            text->len = l->text_start + len; /* the line is the buffer's last */
+            st = q_buf_append(text, "", 1);
+        }
+        l->text_len = (uint32_t)len;
     }
     free(chars); /* without it the text stays as read */
     return st;

@@ -42,21 +42,14 @@ static void fix_letters(char *s, size_t n) {
 }
 
 size_t ocr_fix_words(char *s, size_t n) {
-    size_t i = 0;
-    while (i < n) {
-        while (i < n && s[i] == ' ')
-            i++;
-        size_t j = i;
-        while (j < n && s[j] != ' ')
-            j++;
-        if (j > i) fix_letters(s + i, j - i);
-        /* "word·" at a token's end: a period */
-        if (j - i >= 3 && !memcmp(s + j - 2, middle_dot, 2) && isalnum((unsigned char)s[j - 3])) {
-            s[j - 2] = '.';
-            memmove(s + j - 1, s + j, n - j);
-            n--, j--;
+    ocr_each_token(s, n, fix_letters);
+    /* "word·" at a token's end: a period */
+    for (size_t i = 1; i + 1 < n; i++)
+        if (!memcmp(s + i, middle_dot, 2) && (i + 2 == n || s[i + 2] == ' ') &&
+            isalnum((unsigned char)s[i - 1])) {
+            s[i] = '.';
+            memmove(s + i + 1, s + i + 2, n - i - 2);
+            n--;
         }
-        i = j;
-    }
     return n;
 }
