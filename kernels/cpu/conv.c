@@ -1,7 +1,8 @@
 /* 2-D convolution, NCHW: the naive reference and the fast path, which sends
- * depthwise convs to conv_dw.c and everything else to OpenBLAS SGEMM, 1x1
+ * depthwise convs to conv_dw.c and everything else to SGEMM (kc_gemm), 1x1
  * convs straight on the input and the rest through a small per-thread im2col
- * tile. The epilogue runs on each output tile while it is still in cache. */
+ * tile. The epilogue runs inside the GEMM, on each block of the output while
+ * it is still in registers or cache. */
 #include <string.h>
 
 #include "kernels/cpu/kc_private.h"
@@ -129,16 +130,14 @@ static void conv_shift_tile(const kc_conv_shape *s, const float *xg, const float
     int ncols = nr * wp;
     for (int t = 0; t < kk; t++) {
         int ky = t / s->kw, kx = t % s->kw;
-        kc_sgemm(0, 0, cog, ncols, cig, pw + (size_t)t * cog * cig, cig,
-                 xpad + (size_t)ky * wp + kx, (int)plane, t ? 1.f : 0.f, ct, ncols);
+        kc_gemm(cog, ncols, cig, pw + (size_t)t * cog * cig, cig, xpad + (size_t)ky * wp + kx,
+                (int)plane, t > 0, ct, ncols, t == kk - 1 ? ep : NULL, c0);
     }
     size_t hw = (size_t)s->h_out * s->w_out;
     for (int co = 0; co < cog; co++)
-        for (int r = 0; r < nr; r++) {
-            float *yr = yg + (size_t)co * hw + (size_t)(oy0 + r) * s->w_out;
-            memcpy(yr, ct + (size_t)co * ncols + (size_t)r * wp, sizeof(float) * (size_t)s->w_out);
-            kc_epilogue_row(ep, c0 + co, yr, (size_t)s->w_out);
-        }
+        for (int r = 0; r < nr; r++)
+            memcpy(yg + (size_t)co * hw + (size_t)(oy0 + r) * s->w_out,
+                   ct + (size_t)co * ncols + (size_t)r * wp, sizeof(float) * (size_t)s->w_out);
 }
 
 /* im2col of output rows oy0 .. oy0+nr-1 of one image and group: row
@@ -237,14 +236,11 @@ void kc_conv2d(const kc_ctx *ctx, const kc_conv_shape *s, const float *x, const 
         float *yg = y + ((size_t)n * s->c_out + (size_t)g * cog) * hw + p0;
         const float *wg = w + (size_t)g * cog * k;
         if (is1x1) {
-            kc_sgemm(0, 0, cog, nc, k, wg, k, xg + p0, hw, 0.f, yg, hw);
+            kc_gemm(cog, nc, k, wg, k, xg + p0, hw, 0, yg, hw, ep, g * cog);
         } else {
             float *col = ctx->scratch + (size_t)kc_thread_id() * ctx->scratch_per_thread;
             conv_im2col_rows(s, xg, u0, nu, col);
-            kc_sgemm(0, 0, cog, nc, k, wg, k, col, nc, 0.f, yg, hw);
+            kc_gemm(cog, nc, k, wg, k, col, nc, 0, yg, hw, ep, g * cog);
         }
-        if (ep)
-            for (int co = 0; co < cog; co++)
-                kc_epilogue_row(ep, g * cog + co, yg + (size_t)co * hw, (size_t)nc);
     }
 }

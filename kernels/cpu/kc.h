@@ -95,9 +95,13 @@ void kc_matmul_ref(const kc_matmul_shape *s, const float *a, const float *b, flo
 void kc_matmul(const kc_ctx *ctx, const kc_matmul_shape *s, const float *a, const float *b,
                float *c);
 /* C = A * B + beta * C on one thread (used by the conv kernels): quire's
- * AVX-512 kernel or OpenBLAS. Call kc_init_threads first. */
+ * own kernels or OpenBLAS. Call kc_init_threads first. */
 void kc_sgemm(int trans_a, int trans_b, int m, int n, int k, const float *a, int lda,
               const float *b, int ldb, float beta, float *c, int ldc);
+/* C = A * B (+ C when accumulate), no transposes, on one thread; then, when
+ * ep is not NULL, row i of C gets the epilogue of channel c0 + i. */
+void kc_gemm(int m, int n, int k, const float *a, int lda, const float *b, int ldb, int accumulate,
+             float *c, int ldc, const kc_epilogue *ep, int c0);
 
 /* ---- elementwise -----------------------------------------------------------
  * Binary ops broadcast NumPy style; shapes are given aligned to the output's

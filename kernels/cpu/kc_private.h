@@ -52,6 +52,10 @@ static inline float kc_expf(float x) {
 void kc_sgemm_avx512(int m, int n, int k, const float *a, int lda, const float *b, int ldb,
                      float beta, float *c, int ldc);
 
+/* gemm_avx2.c: kc_gemm's kernel; only call it when the CPU has AVX2 and FMA. */
+void kc_sgemm_avx2(int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+                   int accumulate, float *c, int ldc, const kc_epilogue *ep, int c0);
+
 /* conv_dw.c: depthwise conv (group == c_in == c_out), dilation 1. */
 void kc_conv_dw(const kc_ctx *ctx, const kc_conv_shape *s, const float *x, const float *w,
                 const kc_epilogue *ep, float *y);

@@ -160,6 +160,44 @@ static void test_matmul(void) {
     }
 }
 
+/* kc_gemm directly: odd sizes around the 6x16 blocks and the 256-deep and
+ * 128-wide cache blocks, strided operands, accumulation and every epilogue. */
+static void test_gemm(void) {
+    for (int i = 0; i < 40; i++) {
+        int m = tu_int(1, 40), n = tu_int(1, 300), k = tu_int(0, 300);
+        if (i % 8 == 0) m = tu_int(97, 130); /* more than one row block */
+        int lda = k + tu_int(0, 3), ldb = n + tu_int(0, 5), ldc = n + tu_int(0, 5);
+        int acc = tu_int(0, 1);
+        size_t na = (size_t)m * lda + 1, nb = (size_t)k * ldb + 1, nc = (size_t)m * ldc;
+        float *a = tu_alloc(na), *b = tu_alloc(nb), *c = tu_alloc(nc), *r = tu_alloc(nc);
+        tu_fill(a, na, -1, 1);
+        tu_fill(b, nb, -1, 1);
+        tu_fill(c, nc, -1, 1);
+        memcpy(r, c, sizeof(float) * nc);
+        float bias[130], ps[130], pt[130];
+        kc_epilogue ep = random_epilogue(m, bias, ps, pt);
+        int use_ep = tu_int(0, 2) > 0;
+        for (int row = 0; row < m; row++) {
+            for (int col = 0; col < n; col++) {
+                double s = acc ? r[(size_t)row * ldc + col] : 0.;
+                for (int p = 0; p < k; p++)
+                    s += (double)a[(size_t)row * lda + p] * b[(size_t)p * ldb + col];
+                r[(size_t)row * ldc + col] = (float)s;
+            }
+            if (use_ep) kc_epilogue_row(&ep, row, r + (size_t)row * ldc, (size_t)n);
+        }
+        kc_gemm(m, n, k, a, lda, b, ldb, acc, c, ldc, use_ep ? &ep : NULL, 0);
+        char desc[128];
+        snprintf(desc, sizeof(desc), "%dx%dx%d ld %d,%d,%d acc %d act %d", m, n, k, lda, ldb, ldc,
+                 acc, use_ep ? (int)ep.act.kind : -1);
+        check("gemm", desc, c, r, nc, 1e-10);
+        tu_free(a);
+        tu_free(b);
+        tu_free(c);
+        tu_free(r);
+    }
+}
+
 static void test_binary(void) {
     for (int i = 0; i < 60; i++) {
         int nd = tu_int(1, 5);
@@ -364,6 +402,7 @@ int main(int argc, char **argv) {
     } tests[] = {{"conv", test_conv},
                  {"deconv", test_deconv},
                  {"matmul", test_matmul},
+                 {"gemm", test_gemm},
                  {"binary", test_binary},
                  {"unary", test_unary},
                  {"softmax_reduce", test_softmax_reduce},
