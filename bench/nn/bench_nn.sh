@@ -10,6 +10,9 @@
 #                 subcommand) quire's columns read n/a
 #   QUIRE_MODELS  models directory (else $HOME/.cache/quire/models, else models/cache/)
 #   BENCH_REPEAT  timed runs per measurement (default: det 10, rec 20, cls 50)
+#   BENCH_ROUNDS  measurements per row, ONNX Runtime and quire taking turns
+#                 (default 3); the table shows the median of their medians, so
+#                 that a burst of load on a shared machine hits both or neither
 #
 # Rows: det 1x3x960x736, rec 8x3x48x320, cls 8x3x48x192, each with every thread
 # count. Time: median over the repeats of one forward pass, after one untimed warm-up
@@ -79,6 +82,14 @@ $out"
     rss_mib=$(awk '{ printf "%.0f", $1 / 1024 }' "$work/rss")
 }
 
+# median X...: the middle value (the mean of the two middle ones for an even count).
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+rounds=${BENCH_ROUNDS:-3}
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || die "bad BENCH_ROUNDS '$rounds'"
+
 ort_ver=$(node -p "require('$parity_dir/node_modules/onnxruntime-node/package.json').version")
 node_base=$(/usr/bin/time -f %M node -e "require('$parity_dir/node_modules/onnxruntime-node')" 2>&1 >/dev/null | tail -1)
 cpu=$(awk -F: '/model name/ { sub(/^ +/, "", $2); print $2; exit }' /proc/cpuinfo)
@@ -99,14 +110,24 @@ for row in "det det_bench 10" "rec rec_bench 20" "cls cls_bench 50"; do
     in="$work/$name.npy"
     shape=$($py -c "import numpy as np; print('x'.join(map(str, np.load('$in', mmap_mode='r').shape)))")
     for t in "${threads_list[@]}"; do
-        measure "ONNX Runtime" node "$parity_dir/ort_run.js" "$model" "$in" "$work/ort.npy" \
-            --threads "$t" --repeat "$reps"
-        ort_ms=$ms ort_rss=$rss_mib
-        q_ms=n/a q_rss=n/a ratio=n/a
-        if [[ -n $quire ]]; then
-            measure quire "$quire" nn "$model" --input "$in" --output "$work/q.npy" \
+        ort_all=() q_all=() ort_rss=0 q_rss=0
+        for ((round = 0; round < rounds; round++)); do
+            measure "ONNX Runtime" node "$parity_dir/ort_run.js" "$model" "$in" "$work/ort.npy" \
                 --threads "$t" --repeat "$reps"
-            q_ms=$(printf %.2f "$ms") q_rss=$rss_mib
+            ort_all+=("$ms")
+            if (( rss_mib > ort_rss )); then ort_rss=$rss_mib; fi
+            if [[ -n $quire ]]; then
+                measure quire "$quire" nn "$model" --input "$in" --output "$work/q.npy" \
+                    --threads "$t" --repeat "$reps"
+                q_all+=("$ms")
+                if (( rss_mib > q_rss )); then q_rss=$rss_mib; fi
+            fi
+        done
+        ort_ms=$(median "${ort_all[@]}")
+        q_ms=n/a ratio=n/a
+        [[ -n $quire ]] || q_rss=n/a
+        if [[ -n $quire ]]; then
+            q_ms=$(printf %.2f "$(median "${q_all[@]}")")
             ratio=$(awk -v a="$q_ms" -v b="$ort_ms" 'BEGIN { printf "%.2f", a / b }')
         fi
         printf '| %s | %s | %d | %s | %.2f | %s | %s | %s |\n' \
@@ -114,5 +135,5 @@ for row in "det det_bench 10" "rec rec_bench 20" "cls cls_bench 50"; do
     done
 done
 echo
-echo "Median of $([[ -n ${BENCH_REPEAT:-} ]] && echo "$BENCH_REPEAT" || echo "10 (det), 20 (rec), 50 (cls)") runs after one warm-up; peak RSS by GNU time."
+echo "Median of $([[ -n ${BENCH_REPEAT:-} ]] && echo "$BENCH_REPEAT" || echo "10 (det), 20 (rec), 50 (cls)") runs after one warm-up, in each of $rounds rounds (ONNX Runtime and quire taking turns); the table shows the median of the rounds. Peak RSS by GNU time, the highest of the rounds."
 echo "ORT's RSS includes Node.js with onnxruntime-node loaded: $(( node_base / 1024 )) MiB before any model."

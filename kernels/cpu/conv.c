@@ -81,12 +81,13 @@ size_t kc_conv2d_packed_size(const kc_conv_shape *s) {
 
 void kc_conv2d_pack(const kc_conv_shape *s, const float *w, float *packed) {
     int cig = s->c_in / s->group, cog = s->c_out / s->group, kk = s->kh * s->kw;
-    /* packed[g][tap][co][ci] from w[g*cog + co][ci][tap] */
+    /* packed[g][co][tap][ci] from w[g*cog + co][ci][tap]: row co of one GEMM
+     * over all taps, or of one GEMM per tap (A = packed + tap*cig, lda = kk*cig) */
     for (int g = 0; g < s->group; g++)
-        for (int t = 0; t < kk; t++)
-            for (int co = 0; co < cog; co++)
+        for (int co = 0; co < cog; co++)
+            for (int t = 0; t < kk; t++)
                 for (int ci = 0; ci < cig; ci++)
-                    packed[(((size_t)g * kk + t) * cog + co) * cig + ci] =
+                    packed[(((size_t)g * cog + co) * kk + t) * cig + ci] =
                         w[(((size_t)g * cog + co) * cig + ci) * kk + t];
 }
 
@@ -98,7 +99,9 @@ size_t kc_conv2d_workspace(const kc_conv_shape *s) {
     if (!conv_is_shift(s)) return im2col;
     size_t wp = (size_t)s->w_in + s->pad_l + s->pad_r, r = (size_t)shift_tile_rows(s);
     size_t shift = (size_t)(s->c_in / s->group) * (r + s->kh - 1) * wp + (size_t)s->kw + 16 +
-                   (size_t)(s->c_out / s->group) * r * wp;
+                   (size_t)(s->c_out / s->group) * r * wp +
+                   /* the row table of the implicit im2col (int, float-sized) */
+                   (size_t)(s->c_in / s->group) * s->kh * s->kw;
     /* Either path may run (packed weights are optional): room for both. */
     return shift > im2col ? shift : im2col;
 }
@@ -128,11 +131,18 @@ static void conv_shift_tile(const kc_conv_shape *s, const float *xg, const float
      * lands in dropped columns, but it must be memory we own. */
     memset(xpad + (size_t)cig * plane, 0, sizeof(float) * (size_t)(s->kw + 16));
     int ncols = nr * wp;
-    for (int t = 0; t < kk; t++) {
-        int ky = t / s->kw, kx = t % s->kw;
-        kc_gemm(cog, ncols, cig, pw + (size_t)t * cog * cig, cig, xpad + (size_t)ky * wp + kx,
-                (int)plane, t > 0, ct, ncols, t == kk - 1 ? ep : NULL, c0);
-    }
+    /* One GEMM over all taps: row (t, ci) of B is channel ci of the tile
+     * shifted by tap t. Without it, one GEMM per tap accumulating into ct. */
+    int *brow = (int *)(ct + (size_t)cog * ncols);
+    for (int t = 0; t < kk; t++)
+        for (int ci = 0; ci < cig; ci++)
+            brow[t * cig + ci] = (int)(ci * plane + (size_t)(t / s->kw) * wp + t % s->kw);
+    if (!kc_gemm_rows(cog, ncols, kk * cig, pw, kk * cig, xpad, brow, ct, ncols, ep, c0))
+        for (int t = 0; t < kk; t++) {
+            int ky = t / s->kw, kx = t % s->kw;
+            kc_gemm(cog, ncols, cig, pw + (size_t)t * cig, kk * cig, xpad + (size_t)ky * wp + kx,
+                    (int)plane, t > 0, ct, ncols, t == kk - 1 ? ep : NULL, c0);
+        }
     size_t hw = (size_t)s->h_out * s->w_out;
     for (int co = 0; co < cog; co++)
         for (int r = 0; r < nr; r++)
@@ -202,7 +212,7 @@ void kc_conv2d(const kc_ctx *ctx, const kc_conv_shape *s, const float *x, const 
             const float *xg = x + ((size_t)n * s->c_in + (size_t)g * cig) * s->h_in * s->w_in;
             float *yg = y + ((size_t)n * s->c_out + (size_t)g * cog) * s->h_out * s->w_out;
             float *buf = ctx->scratch + (size_t)kc_thread_id() * ctx->scratch_per_thread;
-            conv_shift_tile(s, xg, packed + (size_t)g * kk * cog * cig, oy0, nr, buf, ep, g * cog,
+            conv_shift_tile(s, xg, packed + (size_t)g * cog * kk * cig, oy0, nr, buf, ep, g * cog,
                             yg);
         }
         return;

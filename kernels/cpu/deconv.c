@@ -1,6 +1,8 @@
 /* ConvTranspose (NCHW, weights [Cin, Cout/group, kh, kw]). The fast path is
  * one SGEMM per image and group, cols = W^T x, scattered back (col2im) in
- * blocks of input rows so the column buffer stays small. */
+ * blocks of input rows so the column buffer stays small; when the windows
+ * tile the output, the scatter is a plain interleaving copy with the
+ * epilogue on each finished row. */
 #include <string.h>
 
 #include "kernels/cpu/kc_private.h"
@@ -43,12 +45,89 @@ static int deconv_block_rows(const kc_conv_shape *s) {
     return (int)r;
 }
 
+/* Windows that tile the output exactly (stride == kernel, no dilation, no
+ * padding, PP-OCRv4 det's k2 s2 upsampling): every output value gets one
+ * contribution, so the columns are written in place, no zeroing, no adds. */
+static int deconv_is_tiling(const kc_conv_shape *s) {
+    return s->sh == s->kh && s->sw == s->kw && s->dh == 1 && s->dw == 1 && s->pad_t == 0 &&
+           s->pad_l == 0 && s->h_out == s->h_in * s->sh && s->w_out == s->w_in * s->sw;
+}
+
 size_t kc_deconv2d_workspace(const kc_conv_shape *s) {
-    return (size_t)(s->c_out / s->group) * s->kh * s->kw * s->w_in * deconv_block_rows(s);
+    size_t col = (size_t)(s->c_out / s->group) * s->kh * s->kw * s->w_in * deconv_block_rows(s);
+    /* the tiling path's weights, transposed for a plain GEMM */
+    size_t wt = (size_t)(s->c_out / s->group) * s->kh * s->kw * (s->c_in / s->group);
+    return col + (deconv_is_tiling(s) ? wt : 0);
+}
+
+/* The tiling case, one block of input rows: wt holds W^T [(co,ky,kx)][ci]. */
+static void deconv_tiling_block(const kc_conv_shape *s, const float *xg, int hw_in, const float *wt,
+                                int iy0, int nr, const kc_epilogue *ep, int c0, float *col,
+                                float *yg) {
+    int cig = s->c_in / s->group, cog = s->c_out / s->group, kh = s->kh, kw = s->kw;
+    int ncols = nr * s->w_in;
+    size_t hw_out = (size_t)s->h_out * s->w_out;
+    kc_gemm(cog * kh * kw, ncols, cig, wt, cig, xg, hw_in, 0, col, ncols, NULL, 0);
+    for (int co = 0; co < cog; co++) {
+        float *yc = yg + (size_t)co * hw_out;
+        for (int r = 0; r < nr; r++)
+            for (int ky = 0; ky < kh; ky++) {
+                float *yr = yc + (size_t)((iy0 + r) * kh + ky) * s->w_out;
+                const float *cr = col + ((size_t)(co * kh + ky) * kw) * ncols + (size_t)r * s->w_in;
+                if (kw == 2) {
+                    const float *c1 = cr + ncols;
+                    for (int ix = 0; ix < s->w_in; ix++) {
+                        yr[2 * ix] = cr[ix];
+                        yr[2 * ix + 1] = c1[ix];
+                    }
+                } else {
+                    for (int kx = 0; kx < kw; kx++)
+                        for (int ix = 0; ix < s->w_in; ix++)
+                            yr[ix * kw + kx] = cr[(size_t)kx * ncols + ix];
+                }
+                kc_epilogue_row(ep, c0 + co, yr, (size_t)s->w_out);
+            }
+    }
+}
+
+static void deconv_tiling(const kc_ctx *ctx, const kc_conv_shape *s, const float *x, const float *w,
+                          const kc_epilogue *ep, float *y) {
+    int cig = s->c_in / s->group, cog = s->c_out / s->group, kk = s->kh * s->kw;
+    size_t hw_out = (size_t)s->h_out * s->w_out, hw_in = (size_t)s->h_in * s->w_in;
+    int rows = deconv_block_rows(s);
+    int nblk = (s->h_in + rows - 1) / rows;
+    size_t colsz = (size_t)cog * kk * s->w_in * rows;
+    long total = (long)s->n * s->group * nblk;
+#pragma omp parallel num_threads(ctx->nthreads)
+    {
+        float *col = ctx->scratch + (size_t)kc_thread_id() * ctx->scratch_per_thread;
+        float *wt = col + colsz;
+        int wt_group = -1;
+#pragma omp for schedule(dynamic, 1)
+        for (long t = 0; t < total; t++) {
+            int b = (int)(t % nblk), g = (int)(t / nblk % s->group), n = (int)(t / nblk / s->group);
+            if (g != wt_group) { /* W[ci][(co,ky,kx)] -> wt[(co,ky,kx)][ci] */
+                const float *wg = w + (size_t)g * cig * cog * kk;
+                for (int ci = 0; ci < cig; ci++)
+                    for (int j = 0; j < cog * kk; j++)
+                        wt[(size_t)j * cig + ci] = wg[(size_t)ci * cog * kk + j];
+                wt_group = g;
+            }
+            int iy0 = b * rows, nr = s->h_in - iy0 < rows ? s->h_in - iy0 : rows;
+            const float *xg =
+                x + ((size_t)n * s->c_in + (size_t)g * cig) * hw_in + (size_t)iy0 * s->w_in;
+            float *yg = y + ((size_t)n * s->c_out + (size_t)g * cog) * hw_out;
+            deconv_tiling_block(s, xg, (int)hw_in, wt, iy0, nr, ep, g * cog, col, yg);
+        }
+    }
 }
 
 void kc_deconv2d(const kc_ctx *ctx, const kc_conv_shape *s, const float *x, const float *w,
                  const kc_epilogue *ep, float *y) {
+    if (deconv_is_tiling(s)) {
+        deconv_tiling(ctx, s, x, w, ep, y);
+        return;
+    }
     int cig = s->c_in / s->group, cog = s->c_out / s->group;
     size_t hw_out = (size_t)s->h_out * s->w_out, hw_in = (size_t)s->h_in * s->w_in;
     int rows = deconv_block_rows(s);

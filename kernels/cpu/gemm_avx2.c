@@ -134,22 +134,34 @@ __attribute__((target("avx2,fma"))) static void micro_any(int mr, int kc, const 
     }
 }
 
-/* Packs B[0..kc) x [0..nc) into panels of NR columns, zero-padded. */
-__attribute__((target("avx2,fma"))) static void pack_b(const float *b, int ldb, int kc, int nc,
-                                                       float *bp) {
+/* B as rows: row p starts at b + rows[p] when rows is given (an implicit
+ * im2col: the conv's taps over a padded input tile), else at b + p * ldb. */
+typedef struct {
+    const float *b;
+    int ldb;
+    const int *rows;
+} b_rows;
+
+static inline const float *b_row(const b_rows *B, int p) {
+    return B->b + (B->rows ? B->rows[p] : (ptrdiff_t)p * B->ldb);
+}
+
+/* Packs B[p0..p0+kc) x [j0..j0+nc) into panels of NR columns, zero-padded. */
+__attribute__((target("avx2,fma"))) static void pack_b(const b_rows *B, int p0, int j0, int kc,
+                                                       int nc, float *bp) {
     for (int j = 0; j < nc; j += NR) {
         int w = nc - j < NR ? nc - j : NR;
         float *dst = bp + (size_t)j * kc;
         if (w == NR) {
             for (int p = 0; p < kc; p++) {
-                const float *src = b + (size_t)p * ldb + j;
+                const float *src = b_row(B, p0 + p) + j0 + j;
                 _mm256_store_ps(dst + (size_t)p * NR, _mm256_loadu_ps(src));
                 _mm256_store_ps(dst + (size_t)p * NR + 8, _mm256_loadu_ps(src + 8));
             }
             continue;
         }
         for (int p = 0; p < kc; p++) {
-            const float *src = b + (size_t)p * ldb + j;
+            const float *src = b_row(B, p0 + p) + j0 + j;
             float *d = dst + (size_t)p * NR;
             for (int q = 0; q < NR; q++)
                 d[q] = q < w ? src[q] : 0.f;
@@ -172,10 +184,9 @@ static row_epi row_epi_of(const kc_epilogue *ep, int ch) {
     return r;
 }
 
-__attribute__((target("avx2,fma"))) void kc_sgemm_avx2(int m, int n, int k, const float *a, int lda,
-                                                       const float *b, int ldb, int accumulate,
-                                                       float *c, int ldc, const kc_epilogue *ep,
-                                                       int c0) {
+__attribute__((target("avx2,fma"))) static void gemm(int m, int n, int k, const float *a, int lda,
+                                                     const b_rows *B, int accumulate, float *c,
+                                                     int ldc, const kc_epilogue *ep, int c0) {
     _Alignas(64) float bp[KC * NC];
     if (k == 0) {
         for (int i = 0; i < m; i++) {
@@ -189,12 +200,12 @@ __attribute__((target("avx2,fma"))) void kc_sgemm_avx2(int m, int n, int k, cons
     if (epi_in_registers(ep)) fused = (block_epi){(int)ep->act.kind, ep->act.a, ep->act.b};
     /* Few rows of A: each B element is used by at most 4 micro-tiles, so
      * packing B would cost as much as reading it; read it in place. */
-    int direct = m <= 4 * MR;
+    int direct = m <= 4 * MR && !B->rows;
     for (int j0 = 0; j0 < n; j0 += NC) {
         int nc = n - j0 < NC ? n - j0 : NC;
         for (int p0 = 0; p0 < k; p0 += KC) {
             int kc = k - p0 < KC ? k - p0 : KC, last = p0 + kc == k;
-            if (!direct) pack_b(b + (size_t)p0 * ldb + j0, ldb, kc, nc, bp);
+            if (!direct) pack_b(B, p0, j0, kc, nc, bp);
             for (int i0 = 0; i0 < m; i0 += MC) {
                 int i1 = m - i0 < MC ? m : i0 + MC;
                 for (int jp = 0; jp < nc; jp += NR) {
@@ -202,10 +213,10 @@ __attribute__((target("avx2,fma"))) void kc_sgemm_avx2(int m, int n, int k, cons
                     const float *panel = bp + (size_t)jp * kc;
                     int bs = NR;
                     if (direct && w == NR) {
-                        panel = b + (size_t)p0 * ldb + j0 + jp;
-                        bs = ldb;
+                        panel = b_row(B, p0) + j0 + jp;
+                        bs = B->ldb;
                     } else if (direct) { /* a narrow last panel: padded, so loads need no mask */
-                        pack_b(b + (size_t)p0 * ldb + j0 + jp, ldb, kc, w, bp + (size_t)jp * kc);
+                        pack_b(B, p0, j0 + jp, kc, w, bp + (size_t)jp * kc);
                     }
                     for (int i = i0; i < i1; i += MR) {
                         int mr = i1 - i < MR ? i1 - i : MR;
@@ -224,4 +235,16 @@ __attribute__((target("avx2,fma"))) void kc_sgemm_avx2(int m, int n, int k, cons
             }
         }
     }
+}
+
+void kc_sgemm_avx2(int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+                   int accumulate, float *c, int ldc, const kc_epilogue *ep, int c0) {
+    b_rows B = {b, ldb, NULL};
+    gemm(m, n, k, a, lda, &B, accumulate, c, ldc, ep, c0);
+}
+
+void kc_sgemm_rows_avx2(int m, int n, int k, const float *a, int lda, const float *b,
+                        const int *rows, float *c, int ldc, const kc_epilogue *ep, int c0) {
+    b_rows B = {b, 0, rows};
+    gemm(m, n, k, a, lda, &B, 0, c, ldc, ep, c0);
 }

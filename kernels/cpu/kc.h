@@ -102,6 +102,11 @@ void kc_sgemm(int trans_a, int trans_b, int m, int n, int k, const float *a, int
  * ep is not NULL, row i of C gets the epilogue of channel c0 + i. */
 void kc_gemm(int m, int n, int k, const float *a, int lda, const float *b, int ldb, int accumulate,
              float *c, int ldc, const kc_epilogue *ep, int c0);
+/* kc_gemm (no accumulation) with row p of B at b + rows[p]: an implicit
+ * im2col. Returns 0 without doing anything when this CPU's GEMM cannot
+ * (no AVX2); the caller then runs one GEMM per row range. */
+int kc_gemm_rows(int m, int n, int k, const float *a, int lda, const float *b, const int *rows,
+                 float *c, int ldc, const kc_epilogue *ep, int c0);
 
 /* ---- elementwise -----------------------------------------------------------
  * Binary ops broadcast NumPy style; shapes are given aligned to the output's

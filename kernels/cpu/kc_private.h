@@ -1,6 +1,7 @@
 /* Declarations shared between the CPU kernel files only (not part of kc.h). */
 #pragma once
 
+#include <stddef.h>
 #include <string.h>
 
 #include "kernels/cpu/kc.h"
@@ -52,9 +53,12 @@ static inline float kc_expf(float x) {
 void kc_sgemm_avx512(int m, int n, int k, const float *a, int lda, const float *b, int ldb,
                      float beta, float *c, int ldc);
 
-/* gemm_avx2.c: kc_gemm's kernel; only call it when the CPU has AVX2 and FMA. */
+/* gemm_avx2.c: kc_gemm's kernel, and the same with row p of B at b + rows[p];
+ * only call them when the CPU has AVX2 and FMA. */
 void kc_sgemm_avx2(int m, int n, int k, const float *a, int lda, const float *b, int ldb,
                    int accumulate, float *c, int ldc, const kc_epilogue *ep, int c0);
+void kc_sgemm_rows_avx2(int m, int n, int k, const float *a, int lda, const float *b,
+                        const int *rows, float *c, int ldc, const kc_epilogue *ep, int c0);
 
 /* conv_dw.c: depthwise conv (group == c_in == c_out), dilation 1. */
 void kc_conv_dw(const kc_ctx *ctx, const kc_conv_shape *s, const float *x, const float *w,

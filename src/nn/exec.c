@@ -80,7 +80,10 @@ q_status nn_model_load_mem(const void *data, size_t size, const nn_options *opt,
     if (m->opt.threads < 1) m->opt.threads = 1;
     if ((st = backend_open(&m->opt, &m->be))) goto fail;
     if ((st = nn_onnx_parse(m, data, size)) || (st = nn_pass_fold_constants(m))) goto fail;
-    if (!m->opt.no_fuse && ((st = nn_pass_fold_batchnorm(m)) || (st = nn_pass_fuse(m)))) goto fail;
+    /* Twice: fusing a bias Add into a conv can put a BatchNormalization right
+     * after it (PP-OCRv4 det's ConvTranspose + Add + BN + Relu). */
+    for (int round = 0; round < 2 && !m->opt.no_fuse; round++)
+        if ((st = nn_pass_fold_batchnorm(m)) || (st = nn_pass_fuse(m))) goto fail;
     nn_pass_remove_dead(m);
     if (getenv("QUIRE_NN_DUMP")) model_dump(m);
     if (getenv("QUIRE_NN_PROFILE") && !(m->prof = calloc((size_t)m->nnodes, sizeof(double)))) {
@@ -141,11 +144,18 @@ static void profile_print(const nn_model *m) {
         if (best < 0) break;
         const nn_node *n = &m->nodes[best];
         const nn_pval *x = &m->plans[0]->pv[n->in[0]], *y = &m->plans[0]->pv[n->out];
-        fprintf(stderr, "  %8.2f ms %s [%lld,%lld,%lld,%lld] -> [%lld,%lld,%lld,%lld] group %lld\n",
+        /* Weights' spatial size for convs (MACs = output x c_in/group x kh x kw). */
+        long long kh = 0, kw = 0;
+        if (n->nin > 1 && m->plans[0]->pv[n->in[1]].ndim == 4) {
+            kh = (long long)m->plans[0]->pv[n->in[1]].dims[2];
+            kw = (long long)m->plans[0]->pv[n->in[1]].dims[3];
+        }
+        fprintf(stderr,
+                "  %8.2f ms %s [%lld,%lld,%lld,%lld] -> [%lld,%lld,%lld,%lld] group %lld k %lldx%lld\n",
                 m->prof[best] * 1e3, nn_node_desc(m, n), (long long)x->dims[0],
                 (long long)x->dims[1], (long long)x->dims[2], (long long)x->dims[3],
                 (long long)y->dims[0], (long long)y->dims[1], (long long)y->dims[2],
-                (long long)y->dims[3], (long long)nn_attr_int(n, "group", 1));
+                (long long)y->dims[3], (long long)nn_attr_int(n, "group", 1), kh, kw);
         m->prof[best] = -m->prof[best];
     }
 }

@@ -123,12 +123,14 @@ static void test_conv(void) {
         test_conv_one(1, 5, 2, 2, 0);
         test_conv_one(1, tu_int(3, 5), 2, 1, 0); /* PP-OCR's (2,1) strides */
         test_conv_one(1, 3, 1, 2, 0);
+        test_conv_one(1, 2 * tu_int(1, 2), 2, 2, 0); /* even kernels: the generic row */
     }
 }
 
 static void test_deconv(void) {
     for (int i = 0; i < 20; i++) {
-        test_conv_one(2, 2, 2, 2, 1); /* PP-OCR det: k2 s2 */
+        test_conv_one(2, 2, 2, 2, 1); /* PP-OCR det: k2 s2, windows tile the output */
+        test_conv_one(0, 2, 2, 2, 1); /* the same with groups, or cut by padding */
         test_conv_one(0, 3, 2, 2, 1); /* overlapping windows */
         test_conv_one(0, 4, 2, 2, 1);
     }
