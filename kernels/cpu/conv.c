@@ -76,10 +76,15 @@ static int shift_tile_rows(const kc_conv_shape *s) {
 }
 
 size_t kc_conv2d_packed_size(const kc_conv_shape *s) {
+    if (kc_conv_wino_ok(s)) return kc_conv_wino_packed_size(s);
     return conv_is_shift(s) ? (size_t)s->c_out * (s->c_in / s->group) * s->kh * s->kw : 0;
 }
 
 void kc_conv2d_pack(const kc_conv_shape *s, const float *w, float *packed) {
+    if (kc_conv_wino_ok(s)) {
+        kc_conv_wino_pack(s, w, packed);
+        return;
+    }
     int cig = s->c_in / s->group, cog = s->c_out / s->group, kk = s->kh * s->kw;
     /* packed[g][co][tap][ci] from w[g*cog + co][ci][tap]: row co of one GEMM
      * over all taps, or of one GEMM per tap (A = packed + tap*cig, lda = kk*cig) */
@@ -96,6 +101,10 @@ size_t kc_conv2d_workspace(const kc_conv_shape *s) {
     if (conv_is_1x1(s)) return 0;
     size_t k = (size_t)(s->c_in / s->group) * s->kh * s->kw;
     size_t im2col = k * (size_t)conv_tile_rows(s) * (size_t)s->w_out;
+    if (kc_conv_wino_ok(s)) {
+        size_t wino = kc_conv_wino_workspace(s);
+        return wino > im2col ? wino : im2col;
+    }
     if (!conv_is_shift(s)) return im2col;
     size_t wp = (size_t)s->w_in + s->pad_l + s->pad_r, r = (size_t)shift_tile_rows(s);
     size_t shift = (size_t)(s->c_in / s->group) * (r + s->kh - 1) * wp + (size_t)s->kw + 16 +
@@ -192,6 +201,10 @@ void kc_conv2d(const kc_ctx *ctx, const kc_conv_shape *s, const float *x, const 
                const float *packed, const kc_epilogue *ep, float *y) {
     if (conv_is_dw(s)) {
         kc_conv_dw(ctx, s, x, w, ep, y);
+        return;
+    }
+    if (packed && kc_conv_wino_ok(s)) {
+        kc_conv_wino(ctx, s, x, packed, ep, y);
         return;
     }
     if (packed && conv_is_shift(s)) {

@@ -60,6 +60,16 @@ void kc_sgemm_avx2(int m, int n, int k, const float *a, int lda, const float *b,
 void kc_sgemm_rows_avx2(int m, int n, int k, const float *a, int lda, const float *b,
                         const int *rows, float *c, int ldc, const kc_epilogue *ep, int c0);
 
+/* conv_wino.c: 3x3 stride-1 convs by Winograd F(2x2, 3x3); kc_conv_wino_ok
+ * says whether this shape takes that path (it depends on the channels and
+ * the kernel, never on the image size, so packed weights stay valid). */
+int kc_conv_wino_ok(const kc_conv_shape *s);
+size_t kc_conv_wino_packed_size(const kc_conv_shape *s);
+void kc_conv_wino_pack(const kc_conv_shape *s, const float *w, float *u);
+size_t kc_conv_wino_workspace(const kc_conv_shape *s);
+void kc_conv_wino(const kc_ctx *ctx, const kc_conv_shape *s, const float *x, const float *u,
+                  const kc_epilogue *ep, float *y);
+
 /* conv_dw.c: depthwise conv (group == c_in == c_out), dilation 1. */
 void kc_conv_dw(const kc_ctx *ctx, const kc_conv_shape *s, const float *x, const float *w,
                 const kc_epilogue *ep, float *y);

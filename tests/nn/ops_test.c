@@ -42,7 +42,8 @@ static kc_epilogue random_epilogue(int c, float *bias, float *ps, float *pt) {
     return ep;
 }
 
-/* kind: 0 any, 1 depthwise, 2 pointwise, 3 many input channels */
+/* kind: 0 any, 1 depthwise, 2 pointwise, 3 many input channels, 4 enough
+ * channels for Winograd (3x3 stride 1) */
 static void test_conv_one(int kind, int k, int stride_h, int stride_w, int deconv) {
     kc_conv_shape s = {0};
     s.n = tu_int(1, 2);
@@ -55,6 +56,10 @@ static void test_conv_one(int kind, int k, int stride_h, int stride_w, int decon
     s.w_in = tu_int(k, 37);
     if (kind == 1) {
         s.group = s.c_in = s.c_out = tu_int(2, 24);
+    } else if (kind == 4) {
+        s.group = 1;
+        s.c_in = tu_int(16, 40);
+        s.c_out = tu_int(8, 30);
     } else if (kind == 3) {
         s.group = tu_int(1, 2);
         s.c_in = s.group * tu_int(8, 40);
@@ -117,6 +122,7 @@ static void test_conv(void) {
         test_conv_one(0, 3, tu_int(1, 2), tu_int(1, 2), 0);
         test_conv_one(0, tu_int(1, 5), 1, 1, 0);
         test_conv_one(3, tu_int(2, 5), 1, 1, 0); /* many input channels: shifted GEMM */
+        test_conv_one(4, 3, 1, 1, 0);            /* Winograd F(2x2, 3x3) */
         test_conv_one(1, 3, 1, 1, 0);            /* depthwise 3x3 s1 */
         test_conv_one(1, 3, 2, 2, 0);
         test_conv_one(1, 5, 1, 1, 0);
