@@ -41,9 +41,13 @@ tol=${QUIRE_PARITY_TOL:-1e-4}
 # against the float64 evaluation): its GlobalAveragePool sums the 44,160 values of a
 # plane in float32 (4 lanes in MLAS's NCHW kernel, one running sum per channel in the
 # NCHWc kernel its "all" optimisation level picks for 2 of the model's 10 pools), and
-# that error scales whole channels in the SE blocks. quire sums in double and is within
-# 1.7e-5 of float64 there, so quire is held to tol against float64 and to 3e-4 against
-# ONNX Runtime; matching ONNX Runtime closer would mean copying its rounding.
+# that error scales whole channels in the SE blocks. ONNX Runtime at level "extended"
+# (MLAS's 4-lane NCHW pool everywhere) is 1.9e-4 from float64 and 1.8e-4 from itself at
+# "all": the 1e-4 bound is finer than ONNX Runtime's own spread on this page. quire
+# sums in double and is within 2.2e-5 of float64 there (summed like MLAS's NCHW pool it
+# came within 2.2e-5 of ONNX Runtime at "extended"), so quire is held to tol against
+# float64 and to 3e-4 against ONNX Runtime; matching "all" closer would mean copying
+# which of its pools ONNX Runtime's layout pass moves to NCHWc.
 det_tol=${QUIRE_PARITY_DET_TOL:-3e-4}
 
 py=/usr/bin/python3
