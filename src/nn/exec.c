@@ -150,12 +150,13 @@ static void profile_print(const nn_model *m) {
             kh = (long long)m->plans[0]->pv[n->in[1]].dims[2];
             kw = (long long)m->plans[0]->pv[n->in[1]].dims[3];
         }
-        fprintf(stderr,
-                "  %8.2f ms %s [%lld,%lld,%lld,%lld] -> [%lld,%lld,%lld,%lld] group %lld k %lldx%lld\n",
-                m->prof[best] * 1e3, nn_node_desc(m, n), (long long)x->dims[0],
-                (long long)x->dims[1], (long long)x->dims[2], (long long)x->dims[3],
-                (long long)y->dims[0], (long long)y->dims[1], (long long)y->dims[2],
-                (long long)y->dims[3], (long long)nn_attr_int(n, "group", 1), kh, kw);
+        fprintf(
+            stderr,
+            "  %8.2f ms %s [%lld,%lld,%lld,%lld] -> [%lld,%lld,%lld,%lld] group %lld k %lldx%lld\n",
+            m->prof[best] * 1e3, nn_node_desc(m, n), (long long)x->dims[0], (long long)x->dims[1],
+            (long long)x->dims[2], (long long)x->dims[3], (long long)y->dims[0],
+            (long long)y->dims[1], (long long)y->dims[2], (long long)y->dims[3],
+            (long long)nn_attr_int(n, "group", 1), kh, kw);
         m->prof[best] = -m->prof[best];
     }
 }

@@ -122,8 +122,8 @@ q_status nn_pass_fold_batchnorm(nn_model *m) {
         if (p < 0) continue;
         nn_node *cv = &m->nodes[p];
         if (cv->dead || (cv->op != NN_OP_CONV && cv->op != NN_OP_CONV_TRANSPOSE) || cv->act ||
-            cv->post_scale >= 0 || cv->post_shift >= 0 ||
-            m->vals[cv->out].uses != 1 || cv->nin < 2 || !is_const(m, cv->in[1]) ||
+            cv->post_scale >= 0 || cv->post_shift >= 0 || m->vals[cv->out].uses != 1 ||
+            cv->nin < 2 || !is_const(m, cv->in[1]) ||
             (cv->nin > 2 && cv->in[2] >= 0 && !is_const(m, cv->in[2])))
             continue;
         const nn_value *w = &m->vals[cv->in[1]];
