@@ -26,23 +26,23 @@ typedef struct {
 } block_epi;
 
 static inline __attribute__((always_inline, target("avx2,fma"))) __m256
-epi_apply(__m256 v, row_epi r, block_epi e) {
+epi_apply(__m256 v, row_epi r, const block_epi *e) {
     v = _mm256_add_ps(v, _mm256_set1_ps(r.bias));
     __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.f);
-    switch (e.kind) {
+    switch (e->kind) {
     case KC_ACT_RELU:
         v = _mm256_max_ps(v, zero);
         break;
     case KC_ACT_CLIP:
-        v = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(e.a)), _mm256_set1_ps(e.b));
+        v = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(e->a)), _mm256_set1_ps(e->b));
         break;
     case KC_ACT_HARD_SIGMOID: {
-        __m256 t = _mm256_fmadd_ps(_mm256_set1_ps(e.a), v, _mm256_set1_ps(e.b));
+        __m256 t = _mm256_fmadd_ps(_mm256_set1_ps(e->a), v, _mm256_set1_ps(e->b));
         v = _mm256_min_ps(_mm256_max_ps(t, zero), one);
         break;
     }
     case KC_ACT_HARD_SWISH: {
-        __m256 t = _mm256_fmadd_ps(_mm256_set1_ps(e.a), v, _mm256_set1_ps(e.b));
+        __m256 t = _mm256_fmadd_ps(_mm256_set1_ps(e->a), v, _mm256_set1_ps(e->b));
         v = _mm256_mul_ps(v, _mm256_min_ps(_mm256_max_ps(t, zero), one));
         break;
     }
@@ -54,7 +54,8 @@ epi_apply(__m256 v, row_epi r, block_epi e) {
 
 /* Row r of the block: store (after the epilogue) or accumulate into C. */
 static inline __attribute__((always_inline, target("avx2,fma"))) void
-store_row(float *cr, __m256 c0, __m256 c1, int w, int accumulate, const row_epi *re, block_epi e) {
+store_row(float *cr, __m256 c0, __m256 c1, int w, int accumulate, const row_epi *re,
+          const block_epi *e) {
     const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(w), lanes);
     const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(w - 8), lanes);
@@ -63,7 +64,7 @@ store_row(float *cr, __m256 c0, __m256 c1, int w, int accumulate, const row_epi 
         c0 = _mm256_add_ps(c0, full ? _mm256_loadu_ps(cr) : _mm256_maskload_ps(cr, m0));
         c1 = _mm256_add_ps(c1, full ? _mm256_loadu_ps(cr + 8) : _mm256_maskload_ps(cr + 8, m1));
     }
-    if (e.kind >= 0) {
+    if (e->kind >= 0) {
         c0 = epi_apply(c0, *re, e);
         c1 = epi_apply(c1, *re, e);
     }
@@ -91,7 +92,7 @@ store_row(float *cr, __m256 c0, __m256 c1, int w, int accumulate, const row_epi 
 
 static inline __attribute__((always_inline, target("avx2,fma"))) void
 micro(const int R, int kc, const float *a, int lda, const float *bp, int bs, float *c, int ldc,
-      int w, int accumulate, const row_epi *re, block_epi e) {
+      int w, int accumulate, const row_epi *re, const block_epi *e) {
     __m256 z = _mm256_setzero_ps();
     __m256 c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z;
     __m256 c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
@@ -123,7 +124,7 @@ micro(const int R, int kc, const float *a, int lda, const float *bp, int bs, flo
 __attribute__((target("avx2,fma"))) static void micro_any(int mr, int kc, const float *a, int lda,
                                                           const float *bp, int bs, float *c,
                                                           int ldc, int w, int accumulate,
-                                                          const row_epi *re, block_epi e) {
+                                                          const row_epi *re, const block_epi *e) {
     switch (mr) {
         MICRO_CASE(1)
         MICRO_CASE(2)
@@ -226,7 +227,7 @@ __attribute__((target("avx2,fma"))) static void gemm(int m, int n, int k, const 
                                 re[r] = row_epi_of(ep, c0 + i + r);
                         float *cb = c + (size_t)i * ldc + j0 + jp;
                         micro_any(mr, kc, a + (size_t)i * lda + p0, lda, panel, bs, cb, ldc, w,
-                                  accumulate || p0 > 0, re, last ? fused : none);
+                                  accumulate || p0 > 0, re, last ? &fused : &none);
                         if (last && ep && fused.kind < 0)
                             for (int r = 0; r < mr; r++)
                                 kc_epilogue_row(ep, c0 + i + r, cb + (size_t)r * ldc, (size_t)w);
