@@ -15,7 +15,7 @@ static size_t dw_pitch(const kc_conv_shape *s) {
 
 size_t kc_conv_dw_workspace(const kc_conv_shape *s) {
     size_t hp = (size_t)s->h_in + s->pad_t + s->pad_b + s->sh;
-    return hp * dw_pitch(s);
+    return hp * dw_pitch(s) + 16; /* slack for the vector tail of the last row */
 }
 
 /* One output row: out[ox] = sum w[ky][kx] * xp[row ky][ox*SW + kx]. Eight
@@ -72,12 +72,19 @@ static inline __attribute__((always_inline)) void dw_row(const float *restrict x
             }
         memcpy(out + ox, &acc, sizeof(acc));
     }
-    for (; ox < w_out; ox++) {
-        float acc = 0.f;
+    if (ox < w_out) {
+        /* The last 1-7 outputs as a full vector: the taps read up to 7 floats
+         * past the row, into the next one or the plane's slack (discarded). */
+        kc_v8 acc = {0, 0, 0, 0, 0, 0, 0, 0};
         for (int ky = 0; ky < K; ky++)
-            for (int kx = 0; kx < K; kx++)
-                acc += w[ky * K + kx] * xp[(size_t)ky * wp + tap_col(SW, half, ox, kx)];
-        out[ox] = acc;
+            for (int kx = 0; kx < K; kx++) {
+                kc_v8 v;
+                load8(&v, xp + (size_t)ky * wp + tap_col(SW, half, ox, kx));
+                acc += w[ky * K + kx] * v;
+            }
+        float tail[8];
+        memcpy(tail, &acc, sizeof(acc));
+        memcpy(out + ox, tail, sizeof(float) * (size_t)(w_out - ox));
     }
 }
 

@@ -20,8 +20,11 @@ void kc_softmax_ref(const float *x, float *y, int64_t rows, int64_t cols) {
 }
 
 /* Max, exp and sum in separate loops with 8 partial results each, so that
- * every loop vectorizes without reassociating float sums (no -ffast-math). */
-static void softmax_row(const float *restrict xr, float *restrict yr, int64_t cols) {
+ * every loop vectorizes without reassociating float sums (no -ffast-math).
+ * Inlined into an AVX2+FMA build and a baseline build, the CPU picks: the
+ * recognizer's 6,625-way softmax per time step was 3 % of its time on SSE2. */
+static inline __attribute__((always_inline)) void softmax_row(const float *restrict xr,
+                                                              float *restrict yr, int64_t cols) {
     float m8[8], s8[8];
     int64_t c = 0, c8 = cols / 8 * 8;
     for (int j = 0; j < 8; j++) {
@@ -51,8 +54,18 @@ static void softmax_row(const float *restrict xr, float *restrict yr, int64_t co
         yr[c] *= inv;
 }
 
+__attribute__((target("avx2,fma"))) static void softmax_row_avx2(const float *xr, float *yr,
+                                                                 int64_t cols) {
+    softmax_row(xr, yr, cols);
+}
+
+static void softmax_row_base(const float *xr, float *yr, int64_t cols) {
+    softmax_row(xr, yr, cols);
+}
+
 void kc_softmax(const kc_ctx *ctx, const float *x, float *y, int64_t rows, int64_t cols) {
+    int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #pragma omp parallel for num_threads(ctx->nthreads) schedule(static) if (rows * cols > 16384)
     for (int64_t r = 0; r < rows; r++)
-        softmax_row(x + r * cols, y + r * cols, cols);
+        (avx2 ? softmax_row_avx2 : softmax_row_base)(x + r * cols, y + r * cols, cols);
 }
