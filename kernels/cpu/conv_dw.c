@@ -62,7 +62,10 @@ static inline __attribute__((always_inline)) void dw_row(const float *restrict x
         memcpy(out + ox + 16, &a2, sizeof(a2));
         memcpy(out + ox + 24, &a3, sizeof(a3));
     }
-    for (; ox + 8 <= w_out; ox += 8) {
+    /* Then 8 at a time; the last 1-7 outputs as a full vector too: their
+     * taps read up to 7 floats past the row, into the next one or the
+     * plane's slack, and only the valid lanes are stored. */
+    for (; ox < w_out; ox += 8) {
         kc_v8 acc = {0, 0, 0, 0, 0, 0, 0, 0};
         for (int ky = 0; ky < K; ky++)
             for (int kx = 0; kx < K; kx++) {
@@ -70,21 +73,13 @@ static inline __attribute__((always_inline)) void dw_row(const float *restrict x
                 load8(&v, xp + (size_t)ky * wp + tap_col(SW, half, ox, kx));
                 acc += w[ky * K + kx] * v;
             }
-        memcpy(out + ox, &acc, sizeof(acc));
-    }
-    if (ox < w_out) {
-        /* The last 1-7 outputs as a full vector: the taps read up to 7 floats
-         * past the row, into the next one or the plane's slack (discarded). */
-        kc_v8 acc = {0, 0, 0, 0, 0, 0, 0, 0};
-        for (int ky = 0; ky < K; ky++)
-            for (int kx = 0; kx < K; kx++) {
-                kc_v8 v;
-                load8(&v, xp + (size_t)ky * wp + tap_col(SW, half, ox, kx));
-                acc += w[ky * K + kx] * v;
-            }
-        float tail[8];
-        memcpy(tail, &acc, sizeof(acc));
-        memcpy(out + ox, tail, sizeof(float) * (size_t)(w_out - ox));
+        if (w_out - ox >= 8) {
+            memcpy(out + ox, &acc, sizeof(acc));
+        } else {
+            float lanes[8];
+            memcpy(lanes, &acc, sizeof(acc));
+            memcpy(out + ox, lanes, sizeof(float) * (size_t)(w_out - ox));
+        }
     }
 }
 
