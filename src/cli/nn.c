@@ -22,7 +22,8 @@ static const char nn_help[] =
     "  --help           this text\n"
     "Environment (debugging): QUIRE_NN_DUMP=1 prints the optimised graph,\n"
     "QUIRE_NN_PROFILE=1 the time per op, QUIRE_NN_NO_FUSE=1 skips the fusion\n"
-    "passes, QUIRE_NO_AVX512=1 keeps every GEMM in OpenBLAS.\n"
+    "passes, QUIRE_GEMM=openblas sends every GEMM to OpenBLAS, QUIRE_NO_AVX512=1\n"
+    "leaves quire's AVX-512 GEMM out (its AVX2 one is used where the CPU has it).\n"
     "CUDA: QUIRE_CUDA_DEVICE=N picks the GPU, QUIRE_CUDA_TF32=1 allows TF32 (off by\n"
     "default), QUIRE_CUDA_WORKSPACE_MB caps cuDNN's workspace (256).\n";
 
