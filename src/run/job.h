@@ -70,6 +70,7 @@ typedef struct {
                        message are read here, in-process */
     q_buf msg;
     uint64_t pages; /* pages read by the server */
+    int refused;    /* the server reads no pages any more: read them here */
 } run_ocr_client;
 
 /* A doc_ocr_fn: `user` is a run_ocr_client. */

@@ -23,7 +23,8 @@ typedef struct {
  * ocr_line_msg and its text (len bytes). */
 typedef struct {
     int32_t status; /* q_status of the page */
-    uint32_t nlines, errlen, pad;
+    uint32_t nlines, errlen;
+    uint32_t refused; /* 1: the server reads no pages any more; read them yourself */
     double t_det, t_cls, t_rec;
 } ocr_lines_msg;
 
@@ -91,6 +92,12 @@ static q_status client_exchange(run_ocr_client *c, const q_image *img, ocr_resul
     memcpy(&lh, p, sizeof lh);
     p += sizeof lh;
     if (lh.errlen > (size_t)(end - p)) return Q_FAIL(Q_ERR_MPI, "short lines message");
+    if (lh.refused) {
+        c->refused = 1;
+        q_log(Q_LOG_WARN, "the GPU rank %d reads no pages (%.*s): reading them here", c->server,
+              (int)lh.errlen, p);
+        return Q_FAIL(Q_ERR_UNSUPPORTED, "the GPU rank reads no pages");
+    }
     if (lh.status) return Q_FAIL((q_status)lh.status, "%.*s", (int)lh.errlen, p);
     p += lh.errlen;
     memset(res, 0, sizeof *res);
@@ -121,6 +128,7 @@ static q_status client_exchange(run_ocr_client *c, const q_image *img, ocr_resul
 
 q_status run_ocr_client_page(void *user, doc_file *f, uint32_t page, lay_doc *rec) {
     run_ocr_client *c = user;
+    if (c->refused) return run_ocr_page(c->local, f, page, rec);
     double t0 = q_now();
     doc_page_image pi;
     q_status st = doc_page_image_get(f, page, &pi);
@@ -132,7 +140,13 @@ q_status run_ocr_client_page(void *user, doc_file *f, uint32_t page, lay_doc *re
         return run_ocr_page(c->local, f, page, rec);
     }
     ocr_result res = {0};
-    st = run_ocr_finish(client_exchange(c, &pi.img, &res), &res, &pi, page, t0, rec);
+    st = client_exchange(c, &pi.img, &res);
+    if (c->refused) { /* this page and the rest are read here */
+        ocr_result_free(&res);
+        doc_page_image_free(&pi);
+        return run_ocr_page(c->local, f, page, rec);
+    }
+    st = run_ocr_finish(st, &res, &pi, page, t0, rec);
     c->pages += !st;
     return st;
 }
@@ -281,6 +295,58 @@ static q_status serve_reply(server *s, serve_page *p) {
     return rc == MPI_SUCCESS ? Q_OK : run_mpi_fail(rc, "MPI_Send of a page's lines");
 }
 
+/* Tells the client `to` that this rank reads no pages any more, and why; a
+ * fixed-size message, so that it needs no memory. */
+static q_status send_refusal(MPI_Comm comm, int to, const char *why) {
+    struct {
+        ocr_lines_msg h;
+        char why[256];
+    } m = {.h = {.status = Q_ERR_UNSUPPORTED, .refused = 1}};
+    m.h.errlen = (uint32_t)snprintf(m.why, sizeof m.why, "%s", why);
+    if (m.h.errlen >= sizeof m.why) m.h.errlen = sizeof m.why - 1;
+    int rc = MPI_Send(&m, (int)(sizeof m.h + m.h.errlen), MPI_BYTE, to, RUN_TAG_OCR_LINES, comm);
+    return rc == MPI_SUCCESS ? Q_OK : run_mpi_fail(rc, "MPI_Send of a refusal");
+}
+
+/* The server cannot go on (no memory for its clients' pages, or for a
+ * reply): every page that comes is answered with a refusal until each client
+ * has said done. The clients read their pages themselves; none waits for an
+ * answer that would never come while this rank waits in the job's next
+ * collective. */
+static q_status serve_refuse(server *s, const char *why) {
+    MPI_Comm comm = s->job->comm;
+    q_log(Q_LOG_WARN, "OCR rank: %s; its %d ranks read their pages themselves", why,
+          s->job->role.clients);
+    q_buf in = {0};
+    run_backoff nap = {0};
+    q_status st = Q_OK;
+    while (!st && s->left > 0) {
+        MPI_Status status;
+        int flag = 0, rc = MPI_Iprobe(MPI_ANY_SOURCE, RUN_TAG_OCR_DONE, comm, &flag, &status);
+        if (rc != MPI_SUCCESS) {
+            st = run_mpi_fail(rc, "MPI_Iprobe");
+        } else if (flag) {
+            rc = MPI_Recv(NULL, 0, MPI_BYTE, status.MPI_SOURCE, RUN_TAG_OCR_DONE, comm,
+                          MPI_STATUS_IGNORE);
+            st = rc == MPI_SUCCESS ? Q_OK : run_mpi_fail(rc, "MPI_Recv of done");
+            s->left--;
+        } else if ((rc = MPI_Iprobe(MPI_ANY_SOURCE, RUN_TAG_OCR_PAGE, comm, &flag, &status)) !=
+                   MPI_SUCCESS) {
+            st = run_mpi_fail(rc, "MPI_Iprobe");
+        } else if (flag) {
+            /* the pixels must be taken: a large message's sender waits for it */
+            st = run_recv_probed(comm, &status, &in);
+            if (!st) st = send_refusal(comm, status.MPI_SOURCE, why);
+            q_buf_free(&in);
+            run_backoff_reset(&nap);
+        } else {
+            run_backoff_sleep(&nap);
+        }
+    }
+    q_buf_free(&in);
+    return st;
+}
+
 q_status run_ocr_serve(run_job *job) {
     char models[4096];
     ocr_options oo = run_ocr_engine_options(job, models, sizeof models);
@@ -290,11 +356,17 @@ q_status run_ocr_serve(run_job *job) {
     s.imgs = calloc((size_t)s.cap, sizeof *s.imgs);
     s.res = calloc((size_t)s.cap, sizeof *s.res);
     s.idx = calloc((size_t)s.cap, sizeof *s.idx);
-    q_status st = s.pages && s.imgs && s.res && s.idx
-                      ? Q_OK
-                      : Q_FAIL(Q_ERR_NOMEM, "out of memory for %d clients' pages", s.cap);
+    char why[200] = "";
+    if (!s.pages || !s.imgs || !s.res || !s.idx)
+        snprintf(why, sizeof why, "out of memory for %d ranks' pages", s.cap);
+    /* QUIRE_TEST_OCR_REFUSE=1: the same as that failure, for the test of it
+     * (tests/e2e/ocr.sh gpu-rank-refuses) */
+    const char *t = getenv("QUIRE_TEST_OCR_REFUSE");
+    if (!why[0] && t && !strcmp(t, "1"))
+        snprintf(why, sizeof why, "refusing (QUIRE_TEST_OCR_REFUSE)");
+    q_status st = Q_OK;
     run_backoff nap = {0};
-    while (!st && (s.left > 0 || s.n > 0)) {
+    while (!why[0] && !st && (s.left > 0 || s.n > 0)) {
         int got = 0;
         st = serve_poll(&s, &got);
         if (st) break;
@@ -309,10 +381,19 @@ q_status run_ocr_serve(run_job *job) {
         serve_read(&s);
         s.served += (uint64_t)s.n;
         s.batches++;
-        for (int i = 0; !st && i < s.n; i++)
-            st = serve_reply(&s, &s.pages[i]);
+        for (int i = 0; !st && i < s.n; i++) {
+            if (why[0]) {
+                ocr_result_free(&s.pages[i].res);
+                st = send_refusal(job->comm, s.pages[i].from, why);
+            } else if (serve_reply(&s, &s.pages[i])) {
+                /* this page's client still waits: it gets the refusal */
+                snprintf(why, sizeof why, "cannot send a page's lines: %s", q_errmsg());
+                st = send_refusal(job->comm, s.pages[i].from, why);
+            }
+        }
         s.n = 0;
     }
+    if (!st && why[0]) st = serve_refuse(&s, why);
     if (s.served)
         q_log(Q_LOG_INFO, "OCR rank: read %llu pages for %d ranks in %llu batches",
               (unsigned long long)s.served, job->role.clients, (unsigned long long)s.batches);

@@ -26,6 +26,19 @@ if [ "$mode" = gpu-rank ]; then
   [ "${PIPESTATUS[0]}" = 0 ] || fail "quire run --gpus 1 failed"
   grep -E "r1\] OCR rank: read 12 pages for 2 ranks" "$out.log" ||
     fail "rank 1 did not read the 12 scanned pages of ranks 2 and 3"
+elif [ "$mode" = gpu-rank-refuses ]; then
+  # The GPU rank cannot serve (as when it has no memory for its clients'
+  # pages): it must answer every page with a refusal, its clients read the
+  # pages themselves, and the run ends complete instead of hanging.
+  QUIRE_TEST_OCR_REFUSE=1 timeout 600 "$MPIEXEC" -np 4 "$QUIRE_BIN" run --progress 1 --gpus 1 \
+    --out "$out" --manifest "$scans/manifest.txt" 2>&1 | tee "$out.log"
+  [ "${PIPESTATUS[0]}" = 0 ] || fail "quire run --gpus 1 with a refusing GPU rank failed or hung"
+  grep -E "r1\] .*OCR rank: refusing" "$out.log" || fail "rank 1 did not say it refuses pages"
+  for r in 2 3; do
+    grep -E "r$r\] .*reads no pages .*reading them here" "$out.log" ||
+      fail "rank $r did not say it reads its pages itself"
+  done
+  if grep -E "OCR rank: read [0-9]+ pages" "$out.log"; then fail "rank 1 read pages"; fi
 else
   quire_np 3 --gpus 0 --out "$out" --manifest "$scans/manifest.txt"
 fi
