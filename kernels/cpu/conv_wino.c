@@ -6,7 +6,7 @@
  * weights, once), so the results stay within float rounding of the direct
  * sum (the op tests hold them to the same bound).
  *
- * Per image, tiles are taken in blocks of up to WB along a tile row:
+ * Per image, tiles are taken in blocks of up to wino_block() along a tile row:
  *   V[pos][ci][t] = (B^T d B)[pos]   d: the 4x4 input block of tile t
  *   M[pos] = U[pos] x V[pos]         U[pos][co][ci] = (G g G^T)[pos], packed
  *   y tile = A^T M A, then the epilogue, row by row.
