@@ -182,28 +182,35 @@ typedef struct {
     uint64_t served, batches;
 } server;
 
-/* Receives one waiting message if there is one; *got = 1 when it did. */
-static q_status serve_poll(server *s, int *got) {
+/* Takes a client's "done" if one is waiting; *got = 1 when it did. */
+static q_status take_done(server *s, int *got) {
     MPI_Comm comm = s->job->comm;
     MPI_Status status;
     int flag = 0;
     *got = 0;
     int rc = MPI_Iprobe(MPI_ANY_SOURCE, RUN_TAG_OCR_DONE, comm, &flag, &status);
     if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Iprobe");
-    if (flag) {
-        rc = MPI_Recv(NULL, 0, MPI_BYTE, status.MPI_SOURCE, RUN_TAG_OCR_DONE, comm,
-                      MPI_STATUS_IGNORE);
-        if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Recv of done");
-        s->left--;
-        *got = 1;
-        return Q_OK;
-    }
+    if (!flag) return Q_OK;
+    rc = MPI_Recv(NULL, 0, MPI_BYTE, status.MPI_SOURCE, RUN_TAG_OCR_DONE, comm, MPI_STATUS_IGNORE);
+    if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Recv of done");
+    s->left--;
+    *got = 1;
+    return Q_OK;
+}
+
+/* Receives one waiting message if there is one; *got = 1 when it did. */
+static q_status serve_poll(server *s, int *got) {
+    MPI_Comm comm = s->job->comm;
+    MPI_Status status;
+    int flag = 0;
+    q_status st = take_done(s, got);
+    if (st || *got) return st;
     if (s->n == s->cap) return Q_OK; /* every client has a page here */
-    rc = MPI_Iprobe(MPI_ANY_SOURCE, RUN_TAG_OCR_PAGE, comm, &flag, &status);
+    int rc = MPI_Iprobe(MPI_ANY_SOURCE, RUN_TAG_OCR_PAGE, comm, &flag, &status);
     if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Iprobe");
     if (!flag) return Q_OK;
     serve_page *p = &s->pages[s->n];
-    q_status st = run_recv_probed(comm, &status, &p->buf);
+    st = run_recv_probed(comm, &status, &p->buf);
     if (st) return q_fail_context("receiving a page");
     size_t count = p->buf.len;
     ocr_page_msg h = {0};
@@ -322,16 +329,10 @@ static q_status serve_refuse(server *s, const char *why) {
     q_status st = Q_OK;
     while (!st && s->left > 0) {
         MPI_Status status;
-        int flag = 0, rc = MPI_Iprobe(MPI_ANY_SOURCE, RUN_TAG_OCR_DONE, comm, &flag, &status);
-        if (rc != MPI_SUCCESS) {
-            st = run_mpi_fail(rc, "MPI_Iprobe");
-        } else if (flag) {
-            rc = MPI_Recv(NULL, 0, MPI_BYTE, status.MPI_SOURCE, RUN_TAG_OCR_DONE, comm,
-                          MPI_STATUS_IGNORE);
-            st = rc == MPI_SUCCESS ? Q_OK : run_mpi_fail(rc, "MPI_Recv of done");
-            s->left--;
-        } else if ((rc = MPI_Iprobe(MPI_ANY_SOURCE, RUN_TAG_OCR_PAGE, comm, &flag, &status)) !=
-                   MPI_SUCCESS) {
+        int got = 0, flag = 0, rc;
+        if ((st = take_done(s, &got)) || got) continue;
+        if ((rc = MPI_Iprobe(MPI_ANY_SOURCE, RUN_TAG_OCR_PAGE, comm, &flag, &status)) !=
+            MPI_SUCCESS) {
             st = run_mpi_fail(rc, "MPI_Iprobe");
         } else if (flag) {
             /* the pixels must be taken: a large message's sender waits for it */
