@@ -30,7 +30,7 @@ elif [ "$mode" = gpu-rank-refuses ]; then
   # The GPU rank cannot serve (as when it has no memory for its clients'
   # pages): it must answer every page with a refusal, its clients read the
   # pages themselves, and the run ends complete instead of hanging.
-  QUIRE_TEST_OCR_REFUSE=1 timeout 600 "$MPIEXEC" -np 4 "$QUIRE_BIN" run --progress 1 --gpus 1 \
+  QUIRE_TEST_OCR_REFUSE=1 bounded 600 "$MPIEXEC" -np 4 "$QUIRE_BIN" run --progress 1 --gpus 1 \
     --out "$out" --manifest "$scans/manifest.txt" 2>&1 | tee "$out.log"
   [ "${PIPESTATUS[0]}" = 0 ] || fail "quire run --gpus 1 with a refusing GPU rank failed or hung"
   grep -E "r1\] .*OCR rank: refusing" "$out.log" || fail "rank 1 did not say it refuses pages"
