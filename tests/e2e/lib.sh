@@ -22,9 +22,11 @@ quire_np() { # quire_np N ARGS...: `quire run` under mpirun with N ranks
 # status, or 124 once the job is hung. Before killing a hung job, print where
 # each of its processes waits, so that a hang seen once in CI can be explained
 # (CTest's own timeout only said that a test took 900 s: CI once hung in a
-# 2-rank run that exits 1, cause unknown). An mpirun that stays 30 s without
-# any live rank is Open MPI's launcher hanging, not quire (it has had such
-# races: open-mpi/ompi#3380): that is reported and the command run again, once.
+# 2-rank run that exits 1, cause unknown). An mpirun that stays 30 s
+# (E2E_IDLE_LIMIT) without any live rank is Open MPI's launcher hanging, not
+# quire (it has had such races: open-mpi/ompi#3380): that is reported and the
+# command run again, once.
+E2E_IDLE_LIMIT=${E2E_IDLE_LIMIT:-30}
 bounded() {
   local limit=$1 try
   shift
@@ -32,7 +34,7 @@ bounded() {
     local rc=0
     bounded_once "$limit" "$@" || rc=$?
     [ "$rc" = 125 ] || return "$rc"
-    echo "HANG: mpirun has had no running rank for ${E2E_IDLE_LIMIT:-30} s (Open MPI's launcher, not quire)" >&2
+    echo "HANG: mpirun has had no running rank for $E2E_IDLE_LIMIT s (Open MPI's launcher, not quire)" >&2
     [ "$try" = 1 ] && echo "running the command again" >&2
   done
   return 124
@@ -48,11 +50,11 @@ bounded_once() { # like bounded, without the rerun: 125 for a launcher hang
     t=$((t + 1))
     [ $((t % 10)) = 0 ] || continue
     if [ -z "$(live_children "$pid")" ]; then idle=$((idle + 1)); else idle=0; fi
-    if [ "$idle" -ge "${E2E_IDLE_LIMIT:-30}" ] || [ "$t" -ge $((limit * 10)) ]; then
+    if [ "$idle" -ge "$E2E_IDLE_LIMIT" ] || [ "$t" -ge $((limit * 10)) ]; then
       hang_report "$pid" $((t / 10)) "$*" >&2
       kill_tree "$pid"
       wait "$pid" 2>/dev/null || true
-      [ "$idle" -ge "${E2E_IDLE_LIMIT:-30}" ] && return 125
+      [ "$idle" -ge "$E2E_IDLE_LIMIT" ] && return 125
       return 124
     fi
   done
