@@ -136,6 +136,10 @@ static q_status load_model(const ocr_engine *e, int k, nn_model **out) {
     return Q_OK;
 }
 
+const char *ocr_engine_backend(const ocr_engine *e) {
+    return e ? nn_model_backend(e->det) : "none";
+}
+
 q_status ocr_engine_new(const ocr_options *o, ocr_engine **out) {
     *out = NULL;
     if (!o || !o->models_dir) return Q_FAIL(Q_ERR_USAGE, "no models folder given");

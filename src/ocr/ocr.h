@@ -37,6 +37,9 @@ enum { OCR_DET_SIDE = 960, OCR_REC_BATCH = 8 };
  * one line naming the file and what to do (models/fetch.sh). */
 q_status ocr_engine_new(const ocr_options *o, ocr_engine **out);
 void ocr_engine_free(ocr_engine *e); /* NULL-safe */
+/* The backend the networks run on ("cpu" or "cuda"; an AUTO request says which
+ * it became; "none" for NULL). A static string. */
+const char *ocr_engine_backend(const ocr_engine *e);
 
 /* One recognised line: its box on the image (corners clockwise from top-left,
  * in image pixels), confidence and text (NUL-terminated UTF-8, points into the

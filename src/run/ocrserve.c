@@ -180,6 +180,7 @@ typedef struct {
     int left; /* clients that have not said done */
     q_buf reply;
     uint64_t served, batches;
+    double busy, t_det, t_cls, t_rec; /* seconds reading pages; in each network */
 } server;
 
 /* Takes a client's "done" if one is waiting; *got = 1 when it did. */
@@ -367,6 +368,7 @@ q_status run_ocr_serve(run_job *job) {
         snprintf(why, sizeof why, "refusing (QUIRE_TEST_OCR_REFUSE)");
     q_status st = Q_OK;
     run_backoff nap = {0};
+    double start = q_now();
     while (!why[0] && !st && (s.left > 0 || s.n > 0)) {
         int got = 0;
         st = serve_poll(&s, &got);
@@ -379,7 +381,14 @@ q_status run_ocr_serve(run_job *job) {
             run_backoff_sleep(&nap);
             continue;
         }
+        double t0 = q_now();
         serve_read(&s);
+        s.busy += q_now() - t0;
+        for (int i = 0; i < s.n; i++) {
+            s.t_det += s.pages[i].res.t_det;
+            s.t_cls += s.pages[i].res.t_cls;
+            s.t_rec += s.pages[i].res.t_rec;
+        }
         s.served += (uint64_t)s.n;
         s.batches++;
         for (int i = 0; !st && i < s.n; i++) {
@@ -395,9 +404,17 @@ q_status run_ocr_serve(run_job *job) {
         s.n = 0;
     }
     if (!st && why[0]) st = serve_refuse(&s, why);
-    if (s.served)
-        q_log(Q_LOG_INFO, "OCR rank: read %llu pages for %d ranks in %llu batches",
-              (unsigned long long)s.served, job->role.clients, (unsigned long long)s.batches);
+    if (s.served) {
+        /* the busy share says whether this rank or its clients set the pace
+         * (bench/gpu/device_check.sh reads this line) */
+        double up = q_now() - start;
+        q_log(Q_LOG_INFO,
+              "OCR rank: read %llu pages for %d ranks in %llu batches on %s; busy %.1f s of "
+              "%.1f s (%.0f %%); det %.1f s, cls %.1f s, rec %.1f s",
+              (unsigned long long)s.served, job->role.clients, (unsigned long long)s.batches,
+              ocr_engine_backend(s.ocr.engine), s.busy, up, up > 0 ? 100 * s.busy / up : 0, s.t_det,
+              s.t_cls, s.t_rec);
+    }
     for (int i = 0; s.pages && i < s.cap; i++)
         q_buf_free(&s.pages[i].buf);
     free(s.pages);
