@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Generate scanned pages whose text is known: quire's OCR test and benchmark corpus.
 
-    gen_scans.py OUTDIR [--seed N] [--bench N] [--no-test-sets]
+    gen_scans.py OUTDIR [--seed N] [--bench N] [--bench-format png|tiff-g4] [--no-test-sets]
 
 Born-digital pages are laid out by gen_corpus.py (the same layout code and the
 same kind of truth: every line drawn at a known place), rasterized by MuPDF
@@ -23,7 +23,10 @@ Sets (the first component of each file's path, and `set` in truth.json):
   bench/     (--bench N) N clean 300-dpi pages, half single-column
              (set bench_single), half two-column (set bench_twocol), each a
              gray PNG, plus bench/pages.pdf, an image-only PDF of the same
-             pixels in the same order (for peers that take PDFs).
+             pixels in the same order (for peers that take PDFs).  With
+             --bench-format tiff-g4 each page is a bilevel CCITT G4 TIFF
+             instead (threshold 128; a sixth of the bytes: the GPU check's
+             pages, bench/gpu/pack.sh, must fit the device tool's 64 MiB).
 
 Default test sets: 12 scanned pages (+2 born-digital), about 4 MB, a few seconds.
 
@@ -252,8 +255,9 @@ def gen_doc(outdir, spec, rng, tmp):
     return e
 
 
-def gen_bench(outdir, rng, n_pages, tmp):
-    """n_pages clean 300-dpi pages, alternately single and two-column."""
+def gen_bench(outdir, rng, n_pages, tmp, fmt="png"):
+    """n_pages clean 300-dpi pages, alternately single and two-column, as
+    gray PNGs or (fmt "tiff-g4") bilevel G4 TIFFs."""
     docs, images = [], []
     for i in range(n_pages):
         layout = "single" if i % 2 == 0 else "two-column"
@@ -262,11 +266,12 @@ def gen_bench(outdir, rng, n_pages, tmp):
         size = rng.choice(["letter", "a4"])
         src, pages = source_pdf(outdir, "bench_p%03d" % i, [layout], font, body, size, rng)
         im = rasterize(src, 0, 300, tmp)
-        rel = "bench/p%03d_%s.png" % (i, "single" if layout == "single" else "twocol")
-        im.save(os.path.join(outdir, rel), "PNG", dpi=(300, 300))
+        rel = "bench/p%03d_%s.%s" % (i, "single" if layout == "single" else "twocol",
+                                     "png" if fmt == "png" else "tif")
+        write_images(os.path.join(outdir, rel), fmt, [(im, 300, None)], [128])
         images.append((im, 300, None))
         e = gc.doc_entry(outdir, rel, [scanned_page(pages[0], im, 300, None)],
-                         sorted({font, "english", "png", "300dpi", layout, "bench"}))
+                         sorted({font, "english", fmt, "300dpi", layout, "bench"}))
         e["set"] = "bench_single" if layout == "single" else "bench_twocol"
         e["source"] = os.path.relpath(src, outdir)
         docs.append(e)
@@ -283,6 +288,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--bench", type=int, default=0, metavar="N",
                     help="also write a benchmark set of N clean 300-dpi pages (bench/)")
+    ap.add_argument("--bench-format", choices=("png", "tiff-g4"), default="png",
+                    help="the benchmark pages' format (default png: gray)")
     ap.add_argument("--no-test-sets", action="store_true",
                     help="write only the benchmark set (with --bench)")
     a = ap.parse_args()
@@ -304,7 +311,8 @@ def main():
                 docs.append(gen_doc(out, spec, random.Random("%d/%s/%s" % (a.seed, spec["set"], spec["name"])),
                                     tmp))
         if a.bench:
-            bdocs, bench_pdf = gen_bench(out, random.Random("%d/bench" % a.seed), a.bench, tmp)
+            bdocs, bench_pdf = gen_bench(out, random.Random("%d/bench" % a.seed), a.bench, tmp,
+                                         a.bench_format)
             docs += bdocs
     truth = {"format": "quire-corpus-truth/1", "seed": a.seed, "generator": "tests/gen/gen_scans.py",
              "documents": docs, "no_record": []}
