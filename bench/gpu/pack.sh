@@ -87,7 +87,9 @@ install -m 755 "$(readlink -f /usr/bin/orted)" "$pre/bin/orted"
 # A component is left out when it needs a fabric library the GPU machine has
 # no use for; what is left needs only what lib/ will hold.
 fabric='libucp|libuct|libucs|libucm|libfabric|libibverbs|librdmacm|libpsm|libinfinipath|libefa|libnl-'
+# OpenSHMEM's components (and with them liboshmem) are not MPI's.
 for f in "$ompi_lib"/*.so; do
+    [[ $(basename "$f") =~ ^mca_(spml|sshmem|atomic|memheap|scoll)_ ]] && continue
     ldd "$f" 2>/dev/null | grep -Eq "$fabric" || install -m 644 "$f" "$pre/lib/openmpi/"
 done
 cp -a "$pmix_root"/lib/pmix/*.so "$pre/lib/pmix/"
