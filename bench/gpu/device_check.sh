@@ -84,7 +84,7 @@ fi
 rm -rf "$work/runs" && mkdir -p "$work/runs"
 
 # ---- the bundle's environment ----
-py=python3
+py=${QUIRE_CHECK_PYTHON:-python3} # the GPU machine's python3 has torch, numpy and h5py
 # cudart, cuBLAS and cuDNN: the machine's toolkit, else PyTorch's wheels
 # (CUDA 13 wheels keep them in nvidia/cu13/lib, older ones in nvidia/*/lib)
 cuda_dirs=""
@@ -160,6 +160,9 @@ step_env() {
         "$bt/quire" info 2>&1 | head -20
     } >>"$log" 2>&1
     "$bt/quire" info 2>/dev/null | grep -q '^backends:.*cuda (' && gpu=1
+    # QUIRE_CHECK_FORCE_GPU=1 takes the GPU path without a GPU: its CUDA steps
+    # then fail, but the script's own logic for that path runs (a dry run)
+    [[ ${QUIRE_CHECK_FORCE_GPU:-} == 1 ]] && gpu=1
     # every bundled program's libraries resolve in the bundle, but glibc's
     # (and CUDA's, which are the machine's)
     echo "-- libraries outside the bundle" >>"$log"
@@ -330,7 +333,10 @@ json.dump(t, open(sys.argv[3], "w"))' "$B/pages/truth.json" "$work/runs/manifest
     local within
     within=$($py -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["word_diff"] <= 0.002))' \
         "$work/runs/agree.json" 2>/dev/null || echo 0)
-    if ((arc == 0 && within == 1)); then
+    if ((gpu)) && [[ $busy != *" on cuda;"* ]]; then
+        note e2e FAIL $((SECONDS - t)) "$s (the GPU rank did not run its networks on CUDA)"
+        failed=1
+    elif ((arc == 0 && within == 1)); then
         note e2e ok $((SECONDS - t)) "$s"
     else
         note e2e FAIL $((SECONDS - t)) "$s (word difference over 0.2 % or a run incomplete)"
