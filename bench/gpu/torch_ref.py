@@ -435,13 +435,20 @@ class TorchGraph:
 def set_precision(tf32):
     """TF32 on or off for both cuBLAS (matmul) and cuDNN (convolution)."""
     conv = getattr(torch.backends.cudnn, "conv", None)
-    if hasattr(conv, "fp32_precision"):
+    new_api = hasattr(conv, "fp32_precision")
+    if new_api:
         # torch >= 2.9: the per-backend settings; the old flags below are
         # deprecated there and torch refuses to read a mix of old and new.
+        # Never run on a GPU yet: should torch refuse these, the old flags
+        # still say the same thing.
         mode = "tf32" if tf32 else "ieee"
-        torch.backends.cuda.matmul.fp32_precision = mode
-        conv.fp32_precision = mode
-    else:
+        try:
+            torch.backends.cuda.matmul.fp32_precision = mode
+            conv.fp32_precision = mode
+        except (AttributeError, RuntimeError, TypeError, ValueError) as e:
+            sys.stderr.write(f"torch_ref.py: fp32_precision refused ({e}); using allow_tf32\n")
+            new_api = False
+    if not new_api:
         torch.backends.cuda.matmul.allow_tf32 = tf32
         torch.backends.cudnn.allow_tf32 = tf32  # True by default in torch: set it
         if hasattr(torch, "set_float32_matmul_precision"):
