@@ -54,7 +54,12 @@ static inline int clampi(int v, int lo, int hi) {
     return v < lo ? lo : v > hi ? hi : v;
 }
 
+/* (sx, sy) lie inside the image once ocr_crop has checked the box; the clamp
+ * (the border replicates beyond 2 pixels out anyway) keeps the conversion to
+ * int defined whatever comes in, NaN included. */
 static void sample_cubic(const q_image *img, double sx, double sy, uint8_t *out) {
+    sx = fmin(fmax(sx, -2.0), img->w + 1.0); /* fmax(NaN, -2) is -2 */
+    sy = fmin(fmax(sy, -2.0), img->h + 1.0);
     int x0 = (int)floor(sx), y0 = (int)floor(sy);
     float wx[4], wy[4];
     cubic_weights((float)(sx - x0), wx);
@@ -97,15 +102,51 @@ static q_status rotate90_ccw(q_image *img) {
     return Q_OK;
 }
 
+/* 1 when the corners are finite, inside the image (a pixel of slack) and turn
+ * the same way at every corner: a convex quadrilateral, no corner repeated,
+ * no three in a line. A crossed (bow-tie) or flat one has no homography from
+ * the output rectangle, or one whose denominator crosses zero inside it:
+ * pixels sampled at infinity or NaN. */
+static int quad_ok(const q_image *img, const float q[4][2]) {
+    for (int k = 0; k < 4; k++)
+        if (!(q[k][0] >= -1 && q[k][0] <= img->w && q[k][1] >= -1 && q[k][1] <= img->h)) return 0;
+    int sign = 0;
+    for (int k = 0; k < 4; k++) {
+        const float *a = q[(k + 3) & 3], *b = q[k], *c = q[(k + 1) & 3];
+        double turn = ((double)b[0] - a[0]) * ((double)c[1] - b[1]) -
+                      ((double)b[1] - a[1]) * ((double)c[0] - b[0]);
+        int s = turn > 1e-6 ? 1 : turn < -1e-6 ? -1 : 0;
+        if (s == 0 || (sign && s != sign)) return 0;
+        sign = s;
+    }
+    return 1;
+}
+
+/* The homography's denominator at the output's corners: positive at all four
+ * (so everywhere inside, it being affine) for a convex quad; checked anyway,
+ * since a division by it is what reads the pixels. */
+static int warp_ok(const double H[9], int w, int h) {
+    const double cx[4] = {0, w, w, 0}, cy[4] = {0, 0, h, h};
+    for (int k = 0; k < 4; k++)
+        if (!(H[6] * cx[k] + H[7] * cy[k] + H[8] > 1e-9)) return 0;
+    return 1;
+}
+
 q_status ocr_crop(const q_image *img, const ocr_box *box, q_image *out) {
     memset(out, 0, sizeof *out);
     const float(*quad)[2] = box->pt;
-    int w = (int)fmaxf(dist(quad[0], quad[1]), dist(quad[2], quad[3]));
-    int h = (int)fmaxf(dist(quad[0], quad[3]), dist(quad[1], quad[2]));
-    if (w < 1 || h < 1) return Q_FAIL(Q_ERR_FORMAT, "empty text box");
+    if (!quad_ok(img, quad)) return Q_FAIL(Q_ERR_FORMAT, "degenerate text box");
+    /* inside the image, no side is longer than its diagonal (plus the slack) */
+    double wd = fmax(dist(quad[0], quad[1]), dist(quad[2], quad[3]));
+    double hd = fmax(dist(quad[0], quad[3]), dist(quad[1], quad[2]));
+    double longest = hypot(img->w + 2.0, img->h + 2.0);
+    if (!(wd >= 1 && hd >= 1)) return Q_FAIL(Q_ERR_FORMAT, "empty text box");
+    if (wd > longest || hd > longest) return Q_FAIL(Q_ERR_FORMAT, "text box larger than its page");
+    int w = (int)wd, h = (int)hd;
     const double rect[4][2] = {{0, 0}, {w, 0}, {w, h}, {0, h}};
     double H[9];
-    if (!homography(rect, quad, H)) return Q_FAIL(Q_ERR_FORMAT, "degenerate text box");
+    if (!homography(rect, quad, H) || !warp_ok(H, w, h))
+        return Q_FAIL(Q_ERR_FORMAT, "degenerate text box");
     q_status st = q_image_alloc(out, w, h, img->channels, 0);
     if (st) return st;
     for (int y = 0; y < h; y++) {

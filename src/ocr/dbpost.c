@@ -70,6 +70,15 @@ static int clampi(int v, int lo, int hi) {
     return v < lo ? lo : v > hi ? hi : v;
 }
 
+/* How far outside the map a corner may lie once converted to int: far beyond
+ * any box of a real map (a few thousand pixels), near enough that the fill's
+ * and the offset's integer arithmetic cannot overflow. */
+#define DB_COORD_MAX (1 << 20)
+
+static int db_int(float v) {
+    return ocr_to_int(v, -DB_COORD_MAX, DB_COORD_MAX);
+}
+
 /* box_score_fast: the mean of prob under the box as cv::fillPoly draws it on
  * the box's bounding box (clipped to the map), corners truncated to ints. */
 static double box_score_fast(const float *prob, int w, int h, const db_quad *b,
@@ -79,12 +88,12 @@ static double box_score_fast(const float *prob, int w, int h, const db_quad *b,
         x_lo = fminf(x_lo, b->pt[k][0]), x_hi = fmaxf(x_hi, b->pt[k][0]);
         y_lo = fminf(y_lo, b->pt[k][1]), y_hi = fmaxf(y_hi, b->pt[k][1]);
     }
-    int xmin = clampi((int)floorf(x_lo), 0, w - 1), xmax = clampi((int)ceilf(x_hi), 0, w - 1);
-    int ymin = clampi((int)floorf(y_lo), 0, h - 1), ymax = clampi((int)ceilf(y_hi), 0, h - 1);
+    int xmin = ocr_to_int(floorf(x_lo), 0, w - 1), xmax = ocr_to_int(ceilf(x_hi), 0, w - 1);
+    int ymin = ocr_to_int(floorf(y_lo), 0, h - 1), ymax = ocr_to_int(ceilf(y_hi), 0, h - 1);
     geom_pt q[4];
     for (int k = 0; k < 4; k++) {
-        q[k].x = (int)(b->pt[k][0] - (float)xmin);
-        q[k].y = (int)(b->pt[k][1] - (float)ymin);
+        q[k].x = db_int(b->pt[k][0] - (float)xmin);
+        q[k].y = db_int(b->pt[k][1] - (float)ymin);
     }
     return geom_fill_mean(prob, w, xmin, ymin, xmax - xmin + 1, ymax - ymin + 1, q, mask);
 }
@@ -112,8 +121,8 @@ static q_status unclip(const db_quad *b, float ratio, geom_pts *out) {
     poly_area_length(b->pt, &area, &length);
     geom_pt poly[4];
     for (int k = 0; k < 4; k++) {
-        poly[k].x = (int)b->pt[k][0];
-        poly[k].y = (int)b->pt[k][1];
+        poly[k].x = db_int(b->pt[k][0]);
+        poly[k].y = db_int(b->pt[k][1]);
     }
     out->n = 0;
     if (!(length > 0)) return Q_OK;
@@ -143,22 +152,77 @@ static void order_clockwise(int in[4][2], int out[4][2]) {
     }
 }
 
-/* The box on the page: x * page_w / map_w rounded half to even in float (as
- * numpy), clipped to [0, page_w]; then filter_tag_det_res: corners ordered,
- * clipped to [0, page_w - 1], and kept only when int(norm) of the top and
- * left edges exceeds 3 -- for integer corners, squared length >= 16. */
-static int page_box(const db_quad *q, int map_w, int map_h, int page_w, int page_h, ocr_box *out) {
-    int raw[4][2], c[4][2];
+/* 1 when the corners turn clockwise on screen (y down) at every corner: a
+ * convex quadrilateral with no repeated corner and no three in a line. */
+static int convex_clockwise(int c[4][2]) {
     for (int k = 0; k < 4; k++) {
-        float x = rintf(q->pt[k][0] / (float)map_w * (float)page_w);
-        float y = rintf(q->pt[k][1] / (float)map_h * (float)page_h);
-        raw[k][0] = (int)fminf(fmaxf(x, 0.f), (float)page_w);
-        raw[k][1] = (int)fminf(fmaxf(y, 0.f), (float)page_h);
+        const int *a = c[(k + 3) & 3], *b = c[k], *d = c[(k + 1) & 3];
+        int64_t turn =
+            (int64_t)(b[0] - a[0]) * (d[1] - b[1]) - (int64_t)(b[1] - a[1]) * (d[0] - b[0]);
+        if (turn <= 0) return 0;
     }
-    order_clockwise(raw, c);
+    return 1;
+}
+
+/* The corners clockwise on screen by their angle around the centre, from the
+ * one with the smallest x + y (of two such, the higher). */
+static void order_by_angle(int in[4][2], int out[4][2]) {
+    double cx = (in[0][0] + in[1][0] + in[2][0] + in[3][0]) / 4.0;
+    double cy = (in[0][1] + in[1][1] + in[2][1] + in[3][1]) / 4.0;
+    double ang[4];
+    int idx[4] = {0, 1, 2, 3};
+    for (int k = 0; k < 4; k++)
+        ang[k] = atan2(in[k][1] - cy, in[k][0] - cx); /* grows clockwise: y is down */
+    for (int i = 1; i < 4; i++)
+        for (int j = i; j > 0 && ang[idx[j - 1]] > ang[idx[j]]; j--) {
+            int t = idx[j];
+            idx[j] = idx[j - 1];
+            idx[j - 1] = t;
+        }
+    int first = 0;
+    for (int i = 1; i < 4; i++) {
+        const int *p = in[idx[i]], *f = in[idx[first]];
+        if (p[0] + p[1] < f[0] + f[1] || (p[0] + p[1] == f[0] + f[1] && p[1] < f[1])) first = i;
+    }
+    for (int k = 0; k < 4; k++) {
+        out[k][0] = in[idx[(first + k) & 3]][0];
+        out[k][1] = in[idx[(first + k) & 3]][1];
+    }
+}
+
+static void clip_to_page(int c[4][2], int page_w, int page_h) {
     for (int k = 0; k < 4; k++) {
         c[k][0] = clampi(c[k][0], 0, page_w - 1);
         c[k][1] = clampi(c[k][1], 0, page_h - 1);
+    }
+}
+
+/* The box on the page: x * page_w / map_w rounded half to even in float (as
+ * numpy), clipped to [0, page_w]; then filter_tag_det_res: corners ordered,
+ * clipped to [0, page_w - 1], and kept only when int(norm) of the top and
+ * left edges exceeds 3 -- for integer corners, squared length >= 16.
+ * Where quire differs: order_clockwise's sums or differences tie for a box at
+ * 45 degrees, and its first-of-equals choice then crosses two edges (a bow
+ * tie) or repeats a corner. PaddleOCR warps such a box through a singular
+ * perspective transform; here its corners are ordered by angle instead, and a
+ * box that is still not convex once clipped (corners on one line) is dropped. */
+static int page_box(const db_quad *q, int map_w, int map_h, int page_w, int page_h, ocr_box *out) {
+    int raw[4][2], c[4][2];
+    for (int k = 0; k < 4; k++) {
+        if (!isfinite(q->pt[k][0]) || !isfinite(q->pt[k][1])) return 0;
+        float x = rintf(q->pt[k][0] / (float)map_w * (float)page_w);
+        float y = rintf(q->pt[k][1] / (float)map_h * (float)page_h);
+        raw[k][0] = ocr_to_int(x, 0, page_w);
+        raw[k][1] = ocr_to_int(y, 0, page_h);
+    }
+    order_clockwise(raw, c);
+    clip_to_page(c, page_w, page_h);
+    if (!convex_clockwise(c)) {
+        order_by_angle(raw, c);
+        clip_to_page(c, page_w, page_h);
+        if (!convex_clockwise(c)) return 0;
+    }
+    for (int k = 0; k < 4; k++) {
         out->pt[k][0] = (float)c[k][0];
         out->pt[k][1] = (float)c[k][1];
     }
@@ -180,9 +244,10 @@ typedef struct {
  * when PaddleOCR drops it. */
 static q_status candidate(db_ctx *c, const db_quad *q, ocr_box *out, int *keep) {
     *keep = 0;
-    if (q->sside < (float)c->p->min_size) return Q_OK;
+    if (!(q->sside >= (float)c->p->min_size)) return Q_OK; /* NaN too */
     double score = box_score_fast(c->prob, c->map_w, c->map_h, q, c->mask);
-    if ((double)c->p->box_thresh > score) return Q_OK;
+    /* a map with NaN or infinities (a broken model) gives no boxes there */
+    if (!(score >= (double)c->p->box_thresh) || !isfinite(score)) return Q_OK;
     q_status st = unclip(q, c->p->unclip_ratio, &c->grown);
     if (st || c->grown.n == 0) return st;
     geom_rrect r;
@@ -190,7 +255,7 @@ static q_status candidate(db_ctx *c, const db_quad *q, ocr_box *out, int *keep) 
     if (st) return st;
     db_quad big;
     mini_box(&r, &big);
-    if (big.sside < (float)(c->p->min_size + 2)) return Q_OK;
+    if (!(big.sside >= (float)(c->p->min_size + 2))) return Q_OK;
     *keep = page_box(&big, c->map_w, c->map_h, c->page_w, c->page_h, out);
     out->score = (float)score;
     return Q_OK;

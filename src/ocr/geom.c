@@ -604,7 +604,9 @@ static int clp_clean(const geom_pt *poly, int n, geom_pt *src) {
 }
 
 q_status geom_offset_round(const geom_pt *poly, int n, double delta, geom_pts *out) {
-    if (n < 3) return Q_OK;
+    /* delta 0 or NaN makes the arc step count NaN, a huge one overflows the
+     * rounded vertices: neither comes from a real box */
+    if (n < 3 || !(delta > 0 && delta <= GEOM_OFFSET_MAX)) return Q_OK;
     geom_pt *src = malloc((size_t)n * sizeof(*src));
     dpt *nrm = malloc((size_t)n * sizeof(*nrm));
     q_status st = Q_OK;

@@ -70,5 +70,8 @@ double geom_fill_mean(const float *map, int map_w, int x0, int y0, int cw, int c
 /* pyclipper's PyclipperOffset().AddPath(poly, JT_ROUND, ET_CLOSEDPOLYGON) and
  * Execute(delta) for delta > 0 (Clipper 6.4: arc tolerance 0.25, vertices
  * rounded half away from zero): appends the vertices of the grown polygon to
- * `out`. A polygon of fewer than 3 distinct points adds nothing. */
+ * `out`. A polygon of fewer than 3 distinct points adds nothing, nor does a
+ * delta that is not in (0, GEOM_OFFSET_MAX] (NaN included). The points'
+ * coordinates must lie within +-2^20 so that the grown ones fit an int. */
+#define GEOM_OFFSET_MAX 65536.0
 q_status geom_offset_round(const geom_pt *poly, int n, double delta, geom_pts *out);

@@ -4,6 +4,16 @@
 
 #include "ocr/ocr.h"
 
+/* v truncated to an int in [lo, hi]; NaN gives lo. Converting a float that is
+ * not finite or out of int's range is undefined behaviour (a crop once read
+ * pixels at x = -4.5e9 and NaN), so every conversion of a computed coordinate
+ * in src/ocr goes through this. */
+static inline int ocr_to_int(double v, int lo, int hi) {
+    if (!(v >= lo)) return lo;
+    if (v > hi) return hi;
+    return (int)v;
+}
+
 /* ---- DB post-processing of the detection map (dbpost.c, geom.c) ---------- */
 typedef struct {
     float thresh;       /* binary map = prob > thresh (0.3) */
@@ -76,7 +86,10 @@ q_status ocr_detect(ocr_engine *e, const q_image *img, ocr_box **boxes, size_t *
 /* The quadrilateral `quad` of `img` warped to an upright rectangle (width the
  * longer of top and bottom edges, height the longer of left and right;
  * bicubic, replicated border), turned 90 degrees counter-clockwise when
- * height / width >= 1.5. */
+ * height / width >= 1.5. A box that is not a convex quadrilateral with finite
+ * corners inside the image (a pixel of slack), or is less than a pixel wide
+ * or high, is Q_ERR_FORMAT with `out` empty: the crop is never larger than
+ * the image's diagonal on either side. */
 q_status ocr_crop(const q_image *img, const ocr_box *box, q_image *out);
 /* Turns `img` by 180 degrees in place. */
 void ocr_rotate180(q_image *img);

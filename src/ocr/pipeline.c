@@ -72,7 +72,7 @@ static void pad_ends(ocr_box *b, const q_image *img) {
     double ux = b->pt[1][0] - b->pt[0][0], uy = b->pt[1][1] - b->pt[0][1];
     double hx = b->pt[3][0] - b->pt[0][0], hy = b->pt[3][1] - b->pt[0][1];
     double len = sqrt(ux * ux + uy * uy), h = sqrt(hx * hx + hy * hy);
-    if (len < 1) return;
+    if (!(len >= 1 && isfinite(len) && isfinite(h))) return; /* ocr_crop refuses such a box */
     double px = ux / len * OCR_CROP_PAD * h, py = uy / len * OCR_CROP_PAD * h;
     static const double side[4] = {-1, 1, 1, -1}; /* left corners back, right ones on */
     for (int k = 0; k < 4; k++) {

@@ -3,7 +3,9 @@
  * ranks idle behind a static split. Rank 0 polls with growing naps instead of
  * a blocking receive, which in Open MPI would spin a core. On a stop signal
  * (its own, or one a worker reports) it tells every worker to halt and answers
- * every further request with STOP. */
+ * every further request with STOP. A worker that fails says so and is waited
+ * for no longer; the others are halted the same way. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "run/job.h"
@@ -63,104 +65,151 @@ static uint32_t coord_batch(const run_job *job, coord_worker *cw, double now) {
     return (uint32_t)Q_MIN((size_t)cw->size, cap);
 }
 
+/* The dispatch loop's state. */
+typedef struct {
+    run_job *job;
+    run_progress prog;
+    q_buf msg;
+    run_request req;     /* the request being received */
+    MPI_Request pending; /* its receive */
+    char *told;          /* told[w]: worker w expects nothing more (STOP sent, or it failed) */
+    MPI_Request *halts;
+    coord_worker *cw;
+    int active;     /* workers that still ask */
+    int stopping;   /* no more documents handed out */
+    char why[1024]; /* rank 0's own failure, when it could not answer (else empty) */
+} coord;
+
 /* Sends HALT to every worker that has not been told STOP yet. */
-static q_status coord_halt(run_job *job, const char *told, MPI_Request *halts, int sig) {
-    q_log(Q_LOG_WARN,
-          "stopping on %s: no more documents handed out; workers finish the document they "
-          "have, close their journal shards and the job exits 0 (rerun or requeue to resume)",
-          run_stop_name(sig));
-    for (int w = 1; w < job->size; w++) {
-        if (told[w]) continue;
-        int rc = MPI_Isend(NULL, 0, MPI_BYTE, w, RUN_TAG_HALT, job->comm, &halts[w]);
+static q_status coord_halt(coord *c) {
+    c->stopping = 1;
+    for (int w = 1; w < c->job->size; w++) {
+        if (c->told[w]) continue;
+        int rc = MPI_Isend(NULL, 0, MPI_BYTE, w, RUN_TAG_HALT, c->job->comm, &c->halts[w]);
         if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Isend of a halt");
     }
     return Q_OK;
 }
 
-q_status run_coordinate(run_job *job) {
-    run_progress prog;
-    run_progress_init(&prog, job->total, job->resumed, job->opt->progress_seconds, job->opt->quiet);
+static q_status coord_halt_on_signal(coord *c, int sig) {
+    q_log(Q_LOG_WARN,
+          "stopping on %s: no more documents handed out; workers finish the document they "
+          "have, close their journal shards and the job exits 0 (rerun or requeue to resume)",
+          run_stop_name(sig));
+    return coord_halt(c);
+}
+
+/* A failed worker asks for nothing more and waits for no answer: without
+ * this rank 0 would wait for it forever. The others are halted so that the
+ * job ends within a document's time; the worker's own status carries the
+ * failure into the agreement after the work phase (job.c prints it). */
+static q_status coord_worker_failed(coord *c, int src) {
+    c->told[src] = 1;
+    c->active--;
+    if (c->stopping) return Q_OK;
+    q_log(Q_LOG_INFO,
+          "rank %d failed: no more documents handed out; the other workers finish "
+          "the document they have",
+          src);
+    return coord_halt(c);
+}
+
+/* Answers worker `src`'s request: the next batch, or STOP. A batch that cannot
+ * be packed (out of memory) fails the job the way a worker's failure does:
+ * the reason is kept for the end, and every worker is answered STOP from
+ * then on instead of being left waiting. */
+static q_status coord_answer(coord *c, int src) {
+    run_job *job = c->job;
+    uint32_t n = 0;
     static run_item items[RUN_BATCH_MAX];
-    q_buf msg = {0};
-    run_request req;
-    MPI_Request pending = MPI_REQUEST_NULL;
-    char *told = calloc((size_t)job->size, 1); /* worker was sent STOP */
-    MPI_Request *halts = malloc((size_t)job->size * sizeof *halts);
-    coord_worker *cw = calloc((size_t)job->size, sizeof *cw);
-    if (!told || !halts || !cw) {
-        free(told);
-        free(halts);
-        free(cw);
-        return Q_FAIL(Q_ERR_NOMEM, "out of memory for %d ranks", job->size);
+    if (!c->stopping) n = run_job_take(job, items, coord_batch(job, &c->cw[src], q_now()));
+    if (n && run_batch_pack(&c->msg, items, n) != Q_OK) {
+        snprintf(c->why, sizeof c->why, "%s", q_errmsg());
+        q_status st = coord_halt(c);
+        if (st) return st;
+        n = 0;
     }
-    int active = 0, stopping = 0;
-    for (int i = 0; i < job->size; i++) {
-        halts[i] = MPI_REQUEST_NULL;
-        /* GPU ranks serving CPU ranks never ask: nothing to tell them */
-        told[i] = i == 0 || (job->asks && !job->asks[i]);
-        active += !told[i];
+    int rc;
+    if (n) {
+        rc = MPI_Send(c->msg.data, (int)c->msg.len, MPI_BYTE, src, RUN_TAG_WORK, job->comm);
+    } else {
+        rc = MPI_Send(NULL, 0, MPI_BYTE, src, RUN_TAG_STOP, job->comm);
+        c->told[src] = 1;
+        c->active--;
     }
-    job->workers = active;
-    q_status st = Q_OK;
-    int rc =
-        MPI_Irecv(&req, sizeof req, MPI_BYTE, MPI_ANY_SOURCE, RUN_TAG_REQUEST, job->comm, &pending);
-    if (rc != MPI_SUCCESS) st = run_mpi_fail(rc, "MPI_Irecv");
+    return rc == MPI_SUCCESS ? Q_OK : run_mpi_fail(rc, "MPI_Send to a worker");
+}
+
+/* One request received: its counts, then what it asks for. */
+static q_status coord_take_request(coord *c, int src) {
+    run_progress_add(&c->prog, &c->req);
+    if (c->req.flags & RUN_REQ_FAILED) return coord_worker_failed(c, src);
+    if (!c->stopping && (c->req.flags & RUN_REQ_STOPPING)) {
+        q_status st = coord_halt_on_signal(c, 0);
+        if (st) return st;
+    }
+    return coord_answer(c, src);
+}
+
+static q_status coord_post_recv(coord *c) {
+    int rc = MPI_Irecv(&c->req, sizeof c->req, MPI_BYTE, MPI_ANY_SOURCE, RUN_TAG_REQUEST,
+                       c->job->comm, &c->pending);
+    return rc == MPI_SUCCESS ? Q_OK : run_mpi_fail(rc, "MPI_Irecv");
+}
+
+static q_status coord_loop(coord *c) {
+    q_status st = coord_post_recv(c);
     run_backoff nap = {0};
-    while (!st && active > 0) {
-        if (!stopping && run_stop_signal()) {
-            stopping = 1;
-            if ((st = coord_halt(job, told, halts, run_stop_signal()))) break;
-        }
+    while (!st && c->active > 0) {
+        if (!c->stopping && run_stop_signal() && (st = coord_halt_on_signal(c, run_stop_signal())))
+            break;
         int done = 0;
         MPI_Status status;
-        rc = MPI_Test(&pending, &done, &status);
-        if (rc != MPI_SUCCESS) {
-            st = run_mpi_fail(rc, "MPI_Test");
-            break;
-        }
+        int rc = MPI_Test(&c->pending, &done, &status);
+        if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Test");
         if (!done) {
-            run_progress_tick(&prog, 0);
+            run_progress_tick(&c->prog, 0);
             run_backoff_sleep(&nap);
             continue;
         }
         run_backoff_reset(&nap);
-        run_progress_add(&prog, &req);
-        if (!stopping && (req.flags & RUN_REQ_STOPPING)) {
-            stopping = 1;
-            if ((st = coord_halt(job, told, halts, 0))) break;
-        }
-        int src = status.MPI_SOURCE;
-        uint32_t n = stopping ? 0 : run_job_take(job, items, coord_batch(job, &cw[src], q_now()));
-        if (n) {
-            if ((st = run_batch_pack(&msg, items, n)) != Q_OK) break;
-            rc = MPI_Send(msg.data, (int)msg.len, MPI_BYTE, src, RUN_TAG_WORK, job->comm);
-        } else {
-            rc = MPI_Send(NULL, 0, MPI_BYTE, src, RUN_TAG_STOP, job->comm);
-            told[src] = 1;
-            active--;
-        }
-        if (rc != MPI_SUCCESS) {
-            st = run_mpi_fail(rc, "MPI_Send to a worker");
-            break;
-        }
-        if (active > 0) {
-            rc = MPI_Irecv(&req, sizeof req, MPI_BYTE, MPI_ANY_SOURCE, RUN_TAG_REQUEST, job->comm,
-                           &pending);
-            if (rc != MPI_SUCCESS) {
-                st = run_mpi_fail(rc, "MPI_Irecv");
-                break;
-            }
-        }
-        run_progress_tick(&prog, 0);
+        st = coord_take_request(c, status.MPI_SOURCE);
+        if (!st && c->active > 0) st = coord_post_recv(c);
+        run_progress_tick(&c->prog, 0);
     }
-    for (int w = 1; !st && w < job->size; w++)
-        if (halts[w] != MPI_REQUEST_NULL) st = run_wait(&halts[w], NULL);
-    if (stopping && job->next < job->ntodo) job->halted = 1;
-    run_progress_done(&prog);
-    job->counts = prog.c;
-    q_buf_free(&msg);
-    free(told);
-    free(halts);
-    free(cw);
+    for (int w = 1; !st && w < c->job->size; w++)
+        if (c->halts[w] != MPI_REQUEST_NULL) st = run_wait(&c->halts[w], NULL);
+    return st;
+}
+
+q_status run_coordinate(run_job *job) {
+    coord c = {.job = job, .pending = MPI_REQUEST_NULL};
+    c.told = calloc((size_t)job->size, 1);
+    c.halts = malloc((size_t)job->size * sizeof *c.halts);
+    c.cw = calloc((size_t)job->size, sizeof *c.cw);
+    q_status st = Q_OK;
+    if (!c.told || !c.halts || !c.cw) {
+        st = Q_FAIL(Q_ERR_NOMEM, "out of memory for %d ranks", job->size);
+        goto done;
+    }
+    run_progress_init(&c.prog, job->total, job->resumed, job->opt->progress_seconds,
+                      job->opt->quiet);
+    for (int i = 0; i < job->size; i++) {
+        c.halts[i] = MPI_REQUEST_NULL;
+        /* GPU ranks serving CPU ranks never ask: nothing to tell them */
+        c.told[i] = i == 0 || (job->asks && !job->asks[i]);
+        c.active += !c.told[i];
+    }
+    job->workers = c.active;
+    st = coord_loop(&c);
+    if (!st && c.why[0]) st = Q_FAIL(Q_ERR_NOMEM, "%s", c.why);
+    if (c.stopping && job->next < job->ntodo) job->halted = 1;
+    run_progress_done(&c.prog);
+    job->counts = c.prog.c;
+done:
+    q_buf_free(&c.msg);
+    free(c.told);
+    free(c.halts);
+    free(c.cw);
     return st;
 }

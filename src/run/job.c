@@ -146,6 +146,35 @@ static q_status job_agree(run_job *job, int code, int *worst) {
     return run_wait(&req, NULL);
 }
 
+/* COLLECTIVE: whether any rank failed (st != Q_OK there). When one did, rank
+ * 0 prints the lowest failing rank's message, followed by `after`, as the
+ * job's one line on what went wrong; a failing rank prints its own message
+ * only when it could not be sent. Returns 1 when the job must exit 1. */
+static int job_agree_cause(run_job *job, q_status st, const char *after) {
+    enum { CAUSE_MAX = 1200 };
+    char cause[CAUSE_MAX] = "";
+    if (st && job->size > 1)
+        snprintf(cause, sizeof cause, "rank %d on %s: %s", job->rank, job->role.host, q_errmsg());
+    else if (st)
+        snprintf(cause, sizeof cause, "%s", q_errmsg());
+    int mine = st ? job->rank : job->size, first = job->size;
+    MPI_Request req;
+    int rc = MPI_Iallreduce(&mine, &first, 1, MPI_INT, MPI_MIN, job->comm, &req);
+    q_status ms = rc == MPI_SUCCESS ? run_wait(&req, NULL) : run_mpi_fail(rc, "MPI_Iallreduce");
+    if (!ms && first < job->size && first != 0) {
+        rc = MPI_Ibcast(cause, CAUSE_MAX, MPI_CHAR, first, job->comm, &req);
+        ms = rc == MPI_SUCCESS ? run_wait(&req, NULL) : run_mpi_fail(rc, "MPI_Ibcast");
+    }
+    if (ms) { /* no agreement: every rank says what it knows */
+        if (st) q_log(Q_LOG_ERROR, "%s%s", cause, after);
+        q_log(Q_LOG_ERROR, "%s", q_errmsg());
+        return 1;
+    }
+    cause[CAUSE_MAX - 1] = 0;
+    if (first < job->size && job->rank == 0) q_log(Q_LOG_ERROR, "%s%s", cause, after);
+    return first < job->size;
+}
+
 /* COLLECTIVE: rank 0's string to every rank (into `b`). */
 static q_status job_bcast_str(run_job *job, q_buf *b) {
     unsigned long long len = b->len;
@@ -183,6 +212,32 @@ done:
     q_buf_free(&models);
     q_buf_free(&config);
     return st;
+}
+
+/* COLLECTIVE: the work phase. Every rank that takes documents first opens
+ * its journal, agreed on before any document is handed out: a rank that
+ * cannot write --out fails the job at once instead of leaving rank 0 waiting
+ * for its requests. Then each rank works, coordinates or serves OCR. Returns
+ * 1 when the job must exit 1 (rank 0 has printed why). */
+static int job_work_phase(run_job *job) {
+    run_worker *worker = NULL;
+    int takes = job->size == 1 || (job->rank != 0 && run_role_asks(&job->role));
+    q_status st = takes ? run_worker_new(job, &worker) : Q_OK;
+    if (job_agree_cause(job, st, "")) {
+        run_worker_free(worker);
+        return 1;
+    }
+    if (takes)
+        st = run_work(job, worker);
+    else
+        st = job->rank == 0 ? run_coordinate(job) : run_ocr_serve(job);
+    /* agreed on before the worker is freed: closing its shard could replace
+     * the error record with a later failure than the first */
+    int failed = job_agree_cause(job, st,
+                                 "; the job stopped: documents in closed journal shards are kept "
+                                 "and a rerun with the same --out resumes from them");
+    run_worker_free(worker); /* the OCR engine's memory, before consolidation */
+    return failed;
 }
 
 static void job_summary(const run_job *job, double seconds) {
@@ -234,15 +289,7 @@ int run_main(const run_options *o) {
         goto out;
     }
 
-    if (job.size == 1 || job.rank != 0)
-        st = run_role_asks(&job.role) || job.size == 1 ? run_work(&job) : run_ocr_serve(&job);
-    else
-        st = run_coordinate(&job);
-    if (st) q_log(Q_LOG_ERROR, "%s", q_errmsg());
-    if (job_agree(&job, st ? 1 : 0, &worst) || worst) {
-        if (job.rank == 0)
-            q_log(Q_LOG_ERROR, "stopping: a rank failed (see its message above); documents in "
-                               "closed journal shards are kept and a rerun resumes from them");
+    if (job_work_phase(&job)) {
         exit_code = 1;
         goto out;
     }

@@ -51,9 +51,22 @@ void run_progress_done(run_progress *p);
  * worker was told to stop. */
 q_status run_coordinate(run_job *job);
 
+/* A rank that takes documents (worker.c). */
+typedef struct run_worker run_worker;
+
+/* Opens what the worker writes (its journal shard and attempts log, creating
+ * OUT/journal) and the document reader. Every rank that takes documents calls
+ * it before any work is handed out, so that an output folder a rank cannot
+ * write is a failure all ranks agree on, not a worker that leaves while rank
+ * 0 waits for it. An I/O failure's message says to choose a writable --out. */
+q_status run_worker_new(run_job *job, run_worker **out);
+void run_worker_free(run_worker *w); /* NULL-safe; closes the open shard */
+
 /* Worker loop: asks rank 0 for batches (or, when size == 1, takes them from
- * the job's own list) and processes them into the rank's journal shard. */
-q_status run_work(run_job *job);
+ * the job's own list) and processes them into the rank's journal shard. On a
+ * failure before rank 0 said STOP it tells rank 0 (RUN_REQ_FAILED), which
+ * then stops the other workers. */
+q_status run_work(run_job *job, run_worker *w);
 
 /* Takes the next batch from rank 0's list; returns its size. Its size is
  * --batch, else (several ranks) `max_items` as the coordinator chose it, else

@@ -19,7 +19,10 @@ enum run_tag {
     RUN_TAG_OCR_DONE = 107,  /* CPU rank -> its GPU rank: no more pages (empty) */
 };
 
-enum { RUN_REQ_STOPPING = 1 }; /* run_request.flags: this worker got a stop signal */
+/* run_request.flags. STOPPING: this worker got a stop signal. FAILED: this
+ * worker failed (journal unwritable, disk full) and asks for nothing more; no
+ * answer is sent, and rank 0 stops the others so that the job ends at once. */
+enum { RUN_REQ_STOPPING = 1, RUN_REQ_FAILED = 2 };
 
 /* Counts since the worker's previous request; rank 0 sums them for progress. */
 typedef struct {

@@ -7,6 +7,7 @@
  * HALT from rank 0) ends the loop after the current document. */
 #define _POSIX_C_SOURCE 200809L
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,7 +16,7 @@
 #include "run/job.h"
 #include "store/store.h"
 
-typedef struct {
+struct run_worker {
     run_job *job;
     doc_reader *reader;
     store_shard *shard;
@@ -24,10 +25,13 @@ typedef struct {
     run_progress *local; /* size == 1: progress printed by this loop */
     store_attempts *attempts;
     run_ocr ocr;            /* the OCR route of pages, engine loaded on first use */
+    char models[4096];      /* the models folder, which `ocr` points to */
     run_ocr_client *client; /* pages go to the node's GPU rank; NULL = read here */
-    int stopping;           /* a stop signal, or a HALT from rank 0, came */
-    const char *crash_on;   /* test hook: die on documents whose path has this */
-} worker;
+    run_ocr_client client_v;
+    int stopping;         /* a stop signal, or a HALT from rank 0, came */
+    const char *crash_on; /* test hook: die on documents whose path has this */
+};
+typedef struct run_worker worker;
 
 static void worker_count(worker *w, const lay_doc *rec) {
     run_request *s = &w->stats;
@@ -155,66 +159,105 @@ static q_status worker_attempt(worker *w, const run_item *it) {
     return st;
 }
 
-q_status run_work(run_job *job) {
-    worker w = {.job = job};
+/* Rank 0 hands this worker nothing more and stops the others (coord.c): it
+ * must not wait for a request that will never come. The counts of the
+ * documents finished since the last request go with it. */
+static void worker_tell_failed(worker *w) {
+    w->stats.rank = w->job->rank;
+    w->stats.flags = RUN_REQ_FAILED;
+    int rc = MPI_Send(&w->stats, sizeof w->stats, MPI_BYTE, 0, RUN_TAG_REQUEST, w->job->comm);
+    if (rc != MPI_SUCCESS) q_log(Q_LOG_DEBUG, "telling rank 0 of a failure: MPI error %d", rc);
+}
+
+q_status run_worker_new(run_job *job, run_worker **out) {
+    worker *w = calloc(1, sizeof *w);
+    *out = NULL;
+    if (!w) return Q_FAIL(Q_ERR_NOMEM, "out of memory for a worker");
+    w->job = job;
+    w->crash_on = getenv("QUIRE_TEST_CRASH_PATH");
+    if (w->crash_on && !*w->crash_on) w->crash_on = NULL;
+    ocr_options oo = run_ocr_engine_options(job, w->models, sizeof w->models);
+    run_ocr_init(&w->ocr, &oo);
+    w->client_v = (run_ocr_client){.comm = job->comm, .server = job->role.server, .local = &w->ocr};
+    if (job->role.server >= 0) w->client = &w->client_v;
+    q_status st = doc_reader_new(&w->reader);
+    if (!st) st = store_shard_open(job->opt->out_dir, job->rank, &w->shard);
+    if (!st) st = store_attempts_open(job->opt->out_dir, job->rank, &w->attempts);
+    if (st == Q_ERR_IO) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", q_errmsg());
+        st = Q_FAIL(Q_ERR_IO, "%s (choose a writable --out folder)", msg);
+    }
+    if (st) {
+        run_worker_free(w);
+        return st;
+    }
+    *out = w;
+    return Q_OK;
+}
+
+void run_worker_free(run_worker *w) {
+    if (!w) return;
+    store_shard_free(w->shard);
+    store_attempts_free(w->attempts);
+    doc_reader_free(w->reader);
+    run_ocr_free(&w->ocr);
+    free(w);
+}
+
+q_status run_work(run_job *job, run_worker *w) {
     q_buf buf = {0};
     static run_item items[RUN_BATCH_MAX];
     run_progress prog;
     if (job->size == 1) {
         run_progress_init(&prog, job->total, job->resumed, job->opt->progress_seconds,
                           job->opt->quiet);
-        w.local = &prog;
+        w->local = &prog;
     }
-    w.crash_on = getenv("QUIRE_TEST_CRASH_PATH");
-    if (w.crash_on && !*w.crash_on) w.crash_on = NULL;
-    char models[4096];
-    ocr_options oo = run_ocr_engine_options(job, models, sizeof models);
-    run_ocr_init(&w.ocr, &oo);
-    run_ocr_client client = {.comm = job->comm, .server = job->role.server, .local = &w.ocr};
-    if (job->role.server >= 0) w.client = &client;
-    q_status st = doc_reader_new(&w.reader);
-    if (!st) st = store_shard_open(job->opt->out_dir, job->rank, &w.shard);
-    if (!st) st = store_attempts_open(job->opt->out_dir, job->rank, &w.attempts);
+    q_status st = Q_OK;
+    int told_stop = 0; /* rank 0 answered STOP: it expects nothing more */
     while (!st) {
         uint32_t n = 0;
         if (job->size == 1) {
-            if (worker_should_stop(&w)) {
+            if (worker_should_stop(w)) {
                 job->halted = job->next < job->ntodo;
                 break;
             }
             n = run_job_take(job, items, RUN_BATCH_MAX);
         } else {
-            st = worker_ask(&w, &buf, items, &n);
+            st = worker_ask(w, &buf, items, &n);
         }
-        if (st || n == 0) break;
+        if (st || n == 0) {
+            told_stop = !st;
+            break;
+        }
         for (uint32_t i = 0; i < n && !st; i++) {
-            if (worker_should_stop(&w)) {
+            if (worker_should_stop(w)) {
                 job->halted = 1; /* the rest of the batch is left for the rerun */
                 break;
             }
-            st = worker_attempt(&w, &items[i]);
-            if (w.local) {
-                run_progress_add(w.local, &w.stats);
-                w.stats = (run_request){0};
-                run_progress_tick(w.local, 0);
+            st = worker_attempt(w, &items[i]);
+            if (w->local) {
+                run_progress_add(w->local, &w->stats);
+                w->stats = (run_request){0};
+                run_progress_tick(w->local, 0);
             }
         }
     }
-    if (!st) st = store_shard_close(w.shard);
-    if (w.client) {
+    if (!st) st = store_shard_close(w->shard);
+    /* a failure before rank 0 said STOP: it would wait for this rank forever */
+    if (st && job->size > 1 && !told_stop) worker_tell_failed(w);
+    if (w->client) {
         /* always, even after a failure: the GPU rank serves until every
          * client has said it is done */
-        q_status st2 = run_ocr_client_done(w.client);
+        q_status st2 = run_ocr_client_done(w->client);
         if (!st) st = st2;
     }
-    if (w.local) {
-        run_progress_done(w.local);
-        job->counts = w.local->c;
+    if (w->local) {
+        run_progress_done(w->local);
+        job->counts = w->local->c;
+        w->local = NULL;
     }
-    store_shard_free(w.shard);
-    store_attempts_free(w.attempts);
-    doc_reader_free(w.reader);
-    run_ocr_free(&w.ocr);
     q_buf_free(&buf);
     return st;
 }

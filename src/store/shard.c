@@ -6,8 +6,10 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -224,12 +226,106 @@ static q_status shard_write_table(hid_t f, const char *name, hid_t type, uint64_
     return st;
 }
 
+/* Writes the n bytes of `img` to a new file at `path`. */
+static q_status shard_write_bytes(const char *path, const unsigned char *img, size_t n) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return Q_FAIL(Q_ERR_IO, "cannot create %s: %s", path, strerror(errno));
+    while (n > 0) {
+        ssize_t w = write(fd, img, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            q_status st = Q_FAIL(Q_ERR_IO, "cannot write %s: %s", path,
+                                 w < 0 ? strerror(errno) : "nothing written");
+            close(fd);
+            return st;
+        }
+        img += w;
+        n -= (size_t)w;
+    }
+    if (close(fd) != 0) return Q_FAIL(Q_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+    return Q_OK;
+}
+
+/* The shard's bytes as HDF5's core driver holds them. The driver allocates
+ * them through these callbacks and, on H5Fclose, hands them back (op
+ * FILE_CLOSE) already truncated to the file's end and with a finished
+ * superblock; they are kept for shard_write_bytes. (H5Fget_file_image on the
+ * open file would do, but HDF5 1.10 clears the superblock's status flags in
+ * that copy without updating its checksum: an unreadable file.) */
+typedef struct {
+    void *buf;
+    size_t size;
+    int closed; /* the driver let go of buf at H5Fclose */
+} shard_image;
+
+static void *image_malloc(size_t size, H5FD_file_image_op_t op, void *udata) {
+    shard_image *im = udata;
+    void *p = malloc(size);
+    if (p) im->buf = p, im->size = size;
+    return p;
+}
+
+static void *image_memcpy(void *dest, const void *src, size_t size, H5FD_file_image_op_t op,
+                          void *udata) {
+    return memcpy(dest, src, size);
+}
+
+static void *image_realloc(void *ptr, size_t size, H5FD_file_image_op_t op, void *udata) {
+    shard_image *im = udata;
+    void *p = realloc(ptr, size);
+    if (p) im->buf = p, im->size = size;
+    return p;
+}
+
+static herr_t image_free(void *ptr, H5FD_file_image_op_t op, void *udata) {
+    shard_image *im = udata;
+    if (ptr == im->buf && op == H5FD_FILE_IMAGE_OP_FILE_CLOSE) {
+        im->closed = 1;
+        return 0;
+    }
+    if (ptr == im->buf) im->buf = NULL, im->size = 0;
+    free(ptr);
+    return 0;
+}
+
+/* The fapl's copies share the one record, which the caller owns. */
+static void *image_udata_copy(void *udata) {
+    return udata;
+}
+
+static herr_t image_udata_free(void *udata) {
+    return 0;
+}
+
+static hid_t shard_fapl(shard_image *im) {
+    H5FD_file_image_callbacks_t cb = {image_malloc,
+                                      image_memcpy,
+                                      image_realloc,
+                                      image_free,
+                                      image_udata_copy,
+                                      image_udata_free,
+                                      im};
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0 || H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST) < 0 ||
+        H5Pset_fapl_core(fapl, (size_t)1 << 20, 0) < 0 ||
+        H5Pset_file_image_callbacks(fapl, &cb) < 0) {
+        store_h5_close(&fapl);
+        return -1;
+    }
+    return fapl;
+}
+
+/* The shard is built in memory (HDF5's core driver, no backing store) and
+ * its bytes written with write(2) after H5Fclose, so that a full disk is an
+ * ordinary write error. Written by HDF5 itself, a failed flush in H5Fclose (ENOSPC) left
+ * the library with a half-closed file that crashed the rank in MPI_Finalize
+ * (H5F__close_cb). */
 static q_status shard_write(const char *path, int rank, const shard_tables *t) {
     hid_t fapl = -1, f = -1, ti = -1, td = -1, tp = -1, tl = -1;
+    shard_image im = {0};
     q_status st = Q_OK;
-    fapl = H5Pcreate(H5P_FILE_ACCESS);
-    if (fapl < 0 || H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST) < 0 ||
-        (f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)) < 0) {
+    fapl = shard_fapl(&im);
+    if (fapl < 0 || (f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)) < 0) {
         st = STORE_H5_FAIL("cannot create journal shard %s", path);
         goto fail;
     }
@@ -248,14 +344,22 @@ static q_status shard_write(const char *path, int rank, const shard_tables *t) {
                                 t->lines.data)) ||
         (st = shard_write_table(f, "text", H5T_NATIVE_UINT8, t->text.len, 1, t->text.data)))
         goto fail;
+    /* the driver's buffer grows in steps of its increment and is not cut
+     * back at close: the file ends at its end of allocation (which the close
+     * may still lower; bytes past the superblock's end of file are ignored) */
+    ssize_t eoa = H5Fget_file_image(f, NULL, 0); /* the size only (H5Fget_eoa wants sec2) */
     herr_t e = H5Fclose(f);
     f = -1;
-    if (e < 0) st = STORE_H5_FAIL("cannot close journal shard %s", path);
+    if (e < 0 || eoa <= 0 || !im.closed || !im.buf || (size_t)eoa > im.size)
+        st = STORE_H5_FAIL("cannot close journal shard %s", path);
+    else
+        st = shard_write_bytes(path, im.buf, (size_t)eoa);
 fail:
     if (st) q_fail_context("journal shard %s", path);
     store_h5_close(&ti), store_h5_close(&td), store_h5_close(&tp), store_h5_close(&tl);
     store_h5_close(&f);
     store_h5_close(&fapl);
+    if (im.closed) free(im.buf); /* else the driver still owns it (or freed it) */
     return st;
 }
 
