@@ -56,8 +56,27 @@ static kcu_conv_algo *algo_find(kcu_ctx *c, const kc_conv_shape *s, int deconv) 
     return NULL;
 }
 
-static int math_ok(const kcu_ctx *c, cudnnMathType_t m) {
-    return c->tf32 || m == CUDNN_FMA_MATH || m == CUDNN_DEFAULT_MATH;
+/* The math type to run a cudnnFind/heuristics result under; 0 to skip it.
+ * CUDNN_DEFAULT_MATH lets cuDNN use TF32 tensor cores for float32 data on
+ * Ampere and newer, so with TF32 off the descriptor says CUDNN_FMA_MATH for
+ * the search (algo_setup) and for the run, whatever a result reports. Under
+ * an FMA descriptor the results report FMA (PyTorch asserts as much when its
+ * TF32 is off); one that reports DEFAULT anyway (an older cuDNN, the
+ * heuristics) is kept and runs under FMA, and the workspace query
+ * under FMA (the caller's) drops it if cuDNN cannot run it that way. Results
+ * that report tensor-op math were timed as tensor-core kernels: skipped, as
+ * the FMA kernel of the same algorithm, where there is one, is a result of
+ * its own. With TF32 on, a result runs under the math type it was timed
+ * with, except TENSOR_OP_MATH_ALLOW_CONVERSION (float32 converted to FP16). */
+static int math_use(const kcu_ctx *c, cudnnMathType_t reported, cudnnMathType_t *use) {
+    if (reported == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) return 0;
+    if (c->tf32) {
+        *use = reported;
+        return 1;
+    }
+    if (reported != CUDNN_FMA_MATH && reported != CUDNN_DEFAULT_MATH) return 0;
+    *use = CUDNN_FMA_MATH;
+    return 1;
 }
 
 static q_status pick_fwd(kcu_ctx *c, kcu_conv_algo *a) {
@@ -72,8 +91,10 @@ static q_status pick_fwd(kcu_ctx *c, kcu_conv_algo *a) {
     /* Results come fastest first. */
     for (int i = 0; i < got; i++) {
         size_t ws = 0;
-        if (perf[i].status != CUDNN_STATUS_SUCCESS || !math_ok(c, perf[i].mathType)) continue;
-        if (cudnnSetConvolutionMathType(a->cd, perf[i].mathType) != CUDNN_STATUS_SUCCESS ||
+        cudnnMathType_t math;
+        if (perf[i].status != CUDNN_STATUS_SUCCESS || !math_use(c, perf[i].mathType, &math))
+            continue;
+        if (cudnnSetConvolutionMathType(a->cd, math) != CUDNN_STATUS_SUCCESS ||
             cudnnGetConvolutionForwardWorkspaceSize(c->dnn, a->xd, a->wd, a->cd, a->yd,
                                                     perf[i].algo, &ws) != CUDNN_STATUS_SUCCESS ||
             ws > c->ws_limit)
@@ -83,9 +104,9 @@ static q_status pick_fwd(kcu_ctx *c, kcu_conv_algo *a) {
         return Q_OK;
     }
     return Q_FAIL_LIB(Q_ERR_UNSUPPORTED, "cudnn",
-                      "no cuDNN convolution algorithm for this shape within %zu MiB of workspace "
-                      "(QUIRE_CUDA_WORKSPACE_MB)",
-                      c->ws_limit >> 20);
+                      "no cuDNN convolution algorithm for this shape%s within %zu MiB of "
+                      "workspace (QUIRE_CUDA_WORKSPACE_MB)",
+                      c->tf32 ? "" : " in FP32 math", c->ws_limit >> 20);
 }
 
 static q_status pick_bwd_data(kcu_ctx *c, kcu_conv_algo *a) {
@@ -100,8 +121,10 @@ static q_status pick_bwd_data(kcu_ctx *c, kcu_conv_algo *a) {
             c->dnn, a->wd, a->xd, a->cd, a->yd, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &got, perf));
     for (int i = 0; i < got; i++) {
         size_t ws = 0;
-        if (perf[i].status != CUDNN_STATUS_SUCCESS || !math_ok(c, perf[i].mathType)) continue;
-        if (cudnnSetConvolutionMathType(a->cd, perf[i].mathType) != CUDNN_STATUS_SUCCESS ||
+        cudnnMathType_t math;
+        if (perf[i].status != CUDNN_STATUS_SUCCESS || !math_use(c, perf[i].mathType, &math))
+            continue;
+        if (cudnnSetConvolutionMathType(a->cd, math) != CUDNN_STATUS_SUCCESS ||
             cudnnGetConvolutionBackwardDataWorkspaceSize(
                 c->dnn, a->wd, a->xd, a->cd, a->yd, perf[i].algo, &ws) != CUDNN_STATUS_SUCCESS ||
             ws > c->ws_limit)
@@ -111,9 +134,9 @@ static q_status pick_bwd_data(kcu_ctx *c, kcu_conv_algo *a) {
         return Q_OK;
     }
     return Q_FAIL_LIB(Q_ERR_UNSUPPORTED, "cudnn",
-                      "no cuDNN transposed-convolution algorithm for this shape within %zu MiB "
-                      "of workspace (QUIRE_CUDA_WORKSPACE_MB)",
-                      c->ws_limit >> 20);
+                      "no cuDNN transposed-convolution algorithm for this shape%s within %zu "
+                      "MiB of workspace (QUIRE_CUDA_WORKSPACE_MB)",
+                      c->tf32 ? "" : " in FP32 math", c->ws_limit >> 20);
 }
 
 static q_status algo_setup(kcu_ctx *c, kcu_conv_algo *a) {
@@ -157,6 +180,8 @@ static q_status algo_setup(kcu_ctx *c, kcu_conv_algo *a) {
     KCU_DNN(cudnnSetConvolution2dDescriptor(a->cd, ph, pw, s->sh, s->sw, s->dh, s->dw,
                                             CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
     KCU_DNN(cudnnSetConvolutionGroupCount(a->cd, g));
+    /* The search sees the math type set here: FMA only, unless TF32 is on
+     * (math_use). The one chosen is set again by pick_fwd/pick_bwd_data. */
     KCU_DNN(cudnnSetConvolutionMathType(a->cd, c->tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH));
     KCU_DNN(
         cudnnSetActivationDescriptor(a->relu, CUDNN_ACTIVATION_RELU, CUDNN_NOT_PROPAGATE_NAN, 0.0));

@@ -101,7 +101,8 @@ q_status kcu_ctx_new(int device, kcu_ctx **out) {
         st = kcu_fail_blas(be, "cublasCreate", __FILE__, __LINE__);
         goto fail;
     }
-    /* CUBLAS_DEFAULT_MATH keeps FP32 GEMMs in FP32; TF32 only when asked. */
+    /* CUBLAS_DEFAULT_MATH keeps FP32 GEMMs in FP32; TF32 only when asked
+     * (gemm.c also names the compute type in each call). */
     if ((be = cublasSetStream(c->blas, c->stream)) != CUBLAS_STATUS_SUCCESS ||
         (be = cublasSetMathMode(c->blas, c->tf32 ? CUBLAS_TF32_TENSOR_OP_MATH
                                                  : CUBLAS_DEFAULT_MATH)) != CUBLAS_STATUS_SUCCESS) {

@@ -50,7 +50,7 @@ int nn_model_node_count(const nn_model *m);
  * pointer owned by the model and valid until the next run or nn_model_free;
  * its shape goes to *out_shape. A shape the model cannot take is Q_ERR_USAGE
  * naming the expected shape. The first run of each input shape builds and
- * caches its plan (the last 8 shapes are kept). One call at a time per model:
+ * caches its plan (the last 32 shapes are kept). One call at a time per model:
  * threads that run concurrently each load their own model. */
 q_status nn_model_run(nn_model *m, const float *input, const nn_shape *in_shape,
                       const float **output, nn_shape *out_shape);

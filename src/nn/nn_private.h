@@ -7,8 +7,15 @@
 
 #include "nn/nn.h"
 
-#define NN_MAX_IN     5
-#define NN_PLAN_CACHE 8
+#define NN_MAX_IN 5
+/* Plans kept per model (nn.h says how many). A document's recognition
+ * batches take a few width buckets (ocr/rec.c) at a few batch sizes, and a
+ * shape whose plan was evicted is planned again (shape inference, memory
+ * plan, the backend's per-node queries). A cached plan is its value table (shapes and arena
+ * offsets, about 0.1 MB for the recognizer's 890 values) and its node order: activations live in
+ * the model's one arena, sized to the largest plan run so far, and model constants are shared by
+ * all plans. */
+#define NN_PLAN_CACHE 32
 
 typedef enum {
 #define NN_OP(id, onnx, stem) NN_OP_##id,

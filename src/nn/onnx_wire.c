@@ -6,6 +6,7 @@
 q_status pb_varint(pb_reader *r, uint64_t *v) {
     uint64_t x = 0;
     size_t start = r->pos;
+    *v = 0; /* on error too: callers need not trust that an error status is nonzero */
     for (int shift = 0; shift < 64; shift += 7) {
         if (r->pos >= r->end) return Q_FAIL(Q_ERR_FORMAT, "truncated varint at byte %zu", start);
         uint8_t b = r->base[r->pos++];
@@ -50,6 +51,7 @@ q_status pb_sub(pb_reader *r, pb_reader *sub) {
 }
 
 q_status pb_fixed32(pb_reader *r, uint32_t *v) {
+    *v = 0;
     if (r->end - r->pos < 4)
         return Q_FAIL(Q_ERR_FORMAT, "truncated 32-bit value at byte %zu", r->pos);
     const uint8_t *p = r->base + r->pos;
@@ -79,14 +81,17 @@ q_status pb_skip(pb_reader *r, int wire) {
 }
 
 q_status pb_int(pb_reader *r, int wire, int64_t *v) {
+    *v = 0;
     if (wire != PB_VARINT) return Q_FAIL(Q_ERR_FORMAT, "expected an integer at byte %zu", r->pos);
     uint64_t u;
     q_status st = pb_varint(r, &u);
+    if (st) return st;
     *v = (int64_t)u;
-    return st;
+    return Q_OK;
 }
 
 q_status pb_float(pb_reader *r, int wire, float *v) {
+    *v = 0;
     if (wire != PB_I32) return Q_FAIL(Q_ERR_FORMAT, "expected a float at byte %zu", r->pos);
     uint32_t u;
     q_status st = pb_fixed32(r, &u);

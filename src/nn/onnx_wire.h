@@ -20,6 +20,7 @@ static inline int pb_more(const pb_reader *r) {
 }
 /* Reads a field key; rejects field 0 and unknown wire types. */
 q_status pb_key(pb_reader *r, uint32_t *field, int *wire);
+/* The value readers (varint, fixed32, int, float) set *v to 0 on error. */
 q_status pb_varint(pb_reader *r, uint64_t *v);
 /* A length-delimited field as a sub-reader (the cursor moves past it). */
 q_status pb_sub(pb_reader *r, pb_reader *sub);

@@ -93,6 +93,8 @@ q_status nn_geom_get(const nn_model *m, const nn_node *n, const int64_t *x, cons
 /* Reads a host-known int tensor (shape arithmetic) as int64 values. */
 static q_status host_ints(const nn_model *m, const nn_node *n, const nn_pval *p, const char *what,
                           const int64_t **v, int64_t *count) {
+    *v = NULL; /* on error too: callers need not trust that an error status is nonzero */
+    *count = 0;
     if (!p || !p->host)
         return FAIL_NODE(Q_ERR_UNSUPPORTED, "%s must be known before the run", what);
     if (p->dtype != NN_DT_I64) return FAIL_NODE(Q_ERR_FORMAT, "%s must be an integer tensor", what);

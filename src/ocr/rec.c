@@ -1,13 +1,19 @@
 /* Recognition: crops sorted by aspect ratio and batched, each batch as wide
- * as its widest line (at least 320 px), CTC-decoded, then what the network
- * misreads corrected (case.c, numbers.c, words.c). Sorting keeps padding,
- * and so wasted work, small. */
+ * as its widest line (at least 320 px) rounded up to a width bucket,
+ * CTC-decoded, then what the network misreads corrected (case.c, numbers.c,
+ * words.c). Sorting keeps padding, and so wasted work, small. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "ocr/ocr_private.h"
 
-enum { REC_H = 48, REC_MIN_W = 320 };
+/* REC_W_STEP: the tensor width is rounded up to a multiple of this. Each new
+ * input shape costs a new plan in nn and, on CUDA, a cudnnFind per conv
+ * shape; a batch as wide as its widest line is nearly always a new shape. In
+ * buckets of 64 px (8 CTC steps of the recognizer) a document's batches
+ * share a handful of shapes. Lines keep their own width: the rest is
+ * padding, as for the shorter lines of any batch. */
+enum { REC_H = 48, REC_MIN_W = 320, REC_W_STEP = 64 };
 
 typedef struct {
     size_t idx;
@@ -25,13 +31,15 @@ static q_status rec_batch(ocr_engine *e, const q_image *crops, const rec_item *i
     double max_ratio = (double)REC_MIN_W / REC_H;
     for (size_t i = 0; i < k; i++)
         if (it[i].ratio > max_ratio) max_ratio = it[i].ratio;
+    /* W: the widest line's width, which caps every line; TW: the tensor's. */
     int W = (int)(REC_H * max_ratio);
-    size_t per = (size_t)3 * REC_H * W;
+    int TW = (W + REC_W_STEP - 1) / REC_W_STEP * REC_W_STEP;
+    size_t per = (size_t)3 * REC_H * TW;
     q_status st = ocr_tensor_reserve(e, per * k);
     for (size_t i = 0; !st && i < k; i++)
-        st = ocr_line_tensor(&crops[it[i].idx], REC_H, W, W, e->tensor + i * per);
+        st = ocr_line_tensor(&crops[it[i].idx], REC_H, W, TW, e->tensor + i * per);
     if (st) return st;
-    nn_shape in = {.ndim = 4, .dims = {(int64_t)k, 3, REC_H, W}}, os;
+    nn_shape in = {.ndim = 4, .dims = {(int64_t)k, 3, REC_H, TW}}, os;
     const float *p = NULL;
     st = nn_model_run(e->rec, e->tensor, &in, &p, &os);
     if (st) return q_fail_context("text recognition");
@@ -49,11 +57,11 @@ static q_status rec_batch(ocr_engine *e, const q_image *crops, const rec_item *i
         size_t len = text->len - l->text_start;
         char *line = text->data + l->text_start;
         if (!st && chars) {
-            /* the crop filled the first rw of the tensor's W columns */
+            /* the crop filled the first rw of the tensor's TW columns */
             int rw = ocr_line_width(crop, REC_H, W);
             for (size_t j = 0; j < nc; j++)
                 chars[j].byte -= l->text_start;
-            ocr_fix_case(crop, (double)W / steps * crop->w / rw, chars, nc, line, len);
+            ocr_fix_case(crop, (double)TW / steps * crop->w / rw, chars, nc, line, len);
         }
         if (!st) {
             ocr_fix_numbers(line, len);

@@ -2,10 +2,12 @@
  * same random inputs, at batch 1 and a larger batch: max abs error <= 1e-3
  * with TF32 off (QUIRE_CUDA_TF32=1 reports the error without failing). On
  * CUDA, a run of another shape (a second plan sharing the uploaded weights) and
- * then the first shape again must give the same bytes. Exits 77 without a GPU or the models.
+ * then the first shape again must give the same bytes. Exits 77 without a GPU
+ * (1 under QUIRE_TEST_REQUIRE_GPU=1) or without the models.
  * Arguments: model keys to run (det, rec, cls; default all); --gpu-check
- * exits 0 with a usable GPU and 77 without (for sanitize.sh). */
+ * exits 0 with a usable GPU and 77 (or 1, as above) without (for sanitize.sh). */
 #include "nn/nn.h"
+#include "tests/cuda/gpu_required.h"
 #include "tests/nn/test_util.h"
 
 static int failures;
@@ -93,10 +95,7 @@ static int wanted(int argc, char **argv, const char *key) {
 int main(int argc, char **argv) {
     nn_gpu_info g;
     int n;
-    if (nn_gpu_list(&g, 1, &n)) {
-        printf("%s: skipped\n", q_errmsg());
-        return 77;
-    }
+    if (nn_gpu_list(&g, 1, &n)) return cuda_test_no_gpu(q_errmsg());
     if (argc > 1 && !strcmp(argv[1], "--gpu-check")) return 0;
     printf("gpu: %s (compute capability %d.%d)\n", g.name, g.cc_major, g.cc_minor);
     FILE *f = fopen(QUIRE_MODELS_DIR "/ch_PP-OCRv4_det_infer.onnx", "rb");

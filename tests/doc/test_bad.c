@@ -25,14 +25,19 @@ static void write_bytes(const char *path, const void *data, size_t n) {
     fclose(f);
 }
 
+/* The file's bytes (malloc'ed, *n of them), or NULL with *n = 0. */
 static char *read_all(const char *path, size_t *n) {
+    *n = 0;
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
     fseek(f, 0, SEEK_END);
     long len = ftell(f);
     fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)len + 1);
-    *n = fread(b, 1, (size_t)len, f);
+    char *b = len >= 0 ? malloc((size_t)len + 1) : NULL;
+    if (b) {
+        *n = fread(b, 1, (size_t)len, f);
+        b[*n] = 0; /* callers strstr() it */
+    }
     fclose(f);
     return b;
 }
@@ -120,7 +125,7 @@ static void test_unreadable_page(void) {
     size_t n;
     char *b = read_all(path, &n);
     /* Page objects are 5, 7, 9: point the second kid at a missing object. */
-    char *k = strstr(b, "[5 0 R 7 0 R 9 0 R ]");
+    char *k = b ? strstr(b, "[5 0 R 7 0 R 9 0 R ]") : NULL;
     CHECK(k != NULL, "kids array");
     if (k) {
         memcpy(k, "[5 0 R 99 0 R 9 0 R]", 20); /* object 99 does not exist */

@@ -1,8 +1,10 @@
-/* nn_bench: times one model at one input shape on one backend, for the CUDA
- * benchmark (bench/cuda/bench.py). The input is read from a .npy file (the
- * same bytes ONNX Runtime gets); the output of the first run is written as .npy
- * for the comparison. Prints one line: "median_ms=.. best_ms=.. images_per_s=..".
- * Each timed run is a whole nn_model_run: upload, kernels, download. */
+/* nn_bench: times one model at one input shape on one backend (cpu or cuda),
+ * for the GPU benchmarks. The input is read from a .npy file (the same bytes
+ * ONNX Runtime gets); the output of the first run is written as .npy for the
+ * comparison. Prints one line: "median_ms=.. best_ms=.. images_per_s=..".
+ * Each timed run is a whole nn_model_run: upload, kernels, download. Built by
+ * the main build (bench/gpu/CMakeLists.txt) as build/nn_bench, next to quire
+ * and libquire_cuda.so. Exits 2 on a usage error, 1 when a step fails. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,13 +17,15 @@ static int cmp_double(const void *a, const void *b) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 5) {
+    int cpu = argc >= 5 && !strcmp(argv[4], "cpu"), cuda = argc >= 5 && !strcmp(argv[4], "cuda");
+    if (argc < 5 || argc > 7 || !(cpu || cuda)) {
         fprintf(stderr, "usage: nn_bench MODEL.onnx IN.npy OUT.npy cpu|cuda [REPEAT [THREADS]]\n");
         return 2;
     }
     int repeat = argc > 5 ? atoi(argv[5]) : 20, threads = argc > 6 ? atoi(argv[6]) : 1;
     if (repeat < 1) repeat = 1;
-    nn_options o = {strcmp(argv[4], "cuda") ? NN_BACKEND_CPU : NN_BACKEND_CUDA, threads, 0};
+    if (threads < 1) threads = 1;
+    nn_options o = {cuda ? NN_BACKEND_CUDA : NN_BACKEND_CPU, threads, 0};
     nn_model *m = NULL;
     float *x = NULL;
     double *t = calloc((size_t)repeat, sizeof(double));
@@ -32,7 +36,7 @@ int main(int argc, char **argv) {
     double t0 = q_now();
     if (nn_model_run(m, x, &xs, &y, &ys) || nn_npy_write(argv[3], y, &ys)) goto done;
     double first = q_now() - t0;
-    nn_model_run(m, x, &xs, &y, &ys); /* warm-up after the plan */
+    if (nn_model_run(m, x, &xs, &y, &ys)) goto done; /* warm-up after the plan */
     for (int r = 0; r < repeat; r++) {
         double s = q_now();
         if (nn_model_run(m, x, &xs, &y, &ys)) goto done;
