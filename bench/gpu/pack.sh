@@ -61,8 +61,7 @@ need() { [[ -f $1 ]] || die "$1 is missing: $2"; echo "$1"; }
 quire=$(need "$build/quire" "build quire first (cmake --build $build)")
 plugin=$(need "$build/libquire_cuda.so" \
     "this build has no CUDA plugin (nvcc and cuDNN were not found when it was configured)")
-nn_bench=$(find "$build" -name nn_bench -type f -perm -u+x | head -1)
-[[ -n $nn_bench ]] || die "nn_bench is not built in $build"
+nn_bench=$(need "$build/nn_bench" "build it (cmake --build $build --target nn_bench)")
 tests=()
 for t in fallback ops models; do
     tests+=("$(need "$build/tests/cuda/cuda_${t}_test" "a build with the CUDA plugin builds it")")
