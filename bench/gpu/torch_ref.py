@@ -20,6 +20,7 @@ Exit status: 0 done; 1 the run failed (out of memory, for instance); 2 bad
 usage, an unreadable model or input, or an op (or op variant) not covered.
 """
 import argparse
+import operator
 import os
 import statistics
 import sys
@@ -31,7 +32,7 @@ import numpy as np
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(_HERE, "..", "..", "tests", "parity"))
 sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
-from onnx_ref import RefError, _fields, load_model  # noqa: E402
+from onnx_ref import RefError, _fields, _nearest_index, load_model  # noqa: E402
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
@@ -40,6 +41,10 @@ import torch.nn.functional as F  # noqa: E402
 class Unsupported(Exception):
     """An op, or a variant of one (attribute value), this reference lacks."""
 
+
+# The elementwise ops that mean the same on tensors and host arrays (Div does
+# not: integer division truncates).
+_ARITH = {"Add": operator.add, "Sub": operator.sub, "Mul": operator.mul, "Div": operator.truediv}
 
 # ONNX TensorProto data types of Cast's `to`.
 _TORCH_TYPES = {1: torch.float32, 6: torch.int32, 7: torch.int64, 11: torch.float64}
@@ -90,35 +95,6 @@ def _pads2(a, op):
     if (pt, pl) != (pb, pr):
         raise Unsupported(f"{op} with asymmetric pads {a['pads']}")
     return pt, pl
-
-
-def _nearest_index(out_len, in_len, scale, a):
-    """Source index of each output position for Resize mode=nearest, computed
-    in float64 exactly as the ONNX spec writes it (cached per shape)."""
-    o = np.arange(out_len, dtype=np.float64)
-    mode = a.get("coordinate_transformation_mode", "half_pixel")
-    if mode == "asymmetric":
-        s = o / scale
-    elif mode == "half_pixel":
-        s = (o + 0.5) / scale - 0.5
-    elif mode == "pytorch_half_pixel":
-        s = (o + 0.5) / scale - 0.5 if out_len > 1 else o * 0
-    elif mode == "align_corners":
-        s = o * (in_len - 1) / (out_len - 1) if out_len > 1 else o * 0
-    else:
-        raise Unsupported(f"Resize coordinate_transformation_mode={mode}")
-    rnd = a.get("nearest_mode", "round_prefer_floor")
-    if rnd == "floor":
-        i = np.floor(s)
-    elif rnd == "ceil":
-        i = np.ceil(s)
-    elif rnd == "round_prefer_ceil":
-        i = np.floor(s + 0.5)
-    elif rnd == "round_prefer_floor":
-        i = np.ceil(s - 0.5)
-    else:
-        raise Unsupported(f"Resize nearest_mode={rnd}")
-    return np.clip(i.astype(np.int64), 0, in_len - 1)
 
 
 class TorchGraph:
@@ -211,15 +187,7 @@ class TorchGraph:
             if not isinstance(p, torch.Tensor) and not isinstance(q, torch.Tensor):
                 return self._np_binary(op, np.asarray(p), np.asarray(q))
             p, q = self._t(p), self._t(q)
-            if op == "Add":
-                return p + q
-            if op == "Sub":
-                return p - q
-            if op == "Mul":
-                return p * q
-            if op == "Div":
-                return p / q
-            return torch.pow(p, q)
+            return torch.pow(p, q) if op == "Pow" else _ARITH[op](p, q)
         if op == "Relu":
             return F.relu(x)
         if op == "Sigmoid":
@@ -308,12 +276,8 @@ class TorchGraph:
     @staticmethod
     def _np_binary(op, p, q):
         """Shape arithmetic on host integers (or folded float constants)."""
-        if op == "Add":
-            return p + q
-        if op == "Sub":
-            return p - q
-        if op == "Mul":
-            return p * q
+        if op in ("Add", "Sub", "Mul"):
+            return _ARITH[op](p, q)
         if op == "Pow":
             return np.power(p, q).astype(np.result_type(p, q))
         if p.dtype.kind in "iu" and q.dtype.kind in "iu":
@@ -520,7 +484,7 @@ def main(argv=None):
             med, best = time_runs(g, x, a.device, a.repeat)
             print("median_ms=%.3f best_ms=%.3f images_per_s=%.1f device=%s"
                   % (med, best, x.shape[0] / (med / 1e3), device_label(a.device)))
-    except Unsupported as e:
+    except (Unsupported, RefError) as e:
         return fail(f"{a.model}: {e}", 2)
     except (RuntimeError, OSError) as e:  # CUDA out of memory and the like
         return fail(str(e).strip().splitlines()[0], 1)
