@@ -316,8 +316,9 @@ int run_main(const run_options *o) {
     }
 
     st = job_consolidate(&job);
-    if (st) q_log(Q_LOG_ERROR, "writing %s/results.h5: %s", o->out_dir, q_errmsg());
-    if (job_agree(&job, st ? 1 : 0, &worst) || worst) {
+    /* one line, from rank 0: consolidation agrees its errors, so every rank
+     * holds the same one */
+    if (job_agree_cause(&job, st, "; the previous results.h5, if any, is unchanged")) {
         exit_code = 1;
         goto out;
     }

@@ -9,15 +9,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 typedef struct {
     hid_t f, ddoc, dpage, dline, dtext, dxpl;
 } cons_out;
 
-static void cons_out_close(cons_out *o) {
+typedef struct {
+    char tmp[4200], fin[4200], rsv[4200]; /* results.h5.tmp, results.h5, the reserve */
+} cons_paths;
+
+/* COLLECTIVE (the file's close). Returns H5Fclose's result. */
+static herr_t cons_out_close(cons_out *o) {
     store_h5_close(&o->ddoc), store_h5_close(&o->dpage), store_h5_close(&o->dline);
-    store_h5_close(&o->dtext), store_h5_close(&o->dxpl), store_h5_close(&o->f);
+    store_h5_close(&o->dtext), store_h5_close(&o->dxpl);
+    herr_t e = o->f >= 0 ? H5Fclose(o->f) : 0;
+    o->f = -1;
+    return e;
 }
 
 /* COLLECTIVE: metadata strings from rank 0, so every rank writes identical
@@ -107,19 +116,91 @@ static q_status cons_write_batch(const store_plan *c, cons_out *o, const store_b
     return st;
 }
 
+/* COLLECTIVE: the file made final. The reserve goes first, so that the
+ * metadata HDF5 still holds fits on the disk: a flush that fails on one rank
+ * only would leave the others in MPI_File_sync's barrier. Every step is
+ * agreed on; the rename comes only after every rank read its rows back. */
+static q_status cons_finish(const store_plan *c, cons_out *o, const cons_paths *p,
+                            const char *outdir, const store_rows *off, const store_rows *mine,
+                            const store_rows *tot) {
+    q_status st = Q_OK;
+    if (c->rank == 0 && unlink(p->rsv) != 0)
+        st = Q_FAIL(Q_ERR_IO, "cannot remove %s: %s", p->rsv, strerror(errno));
+    if ((st = store_coll_agree(c->comm, st))) return st;
+    /* MPI_File_sync on every rank (the data is theirs) */
+    if (H5Fflush(o->f, H5F_SCOPE_GLOBAL) < 0) st = STORE_H5_FAIL("cannot flush %s", p->tmp);
+    if ((st = store_coll_agree(c->comm, st))) return st;
+    if (cons_out_close(o) < 0) st = STORE_H5_FAIL("cannot close %s", p->tmp);
+    if (!st) st = store_cons_verify(p->tmp, c, off, mine, tot);
+    if ((st = store_coll_agree(c->comm, st))) return st;
+    if (c->rank == 0) {
+        /* Complete on disk before it gets its final name. */
+        st = store_fsync_path(p->tmp, 0);
+        if (!st && rename(p->tmp, p->fin) != 0)
+            st = Q_FAIL(Q_ERR_IO, "cannot rename %s to %s: %s", p->tmp, p->fin, strerror(errno));
+        if (!st) st = store_fsync_path(outdir, 1);
+    }
+    return store_coll_agree(c->comm, st);
+}
+
+/* COLLECTIVE: the rounds of batches, each rank writing its slice from *off. */
+static q_status cons_write_all(store_plan *c, cons_out *o, size_t lo, size_t hi, store_rows off,
+                               const store_rows *tot) {
+    uint64_t nb = 0, rounds = 0;
+    q_status st = Q_OK;
+    store_batch b = {0};
+    for (size_t i = lo; i < hi; i = store_plan_next_batch(c, i, hi))
+        nb++;
+    STORE_MPI(MPI_Allreduce(&nb, &rounds, 1, MPI_UINT64_T, MPI_MAX, c->comm));
+    size_t at = lo;
+    for (uint64_t r = 0; r < rounds; r++) {
+        store_batch_free(&b);
+        b.lo = b.hi = at;
+        b.off = off;
+        memset(&b.n, 0, sizeof b.n);
+        if (at < hi) {
+            b.hi = store_plan_next_batch(c, at, hi);
+            store_plan_count(c, b.lo, b.hi, &b.n);
+            st = store_batch_fill(c, &b);
+        }
+        /* Everyone must know before entering the collective writes. */
+        if ((st = store_coll_agree(c->comm, st))) goto fail;
+        st = cons_write_batch(c, o, &b, tot);
+        if ((st = store_coll_agree(c->comm, st))) goto fail;
+        at = b.hi;
+        off.docs += b.n.docs, off.pages += b.n.pages, off.lines += b.n.lines;
+        off.text += b.n.text;
+    }
+fail:
+    store_batch_free(&b);
+    return st;
+}
+
+/* HDF5 reports a full disk as "file write failed" without the errno: the
+ * free space of OUT's filesystem (on rank 0, which prints the error; taken
+ * before the unfinished file is removed) says it. */
+static void cons_note_space(const char *outdir) {
+    struct statvfs fs;
+    if (statvfs(outdir, &fs) != 0) return;
+    unsigned long long avail = (unsigned long long)fs.f_bavail * fs.f_frsize;
+    char msg[1200];
+    snprintf(msg, sizeof msg, "%s", q_errmsg());
+    q_fail(q_errcode(), NULL, __FILE__, __LINE__, "%s (%llu bytes free in %s)", msg, avail, outdir);
+}
+
 q_status store_consolidate(MPI_Comm comm, const char *outdir, const store_meta *meta) {
     store_h5_quiet();
     store_plan c = {.tdoc = -1, .tpage = -1, .tline = -1};
     cons_out o = {-1, -1, -1, -1, -1, -1};
-    store_batch b = {0};
     q_buf mbuf = {0};
-    char tmp[4200] = "", fin[4200] = "";
+    cons_paths p = {"", "", ""};
     q_status st = Q_OK;
     char jdir[4096];
     if ((st = q_path_join(jdir, sizeof jdir, outdir, "journal")) ||
-        (st = q_path_join(tmp, sizeof tmp, outdir, "results.h5.tmp")) ||
-        (st = q_path_join(fin, sizeof fin, outdir, "results.h5")))
-        tmp[0] = fin[0] = 0;
+        (st = q_path_join(p.tmp, sizeof p.tmp, outdir, "results.h5.tmp")) ||
+        (st = q_path_join(p.rsv, sizeof p.rsv, outdir, "results.h5.reserve")) ||
+        (st = q_path_join(p.fin, sizeof p.fin, outdir, "results.h5")))
+        p.tmp[0] = p.rsv[0] = p.fin[0] = 0;
     if ((st = store_coll_agree(comm, st)) || (st = store_plan_build(&c, comm, jdir)) ||
         (st = cons_share_meta(&c, meta, &mbuf)))
         goto fail;
@@ -135,53 +216,23 @@ q_status store_consolidate(MPI_Comm comm, const char *outdir, const store_meta *
     STORE_MPI(MPI_Allreduce(v, all, 4, MPI_UINT64_T, MPI_SUM, comm));
     if (c.rank != 0) off = (store_rows){ex[0], ex[1], ex[2], ex[3]};
     tot = (store_rows){all[0], all[1], all[2], all[3]};
-    uint64_t nb = 0, rounds = 0;
-    for (size_t i = lo; i < hi; i = store_plan_next_batch(&c, i, hi))
-        nb++;
-    STORE_MPI(MPI_Allreduce(&nb, &rounds, 1, MPI_UINT64_T, MPI_MAX, comm));
 
-    st = cons_create(&c, tmp, &tot, &mbuf, &o);
-    if ((st = store_coll_agree(comm, st))) goto fail;
-
-    size_t at = lo;
-    for (uint64_t r = 0; r < rounds; r++) {
-        store_batch_free(&b);
-        b.lo = b.hi = at;
-        b.off = off;
-        memset(&b.n, 0, sizeof b.n);
-        if (at < hi) {
-            b.hi = store_plan_next_batch(&c, at, hi);
-            store_plan_count(&c, b.lo, b.hi, &b.n);
-            st = store_batch_fill(&c, &b);
-        }
-        /* Everyone must know before entering the collective writes. */
-        if ((st = store_coll_agree(comm, st))) goto fail;
-        st = cons_write_batch(&c, &o, &b, &tot);
-        if ((st = store_coll_agree(comm, st))) goto fail;
-        at = b.hi;
-        off.docs += b.n.docs, off.pages += b.n.pages, off.lines += b.n.lines;
-        off.text += b.n.text;
+    if (c.rank == 0) st = store_cons_reserve(p.rsv, &c, &tot);
+    if ((st = store_coll_agree(comm, st))) {
+        p.rsv[0] = 0; /* nothing left there to remove */
+        goto fail;
     }
-    store_batch_free(&b);
-    /* MPI_File_sync on every rank (the data is theirs), then close. */
-    if (H5Fflush(o.f, H5F_SCOPE_GLOBAL) < 0) st = STORE_H5_FAIL("cannot flush %s", tmp);
-    if ((st = store_coll_agree(comm, st))) goto fail;
-    cons_out_close(&o); /* collective */
-    st = Q_OK;
-    if (c.rank == 0) {
-        /* Complete on disk before it gets its final name. */
-        st = store_fsync_path(tmp, 0);
-        if (!st && rename(tmp, fin) != 0)
-            st = Q_FAIL(Q_ERR_IO, "cannot rename %s to %s: %s", tmp, fin, strerror(errno));
-        if (!st) st = store_fsync_path(outdir, 1);
-    }
-    st = store_coll_agree(comm, st);
+    st = cons_create(&c, p.tmp, &tot, &mbuf, &o);
+    if (!(st = store_coll_agree(comm, st)) && !(st = cons_write_all(&c, &o, lo, hi, off, &tot)))
+        st = cons_finish(&c, &o, &p, outdir, &off, &mine, &tot);
 fail:
-    store_batch_free(&b);
+    if (st && c.rank == 0) cons_note_space(outdir); /* before the cleanup frees space */
+    /* the reserve first: closing an unfinished file still flushes it */
+    if (st && c.rank == 0 && p.rsv[0]) unlink(p.rsv);
     cons_out_close(&o);
-    if (st && c.rank == 0 && tmp[0]) unlink(tmp);
+    if (st && c.rank == 0 && p.tmp[0]) unlink(p.tmp);
     store_plan_free(&c);
     q_buf_free(&mbuf);
-    if (st) q_fail_context("consolidating %s", fin);
+    if (st) q_fail_context("consolidating %s", p.fin);
     return st;
 }

@@ -154,6 +154,17 @@ size_t store_plan_next_batch(const store_plan *p, size_t lo, size_t hi);
 q_status store_batch_fill(const store_plan *p, store_batch *b);
 void store_batch_free(store_batch *b); /* frees the buffers, keeps lo/hi */
 
+/* ---- consolidation checks (cons_check.c) -----------------------------------
+ * Creates `path` holding enough disk for results.h5's metadata (a floor plus
+ * a share of the rows in *tot); removing it before the flush gives HDF5 room.
+ * On error nothing is left at `path`. */
+q_status store_cons_reserve(const char *path, const store_plan *c, const store_rows *tot);
+/* Opens the closed file at `path` on its own (not collective), checks each
+ * table's row count against *tot and reads back this rank's rows (*mine from
+ * *off), so that every chunk holding them is inflated: a lost write fails. */
+q_status store_cons_verify(const char *path, const store_plan *c, const store_rows *off,
+                           const store_rows *mine, const store_rows *tot);
+
 /* ---- HDF5 helpers --------------------------------------------------------- */
 /* Turns automatic error printing off for this thread (idempotent). */
 void store_h5_quiet(void);
