@@ -19,6 +19,10 @@ static const char main_usage[] =
     "  nn     run one ONNX model on one tensor: quire nn MODEL.onnx --input X.npy --output Y.npy\n"
     "  info   versions, backends, GPUs, models and the roles quire would take\n"
     "\n"
+    "options:\n"
+    "  -h, --help     this help\n"
+    "  -V, --version  print quire's version and exit\n"
+    "\n"
     "'quire <command> --help' describes each command's options.\n";
 
 int main(int argc, char **argv) {
@@ -31,9 +35,8 @@ int main(int argc, char **argv) {
         fputs(main_usage, stdout);
         return CLI_OK;
     }
-    if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
-        printf("quire %s\n", q_version);
-        return CLI_OK;
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V") || !strcmp(cmd, "version")) {
+        return cli_version();
     }
     static const struct {
         const char *name;

@@ -14,6 +14,8 @@ int cli_ocr(int argc, char **argv);
 int cli_nn(int argc, char **argv);
 int cli_info(int argc, char **argv);
 
+/* Prints "quire VERSION" on stdout (-V, --version); returns CLI_OK. */
+int cli_version(void);
 /* Prints "quire SUBCOMMAND: message" and a hint to --help on stderr; returns CLI_USAGE. */
 int cli_usage_error(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Parses a non-negative integer option value; returns 0 on success. */

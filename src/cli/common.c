@@ -5,6 +5,12 @@
 #include <stdlib.h>
 
 #include "cli/cli.h"
+#include "util/util.h"
+
+int cli_version(void) {
+    printf("quire %s\n", q_version);
+    return CLI_OK;
+}
 
 int cli_usage_error(const char *sub, const char *fmt, ...) {
     va_list ap;

@@ -15,11 +15,14 @@ int cli_info(int argc, char **argv) {
     int gpus = -1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            puts("usage: quire info [--models DIR] [--gpus auto|N]\n\nPrints versions, backends, "
+            puts("usage: quire info [--models DIR] [--gpus auto|N] [-V, --version]\n\nPrints "
+                 "versions, backends, "
                  "GPUs seen, model files found (with SHA-256)\nand the role this process would "
                  "take (host, rank, role, device), read from\nthe launch environment: run it "
                  "with srun or mpirun to see every rank's.");
             return CLI_OK;
+        } else if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
+            return cli_version();
         } else if (!strcmp(argv[i], "--models") && i + 1 < argc) {
             models = argv[++i];
         } else if (!strcmp(argv[i], "--gpus") && i + 1 < argc) {

@@ -19,7 +19,8 @@ static const char nn_help[] =
     "                   (cuda where a GPU is usable, else the CPU, said once)\n"
     "  --repeat N       run N times; prints the first run's time and the median\n"
     "                   and best of the others on stderr (default 1)\n"
-    "  --help           this text\n"
+    "  -h, --help       this text\n"
+    "  -V, --version    print quire's version and exit\n"
     "Environment (debugging): QUIRE_NN_DUMP=1 prints the optimised graph,\n"
     "QUIRE_NN_PROFILE=1 the time per op, QUIRE_NN_NO_FUSE=1 skips the fusion\n"
     "passes, QUIRE_GEMM=openblas sends every GEMM to OpenBLAS, QUIRE_NO_AVX512=1\n"
@@ -33,19 +34,17 @@ static int cmp_double(const void *a, const void *b) {
 }
 
 int cli_nn(int argc, char **argv) {
-    static const struct option opts[] = {{"input", required_argument, 0, 'i'},
-                                         {"output", required_argument, 0, 'o'},
-                                         {"threads", required_argument, 0, 't'},
-                                         {"backend", required_argument, 0, 'b'},
-                                         {"repeat", required_argument, 0, 'r'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"input", required_argument, 0, 'i'},   {"output", required_argument, 0, 'o'},
+        {"threads", required_argument, 0, 't'}, {"backend", required_argument, 0, 'b'},
+        {"repeat", required_argument, 0, 'r'},  {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, 'V'},       {0, 0, 0, 0}};
     const char *in_path = NULL, *out_path = NULL, *backend = "cpu";
     long threads = 1, repeat = 1;
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hV", opts, NULL)) != -1) {
         switch (c) {
         case 'i':
             in_path = optarg;
@@ -67,6 +66,8 @@ int cli_nn(int argc, char **argv) {
         case 'h':
             fputs(nn_help, stdout);
             return CLI_OK;
+        case 'V':
+            return cli_version();
         case ':':
             return cli_usage_error("nn", "%s needs a value", argv[optind - 1]);
         default:

@@ -19,7 +19,8 @@ static const char ocr_help[] =
     "A summary per page (size, lines, seconds per stage) goes to stderr.\n"
     "\n"
     "  -q, --quiet            no per-page summary\n"
-    "  -h, --help             this help\n";
+    "  -h, --help             this help\n"
+    "  -V, --version          print quire's version and exit\n";
 
 typedef struct {
     int quiet;
@@ -45,6 +46,7 @@ int cli_ocr(int argc, char **argv) {
     static const struct option longs[] = {CLI_OCR_LONG_OPTIONS,
                                           {"quiet", no_argument, 0, 'q'},
                                           {"help", no_argument, 0, 'h'},
+                                          {"version", no_argument, 0, 'V'},
                                           {0, 0, 0, 0}};
     ocr_options oo;
     doc_options dopt;
@@ -53,7 +55,7 @@ int cli_ocr(int argc, char **argv) {
     int c;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "qh", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "qhV", longs, NULL)) != -1) {
         const char *why = NULL;
         int r = cli_ocr_opt(c, optarg, &oo, &dopt, &why);
         if (r < 0) return cli_usage_error("ocr", "%s", why);
@@ -63,6 +65,7 @@ int cli_ocr(int argc, char **argv) {
             fputs(cli_ocr_help, stdout);
             return CLI_OK;
         }
+        if (c == 'V') return cli_version();
         if (c == 'q')
             pr.quiet = 1;
         else

@@ -42,6 +42,7 @@ static const char run_help[] =
     "                         slices share --out; a run without --slice writes results.h5\n"
     "  -q, --quiet            only warnings and errors\n"
     "  -h, --help             this help\n"
+    "  -V, --version          print quire's version and exit\n"
     "\n"
     "%s"
     "\n"
@@ -90,6 +91,7 @@ int cli_run(int argc, char **argv) {
         {"slice", required_argument, 0, OPT_SLICE},
         {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0}};
     run_options o;
     run_options_default(&o);
@@ -100,7 +102,7 @@ int cli_run(int argc, char **argv) {
     opterr = 0;
     optind = 1;
 #define RUN_USAGE(...) (quiet_errors ? CLI_USAGE : cli_usage_error("run", __VA_ARGS__))
-    while ((c = getopt_long(argc, argv, "o:m:qh", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:m:qhV", longs, NULL)) != -1) {
         const char *why = NULL;
         int r = cli_ocr_opt(c, optarg, &o.ocr, &dopt, &why);
         if (r < 0) return RUN_USAGE("%s, not '%s'", why, optarg);
@@ -164,6 +166,8 @@ int cli_run(int argc, char **argv) {
         case 'h':
             if (!quiet_errors) printf(run_help, cli_ocr_help);
             return CLI_OK;
+        case 'V':
+            return quiet_errors ? CLI_OK : cli_version();
         default:
             return RUN_USAGE("unknown or incomplete option '%s'", argv[optind - 1]);
         }

@@ -19,7 +19,8 @@ static const char text_help[] =
     "\n"
     "      --redo-ocr         OCR pages whose only text is an invisible OCR layer\n"
     "      --no-ocr           never OCR: pages that need it are reported, not read\n"
-    "  -h, --help             this help\n";
+    "  -h, --help             this help\n"
+    "  -V, --version          print quire's version and exit\n";
 
 int cli_text(int argc, char **argv) {
     enum { OPT_REDO_OCR = 2000, OPT_NO_OCR };
@@ -27,6 +28,7 @@ int cli_text(int argc, char **argv) {
                                           {"redo-ocr", no_argument, 0, OPT_REDO_OCR},
                                           {"no-ocr", no_argument, 0, OPT_NO_OCR},
                                           {"help", no_argument, 0, 'h'},
+                                          {"version", no_argument, 0, 'V'},
                                           {0, 0, 0, 0}};
     ocr_options oo;
     doc_options opt;
@@ -34,7 +36,7 @@ int cli_text(int argc, char **argv) {
     int no_ocr = 0, c;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hV", longs, NULL)) != -1) {
         const char *why = NULL;
         int r = cli_ocr_opt(c, optarg, &oo, &opt, &why);
         if (r < 0) return cli_usage_error("text", "%s", why);
@@ -43,6 +45,8 @@ int cli_text(int argc, char **argv) {
             fputs(text_help, stdout);
             fputs(cli_ocr_help, stdout);
             return CLI_OK;
+        } else if (c == 'V') {
+            return cli_version();
         } else if (c == OPT_REDO_OCR) {
             opt.redo_ocr = 1;
         } else if (c == OPT_NO_OCR) {

@@ -11,6 +11,18 @@ for sub in run text ocr nn info; do
   "$QUIRE_BIN" "$sub" --help | grep -q "usage: quire $sub" || fail "quire $sub --help"
 done
 "$QUIRE_BIN" --help | grep -q "usage: quire" || fail "quire --help"
+# -V is --version's short form, at the top and in every subcommand; each help lists it
+version=$("$QUIRE_BIN" --version)
+[[ "$version" =~ ^quire\ [0-9]+\.[0-9]+ ]] || fail "quire --version printed '$version'"
+"$QUIRE_BIN" --help | grep -Eq -- "-V, --version" || fail "quire --help does not list -V, --version"
+for sub in "" run text ocr nn info; do
+  for v in -V --version; do
+    out=$("$QUIRE_BIN" $sub $v) || fail "quire $sub $v exited $?"
+    [ "$out" = "$version" ] || fail "quire $sub $v printed '$out', want '$version'"
+  done
+  [ -z "$sub" ] || "$QUIRE_BIN" "$sub" --help | grep -q -- "-V, --version" ||
+    fail "quire $sub --help does not list -V, --version"
+done
 expect 2 "$QUIRE_BIN"
 expect 2 "$QUIRE_BIN" frobnicate
 expect 2 "$QUIRE_BIN" run
