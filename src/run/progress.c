@@ -1,8 +1,10 @@
-/* Progress from rank 0: documents done of total, pages/s by route, failures,
- * ETA. A bar rewritten in place on a terminal; one plain line per interval in
- * batch logs, where carriage returns would garble the file. */
+/* Progress from rank 0: wall-clock time (UTC), documents done of total,
+ * pages/s by route, failures, ETA. A bar rewritten in place on a terminal; one
+ * plain line per interval in batch logs, where carriage returns would garble
+ * the file. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "run/job.h"
@@ -53,13 +55,21 @@ void run_progress_tick(run_progress *p, int force) {
     progress_eta(eta, sizeof eta,
                  docs_rate > 0 ? (double)(p->total - Q_MIN(done, p->total)) / docs_rate : -1);
     double pct = p->total ? 100.0 * (double)done / (double)p->total : 100.0;
+    /* Wall-clock time, UTC like the sbatch scripts' stamps: the log's own
+     * "[seconds rank]" prefix is time since start, which cannot be matched
+     * against the scheduler's or the file system's records. */
+    char clock[16] = "??:??:??Z";
+    struct tm tm;
+    time_t t = time(NULL);
+    if (gmtime_r(&t, &tm)) strftime(clock, sizeof clock, "%H:%M:%SZ", &tm);
     char line[256];
-    snprintf(line, sizeof line,
-             "%llu/%llu documents (%.1f%%), %llu pages at %.1f pages/s (text %.1f/s, ocr %.1f/s), "
-             "%llu failed, ETA %s",
-             (unsigned long long)done, (unsigned long long)p->total, pct,
-             (unsigned long long)p->c.pages, (double)p->c.pages / dt, (double)p->c.text_pages / dt,
-             (double)p->c.ocr_pages / dt, (unsigned long long)p->c.docs_failed, eta);
+    snprintf(
+        line, sizeof line,
+        "%s %llu/%llu documents (%.1f%%), %llu pages at %.1f pages/s (text %.1f/s, ocr %.1f/s), "
+        "%llu failed, ETA %s",
+        clock, (unsigned long long)done, (unsigned long long)p->total, pct,
+        (unsigned long long)p->c.pages, (double)p->c.pages / dt, (double)p->c.text_pages / dt,
+        (double)p->c.ocr_pages / dt, (unsigned long long)p->c.docs_failed, eta);
     if (p->tty) {
         int width = 24, fill = (int)(pct / 100.0 * width + 0.5);
         char bar[32];
