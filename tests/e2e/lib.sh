@@ -98,6 +98,19 @@ hang_report() { # hang_report PID LIMIT CMD: what a hung job's processes wait in
   done
 }
 
+expect_fatal() { # expect_fatal NAME LOG RC WANT: the job ended with exit 1 (RC) within
+  # its guard, no rank died of a signal, and LOG holds exactly one error line,
+  # rank 0's, naming the cause (extended regex WANT)
+  local name=$1 log=$2 rc=$3 want=$4 errors
+  [ "$rc" != 124 ] || fail "$name: hung (killed at the guard's limit)"
+  [ "$rc" = 1 ] || fail "$name: exit $rc, want 1"
+  if grep -E "signal|Segmentation|core dumped" "$log"; then fail "$name: a rank died of a signal"; fi
+  errors=$(grep -E "^\[ *[0-9.]+ r[0-9]+\] error: " "$log" || true)
+  [ "$(printf '%s\n' "$errors" | grep -c .)" = 1 ] || fail "$name: want one error line, got: $errors"
+  printf '%s\n' "$errors" | grep -Eq "^\[ *[0-9.]+ r0\] error: .*$want" ||
+    fail "$name: the error line is not rank 0's with the cause ($want)"
+}
+
 check_out() { # check_out OUT: every check of results.h5 against the truth
   local out=$1 c
   c=$(corpus_dir)
