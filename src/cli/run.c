@@ -40,7 +40,7 @@ static const char run_help[] =
     "      --shard-seconds S  ... or after S seconds (default 30)\n"
     "      --slice K/N        only the K-th of N equal slices of the inputs (K from 0);\n"
     "                         slices share --out; a run without --slice writes results.h5\n"
-    "  -q, --quiet            only warnings and errors\n"
+    "  -q, --quiet            only warnings, errors and the end-of-job summary\n"
     "  -h, --help             this help\n"
     "  -V, --version          print quire's version and exit\n"
     "\n"

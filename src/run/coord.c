@@ -7,6 +7,7 @@
  * for no longer; the others are halted the same way. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "run/job.h"
 
@@ -69,10 +70,10 @@ static uint32_t coord_batch(const run_job *job, coord_worker *cw, double now) {
 typedef struct {
     run_job *job;
     run_progress prog;
-    q_buf msg;
-    run_request req;     /* the request being received */
-    MPI_Request pending; /* its receive */
-    char *told;          /* told[w]: worker w expects nothing more (STOP sent, or it failed) */
+    q_buf msg;       /* a batch being sent */
+    q_buf in;        /* the request received: a run_request, then run_done entries */
+    run_request req; /* its fixed part */
+    char *told;      /* told[w]: worker w expects nothing more (STOP sent, or it failed) */
     MPI_Request *halts;
     coord_worker *cw;
     int active;     /* workers that still ask */
@@ -140,41 +141,44 @@ static q_status coord_answer(coord *c, int src) {
     return rc == MPI_SUCCESS ? Q_OK : run_mpi_fail(rc, "MPI_Send to a worker");
 }
 
-/* One request received: its counts, then what it asks for. */
+/* One request received: its counts and finished documents, then what it
+ * asks for. */
 static q_status coord_take_request(coord *c, int src) {
+    if (c->in.len < sizeof c->req)
+        return Q_FAIL(Q_ERR_INTERNAL, "request of %zu bytes from rank %d", c->in.len, src);
+    memcpy(&c->req, c->in.data, sizeof c->req);
+    q_status st = run_report_take(c->job, c->req.ndone, c->in.data + sizeof c->req,
+                                  c->in.len - sizeof c->req);
+    if (st) return st;
     run_progress_add(&c->prog, &c->req);
     if (c->req.flags & RUN_REQ_FAILED) return coord_worker_failed(c, src);
     if (!c->stopping && (c->req.flags & RUN_REQ_STOPPING)) {
-        q_status st = coord_halt_on_signal(c, 0);
+        st = coord_halt_on_signal(c, 0);
         if (st) return st;
     }
     return coord_answer(c, src);
 }
 
-static q_status coord_post_recv(coord *c) {
-    int rc = MPI_Irecv(&c->req, sizeof c->req, MPI_BYTE, MPI_ANY_SOURCE, RUN_TAG_REQUEST,
-                       c->job->comm, &c->pending);
-    return rc == MPI_SUCCESS ? Q_OK : run_mpi_fail(rc, "MPI_Irecv");
-}
-
+/* Requests vary in length (their finished documents), so they are probed
+ * for and then received whole. */
 static q_status coord_loop(coord *c) {
-    q_status st = coord_post_recv(c);
+    q_status st = Q_OK;
     run_backoff nap = {0};
     while (!st && c->active > 0) {
         if (!c->stopping && run_stop_signal() && (st = coord_halt_on_signal(c, run_stop_signal())))
             break;
         int done = 0;
         MPI_Status status;
-        int rc = MPI_Test(&c->pending, &done, &status);
-        if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Test");
+        int rc = MPI_Iprobe(MPI_ANY_SOURCE, RUN_TAG_REQUEST, c->job->comm, &done, &status);
+        if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Iprobe");
         if (!done) {
             run_progress_tick(&c->prog, 0);
             run_backoff_sleep(&nap);
             continue;
         }
         run_backoff_reset(&nap);
-        st = coord_take_request(c, status.MPI_SOURCE);
-        if (!st && c->active > 0) st = coord_post_recv(c);
+        st = run_recv_probed(c->job->comm, &status, &c->in);
+        if (!st) st = coord_take_request(c, status.MPI_SOURCE);
         run_progress_tick(&c->prog, 0);
     }
     for (int w = 1; !st && w < c->job->size; w++)
@@ -183,7 +187,7 @@ static q_status coord_loop(coord *c) {
 }
 
 q_status run_coordinate(run_job *job) {
-    coord c = {.job = job, .pending = MPI_REQUEST_NULL};
+    coord c = {.job = job};
     c.told = calloc((size_t)job->size, 1);
     c.halts = malloc((size_t)job->size * sizeof *c.halts);
     c.cw = calloc((size_t)job->size, sizeof *c.cw);
@@ -208,6 +212,7 @@ q_status run_coordinate(run_job *job) {
     job->counts = c.prog.c;
 done:
     q_buf_free(&c.msg);
+    q_buf_free(&c.in);
     free(c.told);
     free(c.halts);
     free(c.cw);

@@ -301,6 +301,7 @@ int run_main(const run_options *o) {
     }
     if (worst || o->slices > 1) {
         if (job.rank == 0) {
+            run_report_print(&job);
             if (worst)
                 q_log(Q_LOG_WARN,
                       "stopped: %llu documents done in this run are in closed journal shards; "
@@ -327,8 +328,10 @@ int run_main(const run_options *o) {
         if (store_attempts_clear(o->out_dir))
             q_log(Q_LOG_WARN, "cleaning the journal: %s", q_errmsg());
         job_summary(&job, q_now() - job.t_start);
+        run_report_print(&job);
     }
 out:
+    run_report_free(&job.report);
     run_inputs_free(&job.inputs);
     free(job.todo);
     free(job.asks);

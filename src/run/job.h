@@ -12,6 +12,26 @@ typedef struct {
     uint64_t docs, docs_failed, pages, text_pages, ocr_pages, failed_pages, lines;
 } run_counts;
 
+/* What rank 0 learned of this run's finished documents (report.c): counts
+ * by status, the most common failure reasons, the slowest documents. */
+enum { RUN_REPORT_TOP = 3, RUN_REPORT_REASONS = 256 };
+typedef struct {
+    char *reason;
+    uint64_t n;
+} run_reason;
+typedef struct {
+    const char *path; /* borrowed from the job's input list */
+    double seconds;
+} run_slow;
+typedef struct {
+    uint64_t status[4];            /* documents by lay_doc_status */
+    run_reason *reasons;           /* distinct reasons, in order first seen */
+    size_t nreasons;               /* at most RUN_REPORT_REASONS */
+    uint64_t more_reasons;         /* failures whose reason did not fit in the table */
+    run_slow slow[RUN_REPORT_TOP]; /* slowest first */
+    size_t nslow;
+} run_report;
+
 typedef struct {
     const run_options *opt;
     MPI_Comm comm;
@@ -28,7 +48,18 @@ typedef struct {
                           a coordinator, not a GPU rank serving CPU ranks) */
     int halted;        /* this rank left work undone because of a stop signal */
     run_counts counts; /* what this run did (rank 0 after the work phase) */
+    run_report report; /* rank 0 */
 } run_job;
+
+/* Rank 0 takes the `ndone` run_done entries of a request (`msg`, `len`
+ * bytes after the run_request): prints a line naming each failed document
+ * (path, status, reason) unless --quiet, and tallies them for the summary.
+ * Fails only on a malformed message or out of memory. */
+q_status run_report_take(run_job *job, uint32_t ndone, const char *msg, size_t len);
+/* Rank 0, at the end: counts by status, the top reasons and the slowest
+ * documents, printed even with --quiet. */
+void run_report_print(const run_job *job);
+void run_report_free(run_report *r);
 
 /* Progress line state (rank 0). */
 typedef struct {

@@ -59,6 +59,36 @@ q_status run_batch_unpack(char *buf, size_t len, run_item *items, uint32_t *n) {
     return Q_OK;
 }
 
+typedef struct {
+    uint64_t doc;
+    double seconds;
+    uint32_t status;
+    uint32_t reason_len; /* bytes that follow, then a NUL */
+} done_entry;
+
+q_status run_done_pack(q_buf *out, const run_done *d) {
+    const char *reason = d->reason ? d->reason : "";
+    done_entry e = {.doc = d->doc,
+                    .seconds = d->seconds,
+                    .status = d->status,
+                    .reason_len = (uint32_t)strlen(reason)};
+    q_status st = q_buf_append(out, &e, sizeof e);
+    return st ? st : q_buf_append(out, reason, e.reason_len + 1);
+}
+
+q_status run_done_unpack(const char *buf, size_t len, size_t *off, run_done *d) {
+    done_entry e;
+    if (*off > len || len - *off < sizeof e)
+        return Q_FAIL(Q_ERR_INTERNAL, "request message truncated at a document entry");
+    memcpy(&e, buf + *off, sizeof e);
+    *off += sizeof e;
+    if (e.reason_len >= len - *off || buf[*off + e.reason_len] != 0)
+        return Q_FAIL(Q_ERR_INTERNAL, "request message: bad reason length");
+    *d = (run_done){.doc = e.doc, .seconds = e.seconds, .status = e.status, .reason = buf + *off};
+    *off += (size_t)e.reason_len + 1;
+    return Q_OK;
+}
+
 q_status run_mpi_fail(int rc, const char *what) {
     char msg[MPI_MAX_ERROR_STRING];
     int len = 0;

@@ -34,8 +34,27 @@ typedef struct {
     uint32_t ocr_pages;
     uint32_t failed_pages;
     uint32_t flags; /* RUN_REQ_* */
+    uint32_t ndone; /* run_done entries that follow this struct in the message */
+    uint32_t pad;
     uint64_t lines;
 } run_request;
+
+/* One finished document, as a request reports it to rank 0 (after the
+ * run_request, `ndone` of them): rank 0 names failures as they come and
+ * keeps the end-of-job summary from these. */
+typedef struct {
+    uint64_t doc;
+    double seconds;
+    uint32_t status;    /* lay_doc_status */
+    const char *reason; /* "" when none; as unpacked, points into the message */
+} run_done;
+
+/* Appends `d` to `out` (on the wire: fixed-size fields, then the reason's
+ * length-prefixed bytes). */
+q_status run_done_pack(q_buf *out, const run_done *d);
+/* Reads the entry at `*off` of `buf` (`len` bytes) into `d` and advances
+ * `*off`; every length is checked against the bytes left. */
+q_status run_done_unpack(const char *buf, size_t len, size_t *off, run_done *d);
 
 /* One document of a WORK batch, as unpacked. Strings point into the batch buffer. */
 typedef struct {

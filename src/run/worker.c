@@ -22,6 +22,8 @@ struct run_worker {
     store_shard *shard;
     double shard_opened;
     run_request stats;   /* since the last request */
+    q_buf done;          /* run_done entries of stats.ndone documents, for rank 0 */
+    q_buf msg;           /* a request: stats, then done */
     run_progress *local; /* size == 1: progress printed by this loop */
     store_attempts *attempts;
     run_ocr ocr;            /* the OCR route of pages, engine loaded on first use */
@@ -33,8 +35,15 @@ struct run_worker {
 };
 typedef struct run_worker worker;
 
-static void worker_count(worker *w, const lay_doc *rec) {
+/* Counts a finished document for the next request, and notes it for rank
+ * 0's failure lines and summary. */
+static q_status worker_count(worker *w, const lay_doc *rec) {
+    run_done d = {
+        .doc = rec->doc, .seconds = rec->seconds, .status = rec->status, .reason = rec->error};
+    q_status st = run_done_pack(&w->done, &d);
+    if (st) return st;
     run_request *s = &w->stats;
+    s->ndone++;
     s->docs++;
     if (rec->status == LAY_DOC_ERROR || rec->status == LAY_DOC_TIMEOUT) s->docs_failed++;
     for (size_t i = 0; i < lay_doc_npages(rec); i++) {
@@ -45,6 +54,7 @@ static void worker_count(worker *w, const lay_doc *rec) {
         s->failed_pages += p->kind == LAY_PAGE_FAILED;
     }
     s->lines += lay_doc_nlines(rec);
+    return Q_OK;
 }
 
 static q_status worker_doc(worker *w, const run_item *it) {
@@ -75,8 +85,8 @@ static q_status worker_doc(worker *w, const run_item *it) {
         if (store_shard_pending(w->shard) == 0) w->shard_opened = q_now();
         st = store_shard_append(w->shard, &rec);
     }
+    if (!st) st = worker_count(w, &rec);
     if (!st) {
-        worker_count(w, &rec);
         if (store_shard_pending(w->shard) >= (size_t)o->shard_docs ||
             q_now() - w->shard_opened >= o->shard_seconds)
             st = store_shard_close(w->shard);
@@ -85,15 +95,40 @@ static q_status worker_doc(worker *w, const run_item *it) {
     return st;
 }
 
+/* Sends a request with `flags`: the counts and the finished documents since
+ * the last one, which then start over. */
+static q_status worker_send_request(worker *w, uint32_t flags) {
+    w->stats.rank = w->job->rank;
+    w->stats.flags = flags;
+    q_buf_clear(&w->msg);
+    q_status st = q_buf_append(&w->msg, &w->stats, sizeof w->stats);
+    if (!st && w->done.len) st = q_buf_append(&w->msg, w->done.data, w->done.len);
+    if (st) return st;
+    int rc = MPI_Send(w->msg.data, (int)w->msg.len, MPI_BYTE, 0, RUN_TAG_REQUEST, w->job->comm);
+    if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Send of a work request");
+    w->stats = (run_request){0};
+    q_buf_clear(&w->done);
+    return Q_OK;
+}
+
+/* One process: rank 0 is this loop, so the finished documents are reported
+ * here, as the coordinator would on a request. */
+static q_status worker_report_local(worker *w) {
+    q_status st = run_report_take(w->job, w->stats.ndone, w->done.data, w->done.len);
+    run_progress_add(w->local, &w->stats);
+    w->stats = (run_request){0};
+    q_buf_clear(&w->done);
+    run_progress_tick(w->local, 0);
+    return st;
+}
+
 /* Sends the stats-carrying request and receives the reply; returns the
  * number of documents in `items` (0 = stop). */
 static q_status worker_ask(worker *w, q_buf *buf, run_item *items, uint32_t *n) {
     run_job *job = w->job;
-    w->stats.rank = job->rank;
-    w->stats.flags = w->stopping ? RUN_REQ_STOPPING : 0;
-    int rc = MPI_Send(&w->stats, sizeof w->stats, MPI_BYTE, 0, RUN_TAG_REQUEST, job->comm);
-    if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Send of a work request");
-    w->stats = (run_request){0};
+    q_status st = worker_send_request(w, w->stopping ? RUN_REQ_STOPPING : 0);
+    if (st) return st;
+    int rc;
     /* probe without spinning: the answer may take a while when rank 0 is busy */
     MPI_Status status;
     run_backoff nap = {0};
@@ -111,7 +146,7 @@ static q_status worker_ask(worker *w, q_buf *buf, run_item *items, uint32_t *n) 
         if (flag) break;
         run_backoff_sleep(&nap);
     }
-    q_status st = run_recv_probed(job->comm, &status, buf);
+    st = run_recv_probed(job->comm, &status, buf);
     if (st) return q_fail_context("receiving work");
     if (status.MPI_TAG == RUN_TAG_STOP) {
         *n = 0;
@@ -163,10 +198,8 @@ static q_status worker_attempt(worker *w, const run_item *it) {
  * must not wait for a request that will never come. The counts of the
  * documents finished since the last request go with it. */
 static void worker_tell_failed(worker *w) {
-    w->stats.rank = w->job->rank;
-    w->stats.flags = RUN_REQ_FAILED;
-    int rc = MPI_Send(&w->stats, sizeof w->stats, MPI_BYTE, 0, RUN_TAG_REQUEST, w->job->comm);
-    if (rc != MPI_SUCCESS) q_log(Q_LOG_DEBUG, "telling rank 0 of a failure: MPI error %d", rc);
+    if (worker_send_request(w, RUN_REQ_FAILED) != Q_OK)
+        q_log(Q_LOG_DEBUG, "telling rank 0 of a failure: %s", q_errmsg());
 }
 
 q_status run_worker_new(run_job *job, run_worker **out) {
@@ -202,6 +235,8 @@ void run_worker_free(run_worker *w) {
     store_attempts_free(w->attempts);
     doc_reader_free(w->reader);
     run_ocr_free(&w->ocr);
+    q_buf_free(&w->done);
+    q_buf_free(&w->msg);
     free(w);
 }
 
@@ -237,11 +272,7 @@ q_status run_work(run_job *job, run_worker *w) {
                 break;
             }
             st = worker_attempt(w, &items[i]);
-            if (w->local) {
-                run_progress_add(w->local, &w->stats);
-                w->stats = (run_request){0};
-                run_progress_tick(w->local, 0);
-            }
+            if (!st && w->local) st = worker_report_local(w);
         }
     }
     if (!st) st = store_shard_close(w->shard);

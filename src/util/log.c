@@ -21,8 +21,7 @@ int q_log_rank(void) {
     return log_rank;
 }
 
-void q_vlog(q_log_level level, const char *fmt, va_list ap) {
-    if (level > log_max) return;
+static void log_emit(q_log_level level, const char *fmt, va_list ap) {
     if (log_t0 == 0) log_t0 = q_now();
     static const char *const tag[] = {"error: ", "warning: ", "", "debug: "};
     char msg[2048];
@@ -31,6 +30,17 @@ void q_vlog(q_log_level level, const char *fmt, va_list ap) {
         fprintf(stderr, "[%9.3f r%d] %s%s\n", q_now() - log_t0, log_rank, tag[level], msg);
     else
         fprintf(stderr, "quire: %s%s\n", tag[level], msg);
+}
+
+void q_vlog(q_log_level level, const char *fmt, va_list ap) {
+    if (level <= log_max) log_emit(level, fmt, ap);
+}
+
+void q_log_always(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    log_emit(Q_LOG_INFO, fmt, ap);
+    va_end(ap);
 }
 
 void q_log(q_log_level level, const char *fmt, ...) {

@@ -53,6 +53,9 @@ typedef enum { Q_LOG_ERROR, Q_LOG_WARN, Q_LOG_INFO, Q_LOG_DEBUG } q_log_level;
 void q_log_init(int rank, q_log_level max_level);
 void q_log(q_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void q_vlog(q_log_level level, const char *fmt, va_list ap);
+/* An info line printed whatever the level: what --quiet keeps (quire run's
+ * end-of-job summary). */
+void q_log_always(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int q_log_rank(void);
 
 /* ---- time ----------------------------------------------------------------- */
