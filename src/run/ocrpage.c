@@ -41,14 +41,22 @@ void run_ocr_free(run_ocr *r) {
 
 q_status run_ocr_engine_load(run_ocr *r) {
     if (r->engine) return Q_OK;
-    if (r->load_failed) return Q_FAIL(Q_ERR_UNSUPPORTED, "OCR not available: %s", r->why);
+    if (r->load_failed) return Q_FAIL(Q_ERR_UNSUPPORTED, "%s", r->why);
     q_status st = ocr_engine_new(&r->opt, &r->engine);
     if (st) {
-        /* Once: every later page gets the same reason without retrying. */
+        /* Once: every later page gets the same reason without retrying. Not
+         * logged here: the caller ends the job with it (run.h), and rank 0
+         * prints it as the job's one error line. */
         r->load_failed = 1;
-        snprintf(r->why, sizeof r->why, "%s", q_errmsg());
-        q_log(Q_LOG_ERROR, "OCR not available: %s", r->why);
-        return Q_FAIL(st, "OCR not available: %s", r->why);
+        const char *why = q_errmsg();
+        int n = snprintf(r->why, sizeof r->why, "cannot load the OCR models in %s: %s",
+                         r->opt.models_dir ? r->opt.models_dir : "(none)", why);
+        if (n > 0 && !strstr(why, "fetch.sh"))
+            snprintf(r->why + Q_MIN((size_t)n, sizeof r->why - 1),
+                     sizeof r->why - Q_MIN((size_t)n, sizeof r->why - 1),
+                     "; run models/fetch.sh, or point --models DIR (or $QUIRE_MODELS) at the "
+                     "folder that holds them");
+        return Q_FAIL(st, "%s", r->why);
     }
     return Q_OK;
 }

@@ -24,9 +24,14 @@ typedef struct {
 typedef struct {
     int32_t status; /* q_status of the page */
     uint32_t nlines, errlen;
-    uint32_t refused; /* 1: the server reads no pages any more; read them yourself */
+    uint32_t refused; /* REFUSE_*: the server reads no pages any more */
     double t_det, t_cls, t_rec;
 } ocr_lines_msg;
+
+/* ocr_lines_msg.refused. LOCAL: read your pages yourself. FATAL: the server
+ * cannot load the models, which the client cannot either (same folder, same
+ * files): the job must stop, and the page's document gets no record. */
+enum { REFUSE_LOCAL = 1, REFUSE_FATAL = 2 };
 
 typedef struct {
     float quad[8];
@@ -92,6 +97,12 @@ static q_status client_exchange(run_ocr_client *c, const q_image *img, ocr_resul
     memcpy(&lh, p, sizeof lh);
     p += sizeof lh;
     if (lh.errlen > (size_t)(end - p)) return Q_FAIL(Q_ERR_MPI, "short lines message");
+    if (lh.refused == REFUSE_FATAL) {
+        /* the worker sees load_failed after the document and ends the job */
+        c->local->load_failed = 1;
+        snprintf(c->local->why, sizeof c->local->why, "%.*s", (int)lh.errlen, p);
+        return Q_FAIL(Q_ERR_UNSUPPORTED, "%s", c->local->why);
+    }
     if (lh.refused) {
         c->refused = 1;
         q_log(Q_LOG_WARN, "the GPU rank %d reads no pages (%.*s): reading them here", c->server,
@@ -128,7 +139,7 @@ static q_status client_exchange(run_ocr_client *c, const q_image *img, ocr_resul
 
 q_status run_ocr_client_page(void *user, doc_file *f, uint32_t page, lay_doc *rec) {
     run_ocr_client *c = user;
-    if (c->refused) return run_ocr_page(c->local, f, page, rec);
+    if (c->refused || c->local->load_failed) return run_ocr_page(c->local, f, page, rec);
     double t0 = q_now();
     doc_page_image pi;
     q_status st = doc_page_image_get(f, page, &pi);
@@ -303,13 +314,13 @@ static q_status serve_reply(server *s, serve_page *p) {
     return rc == MPI_SUCCESS ? Q_OK : run_mpi_fail(rc, "MPI_Send of a page's lines");
 }
 
-/* Tells the client `to` that this rank reads no pages any more, and why; a
- * fixed-size message, so that it needs no memory. */
-static q_status send_refusal(MPI_Comm comm, int to, const char *why) {
+/* Tells the client `to` that this rank reads no pages any more (`how`, a
+ * REFUSE_*), and why; a fixed-size message, so that it needs no memory. */
+static q_status send_refusal(MPI_Comm comm, int to, const char *why, uint32_t how) {
     struct {
         ocr_lines_msg h;
-        char why[256];
-    } m = {.h = {.status = Q_ERR_UNSUPPORTED, .refused = 1}};
+        char why[1024];
+    } m = {.h = {.status = Q_ERR_UNSUPPORTED, .refused = how}};
     m.h.errlen = (uint32_t)snprintf(m.why, sizeof m.why, "%s", why);
     if (m.h.errlen >= sizeof m.why) m.h.errlen = sizeof m.why - 1;
     int rc = MPI_Send(&m, (int)(sizeof m.h + m.h.errlen), MPI_BYTE, to, RUN_TAG_OCR_LINES, comm);
@@ -318,13 +329,15 @@ static q_status send_refusal(MPI_Comm comm, int to, const char *why) {
 
 /* The server cannot go on (no memory for its clients' pages, or for a
  * reply): every page that comes is answered with a refusal until each client
- * has said done. The clients read their pages themselves; none waits for an
+ * has said done. The clients read their pages themselves (REFUSE_LOCAL) or
+ * end the job (REFUSE_FATAL, no models); none waits for an
  * answer that would never come while this rank waits in the job's next
  * collective. */
-static q_status serve_refuse(server *s, const char *why) {
+static q_status serve_refuse(server *s, const char *why, uint32_t how) {
     MPI_Comm comm = s->job->comm;
-    q_log(Q_LOG_WARN, "OCR rank: %s; its %d ranks read their pages themselves", why,
-          s->job->role.clients);
+    if (how == REFUSE_LOCAL) /* a fatal cause is the job's one line, from rank 0 */
+        q_log(Q_LOG_WARN, "OCR rank: %s; its %d ranks read their pages themselves", why,
+              s->job->role.clients);
     q_buf in = {0};
     run_backoff nap = {0};
     q_status st = Q_OK;
@@ -338,7 +351,7 @@ static q_status serve_refuse(server *s, const char *why) {
         } else if (flag) {
             /* the pixels must be taken: a large message's sender waits for it */
             st = run_recv_probed(comm, &status, &in);
-            if (!st) st = send_refusal(comm, status.MPI_SOURCE, why);
+            if (!st) st = send_refusal(comm, status.MPI_SOURCE, why, how);
             q_buf_free(&in);
             run_backoff_reset(&nap);
         } else {
@@ -358,7 +371,8 @@ q_status run_ocr_serve(run_job *job) {
     s.imgs = calloc((size_t)s.cap, sizeof *s.imgs);
     s.res = calloc((size_t)s.cap, sizeof *s.res);
     s.idx = calloc((size_t)s.cap, sizeof *s.idx);
-    char why[200] = "";
+    char why[sizeof s.ocr.why] = "";
+    uint32_t how = REFUSE_LOCAL;
     if (!s.pages || !s.imgs || !s.res || !s.idx)
         snprintf(why, sizeof why, "out of memory for %d ranks' pages", s.cap);
     /* QUIRE_TEST_OCR_REFUSE=1: the same as that failure, for the test of it
@@ -391,20 +405,27 @@ q_status run_ocr_serve(run_job *job) {
         }
         s.served += (uint64_t)s.n;
         s.batches++;
+        if (s.ocr.load_failed) {
+            /* no models: every page from now on is refused as job-fatal, and
+             * this rank fails with the cause once its clients are done */
+            snprintf(why, sizeof why, "%s", s.ocr.why);
+            how = REFUSE_FATAL;
+        }
         for (int i = 0; !st && i < s.n; i++) {
             if (why[0]) {
                 ocr_result_free(&s.pages[i].res);
-                st = send_refusal(job->comm, s.pages[i].from, why);
+                st = send_refusal(job->comm, s.pages[i].from, why, how);
             } else if (serve_reply(&s, &s.pages[i])) {
                 /* this page's client still waits: it gets the refusal */
                 snprintf(why, sizeof why, "cannot send a page's lines: %s", q_errmsg());
-                st = send_refusal(job->comm, s.pages[i].from, why);
+                st = send_refusal(job->comm, s.pages[i].from, why, how);
             }
         }
         s.n = 0;
     }
-    if (!st && why[0]) st = serve_refuse(&s, why);
-    if (s.served) {
+    if (!st && why[0]) st = serve_refuse(&s, why, how);
+    if (!st && how == REFUSE_FATAL) st = Q_FAIL(Q_ERR_UNSUPPORTED, "%s", why);
+    if (s.served && s.ocr.engine) {
         /* the busy share says whether this rank or its clients set the pace
          * (bench/gpu/device_check.sh reads this line) */
         double up = q_now() - start;

@@ -83,10 +83,10 @@ void run_info_print(int gpus);
 typedef struct {
     ocr_options opt;
     ocr_engine *engine; /* loaded on the first page that needs OCR */
-    int load_failed;
-    char why[400];   /* why the engine could not be loaded */
-    double deadline; /* the current document's (q_now() seconds), 0 = none */
-    uint64_t pages;  /* pages read */
+    int load_failed;    /* the models are missing or unusable: job-fatal (worker.c) */
+    char why[1024];     /* why the engine could not be loaded, with the fix */
+    double deadline;    /* the current document's (q_now() seconds), 0 = none */
+    uint64_t pages;     /* pages read */
     /* optional: sees each page's pixels and lines (quire ocr prints them) */
     void (*on_page)(void *user, uint32_t page, const doc_page_image *pi, const ocr_result *r);
     void *on_page_user;
@@ -98,7 +98,10 @@ void run_ocr_init(run_ocr *r, const ocr_options *o);
 int run_ocr_threads(void);
 void run_ocr_free(run_ocr *r); /* NULL-safe; keeps the options */
 /* Loads the engine unless it is loaded; after a failure, fails at once with
- * the same reason ("OCR not available: ..."). */
+ * the same reason ("cannot load the OCR models in DIR: ...; run
+ * models/fetch.sh ..."), kept in `why`. A failed load is not a fault of the
+ * document: the worker ends the job with it instead of recording the
+ * document as failed, so that a rerun with the models reads it. */
 q_status run_ocr_engine_load(run_ocr *r);
 /* The end of a page's OCR route: when `st` is Q_OK, appends the page read
  * into `res` to `rec` (seconds since t0); frees `res` and `pi` either way. */

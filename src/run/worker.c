@@ -79,6 +79,16 @@ static q_status worker_doc(worker *w, const run_item *it) {
             /* quire itself failed on this document (out of memory, say): the
              * document gets the reason, the run goes on */
             st = lay_doc_set_error(&rec, LAY_DOC_ERROR, "%s", q_errmsg());
+        if (w->ocr.load_failed) {
+            /* No usable models (here or on the node's GPU rank) is the
+             * environment's fault, not the document's: it gets no record, so
+             * that a rerun reads it, and the job stops (RUN_REQ_FAILED).
+             * Checked here, on the first page that needs OCR, rather than
+             * before dispatch: which pages need OCR is known only once a
+             * document is opened, and a text-only campaign needs no models. */
+            lay_doc_free(&rec);
+            return Q_FAIL(Q_ERR_UNSUPPORTED, "%s", w->ocr.why);
+        }
     }
     rec.seconds = (float)(q_now() - t0);
     if (!st) {
