@@ -8,27 +8,9 @@
 
 #include "ocr/geom.h"
 #include "ocr/ocr_private.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: %s: check failed: %s\n", __FILE__, __LINE__, __func__, #cond); \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
+#include "ocr_test.h"
 
 /* ---- helpers ---------------------------------------------------------------- */
-static float *map_new(int w, int h) {
-    float *m = calloc((size_t)w * (size_t)h, sizeof(*m));
-    if (!m) {
-        fprintf(stderr, "out of memory\n");
-        exit(1);
-    }
-    return m;
-}
-
 /* Sets pixels x0..x1, y0..y1 (inclusive) to v. */
 static void map_rect(float *m, int w, int x0, int y0, int x1, int y1, float v) {
     for (int y = y0; y <= y1; y++)

@@ -13,27 +13,9 @@
 
 #include "ocr/geom.h"
 #include "ocr/ocr_private.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: %s: check failed: %s\n", __FILE__, __LINE__, __func__, #cond); \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
+#include "ocr_test.h"
 
 /* ---- helpers ---------------------------------------------------------------- */
-static void *xcalloc(size_t n, size_t size) {
-    void *p = calloc(n, size);
-    if (!p) {
-        fprintf(stderr, "out of memory\n");
-        exit(1);
-    }
-    return p;
-}
-
 static uint32_t rng_state = 2024;
 static float rnd(void) {
     rng_state = rng_state * 1664525u + 1013904223u;
@@ -91,7 +73,7 @@ static void fill_rect(float *m, int w, int x0, int y0, int x1, int y1, float v) 
  * blob neither crashes nor makes a NaN score. */
 static void test_nan_map_gives_no_boxes_and_no_nan_scores(void) {
     const int w = 64, h = 48;
-    float *m = xcalloc((size_t)w * h, sizeof *m);
+    float *m = map_new(w, h);
     for (size_t i = 0; i < (size_t)w * h; i++)
         m[i] = NAN;
     size_t n;
@@ -115,7 +97,7 @@ static void test_infinite_and_huge_values(void) {
     const int w = 64, h = 48;
     const float vals[] = {INFINITY, -INFINITY, 1e30f, -1e30f, FLT_MAX};
     for (size_t v = 0; v < Q_ARRAY_LEN(vals); v++) {
-        float *m = xcalloc((size_t)w * h, sizeof *m);
+        float *m = map_new(w, h);
         fill_rect(m, w, 8, 10, 50, 20, 0.9f);
         fill_rect(m, w, 20, 12, 30, 18, vals[v]);
         size_t n;
@@ -138,7 +120,7 @@ static void test_noise_with_non_finite_values(void) {
                                   {40, 200, 4000, 20000}};
     for (size_t d = 0; d < Q_ARRAY_LEN(dims); d++) {
         int w = dims[d][0], h = dims[d][1], pw = dims[d][2], ph = dims[d][3];
-        float *m = xcalloc((size_t)w * h, sizeof *m);
+        float *m = map_new(w, h);
         for (int round = 0; round < 4; round++) {
             for (size_t i = 0; i < (size_t)w * h; i++) {
                 float r = rnd();
@@ -158,7 +140,7 @@ static void test_noise_with_non_finite_values(void) {
  * negative and huge unclip ratios and thresholds. */
 static void test_hostile_parameters(void) {
     const int w = 64, h = 48;
-    float *m = xcalloc((size_t)w * h, sizeof *m);
+    float *m = map_new(w, h);
     fill_rect(m, w, 8, 10, 50, 20, 0.9f);
     fill_rect(m, w, 5, 30, 40, 38, 0.8f);
     const float ratios[] = {NAN, INFINITY, -1.0f, 0.0f, 1e-30f, 1e30f, 1e6f};
@@ -202,7 +184,7 @@ static void test_boxes_at_45_degrees_are_convex(void) {
         for (int half = 2; half <= 7; half++)
             for (int len = 20; len <= 70; len += 7)
                 for (int scale = 1; scale <= 3; scale++) {
-                    float *m = xcalloc((size_t)w * h, sizeof *m);
+                    float *m = map_new(w, h);
                     band(m, w, h, scale - 2, half, len, up);
                     size_t n;
                     ocr_box *b = detect(m, w, h, w * scale, h * scale, &n);
@@ -342,7 +324,7 @@ static void test_detected_boxes_can_be_cut(void) {
     q_image img = image_new(pw, ph, 1), out;
     size_t cut = 0, total = 0;
     for (int round = 0; round < 6; round++) {
-        float *m = xcalloc((size_t)w * h, sizeof *m);
+        float *m = map_new(w, h);
         band(m, w, h, round * 9 - 20, 3 + round, 40 + 5 * round, round & 1);
         for (size_t i = 0; i < (size_t)w * h; i++)
             if (m[i] == 0 && rnd() < 0.02f) m[i] = rnd() < 0.5f ? NAN : INFINITY;
