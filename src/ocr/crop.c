@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "ocr/geom.h"
 #include "ocr/ocr_private.h"
 
 /* Solves the 8x8 system for the homography taking the rectangle corners
@@ -108,18 +109,12 @@ static q_status rotate90_ccw(q_image *img) {
  * the output rectangle, or one whose denominator crosses zero inside it:
  * pixels sampled at infinity or NaN. */
 static int quad_ok(const q_image *img, const float q[4][2]) {
-    for (int k = 0; k < 4; k++)
-        if (!(q[k][0] >= -1 && q[k][0] <= img->w && q[k][1] >= -1 && q[k][1] <= img->h)) return 0;
-    int sign = 0;
+    double d[4][2];
     for (int k = 0; k < 4; k++) {
-        const float *a = q[(k + 3) & 3], *b = q[k], *c = q[(k + 1) & 3];
-        double turn = ((double)b[0] - a[0]) * ((double)c[1] - b[1]) -
-                      ((double)b[1] - a[1]) * ((double)c[0] - b[0]);
-        int s = turn > 1e-6 ? 1 : turn < -1e-6 ? -1 : 0;
-        if (s == 0 || (sign && s != sign)) return 0;
-        sign = s;
+        if (!(q[k][0] >= -1 && q[k][0] <= img->w && q[k][1] >= -1 && q[k][1] <= img->h)) return 0;
+        d[k][0] = q[k][0], d[k][1] = q[k][1];
     }
-    return 1;
+    return geom_quad_turn(d) != 0;
 }
 
 /* The homography's denominator at the output's corners: positive at all four

@@ -155,13 +155,12 @@ static void order_clockwise(int in[4][2], int out[4][2]) {
 /* 1 when the corners turn clockwise on screen (y down) at every corner: a
  * convex quadrilateral with no repeated corner and no three in a line. */
 static int convex_clockwise(int c[4][2]) {
-    for (int k = 0; k < 4; k++) {
-        const int *a = c[(k + 3) & 3], *b = c[k], *d = c[(k + 1) & 3];
-        int64_t turn =
-            (int64_t)(b[0] - a[0]) * (d[1] - b[1]) - (int64_t)(b[1] - a[1]) * (d[0] - b[0]);
-        if (turn <= 0) return 0;
-    }
-    return 1;
+    /* corners on the page: each product of differences is at most its pixel
+     * count, exact in a double */
+    double d[4][2];
+    for (int k = 0; k < 4; k++)
+        d[k][0] = c[k][0], d[k][1] = c[k][1];
+    return geom_quad_turn(d) == 1;
 }
 
 /* The corners clockwise on screen by their angle around the centre, from the

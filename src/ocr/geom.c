@@ -642,3 +642,15 @@ done:
     free(nrm);
     return st;
 }
+
+int geom_quad_turn(double q[4][2]) {
+    int sign = 0;
+    for (int k = 0; k < 4; k++) {
+        const double *a = q[(k + 3) & 3], *b = q[k], *c = q[(k + 1) & 3];
+        double turn = (b[0] - a[0]) * (c[1] - b[1]) - (b[1] - a[1]) * (c[0] - b[0]);
+        int s = turn > 1e-6 ? 1 : turn < -1e-6 ? -1 : 0;
+        if (s == 0 || (sign && s != sign)) return 0;
+        sign = s;
+    }
+    return sign;
+}

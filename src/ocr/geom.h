@@ -75,3 +75,11 @@ double geom_fill_mean(const float *map, int map_w, int x0, int y0, int cw, int c
  * coordinates must lie within +-2^20 so that the grown ones fit an int. */
 #define GEOM_OFFSET_MAX 65536.0
 q_status geom_offset_round(const geom_pt *poly, int n, double delta, geom_pts *out);
+
+/* How the corners of the quadrilateral q (x, y; y down) turn, the same way at
+ * all four: 1 clockwise on screen, -1 counter-clockwise; 0 when it is not
+ * strictly convex (crossed, a corner repeated, three corners in a line, a
+ * corner not finite). Turns within 1e-6 of zero count as none, which for
+ * integer corners is exactly "not zero". (Not const: C11 will not pass a
+ * double[4][2] as const double (*)[2].) */
+int geom_quad_turn(double q[4][2]);
