@@ -316,7 +316,7 @@ json.dump(t, open(sys.argv[3], "w"))' "$B/pages/truth.json" "$work/runs/manifest
         return
     fi
     rate_c=$(awk -v n="$n" -v w="$wall" 'BEGIN{printf "%.2f", n / (w > 0 ? w : 1)}')
-    local sets="" g
+    local g
     for g in gpu cpu; do
         run "$out/e2e.log" 60 $py "$root/tests/tools/check_ocr.py" "$work/runs/$g" "$truth" \
             --json "$work/runs/$g.json" || failed=1
