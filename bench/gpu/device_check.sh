@@ -84,6 +84,8 @@ fi
 rm -rf "$work/runs" && mkdir -p "$work/runs"
 
 # ---- the bundle's environment ----
+# shellcheck source=bench/gpu/bundle_libs.sh
+. "$root/bench/gpu/bundle_libs.sh"
 py=${QUIRE_CHECK_PYTHON:-python3} # the GPU machine's python3 has torch, numpy and h5py
 # cudart, cuBLAS and cuDNN: the machine's toolkit, else PyTorch's wheels
 # (CUDA 13 wheels keep them in nvidia/cu13/lib, older ones in nvidia/*/lib)
@@ -168,13 +170,12 @@ step_env() {
     echo "-- libraries outside the bundle" >>"$log"
     local f
     while IFS= read -r f; do
-        ldd "$f" 2>&1 | awk -v b="$B/" -v f="${f#"$B"/}" '
+        ldd "$f" 2>&1 | awk -v b="$B/" -v f="${f#"$B"/}" -v glibc="$BUNDLE_GLIBC" -v cuda="$BUNDLE_CUDA" '
             /not found/ && !/libcuda\.so/ { print f ": " $0; bad = 1 }
-            /=>/ && $3 ~ /^\// && index($3, b) != 1 &&
-                $1 !~ /^(libc|libm|libdl|libpthread|librt|libresolv|ld-linux-x86-64)\.so/ &&
-                $1 !~ /^lib(cudart|cublas|cublasLt|cudnn.*|cuda)\.so/ { print f ": " $1 " -> " $3; bad = 1 }
+            /=>/ && $3 ~ /^\// && index($3, b) != 1 && $1 !~ glibc && $1 !~ cuda {
+                print f ": " $1 " -> " $3; bad = 1 }
             END { exit bad }' >>"$log" || bad=1
-    done < <(find "$B/bin" "$B/lib" -type f \( -perm -u+x -o -name '*.so*' \))
+    done < <(bundle_elves "$B/bin" "$B/lib")
     ((bad)) && echo "(some resolve outside the bundle: the GPU machine may lack them)" >>"$log"
     local what="GPU: $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)"
     ((gpu)) || what="no GPU (quire: $("$bt/quire" info 2>/dev/null | grep '^backends:' | cut -c1-80))"

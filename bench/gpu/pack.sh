@@ -98,13 +98,13 @@ cp "$pmix_root/share/pmix-mca-params.conf" "$pre/share/"
 cp /etc/openmpi/openmpi-mca-params.conf /etc/openmpi/openmpi-default-hostfile "$pre/etc/"
 
 # ---- every shared library they load, but glibc's and CUDA's ----
-glibc='^(libc|libm|libdl|libpthread|librt|libresolv|libutil|libanl|ld-linux-x86-64)\.so'
-cuda='^(libcudart|libcublas|libcublasLt|libcudnn[a-z_]*|libcuda|libnvidia-[a-z-]*)\.so'
-mapfile -t elves < <(find "$pre/bin" "$pre/lib" -type f \( -perm -u+x -o -name '*.so*' \))
+# shellcheck source=bench/gpu/bundle_libs.sh
+. "$root/bench/gpu/bundle_libs.sh"
+mapfile -t elves < <(bundle_elves "$pre/bin" "$pre/lib")
 declare -A seen=()
 for f in "${elves[@]}"; do
     while read -r name _ path _; do
-        [[ $name =~ $glibc || $name =~ $cuda || -n ${seen[$name]:-} ]] && continue
+        [[ $name =~ $BUNDLE_GLIBC || $name =~ $BUNDLE_CUDA || -n ${seen[$name]:-} ]] && continue
         [[ $path == /* ]] || die "$(basename "$f") needs $name, which is not found here"
         seen[$name]=1
         cp -L "$path" "$pre/lib/$name"
