@@ -55,14 +55,22 @@ typedef struct {
     uint32_t text_pages, ocr_pages;
     float seconds;
     int32_t rank;
-    q_vec page_v; /* lay_page */
-    q_vec line_v; /* lay_line */
-    q_buf text;   /* UTF-8 bytes of every line, in line order */
+    uint8_t retry;     /* 1: a failure the environment or the clock caused (timeout, out of
+                          memory, a crashed reader): a rerun tries the document again */
+    uint32_t warnings; /* problems the reader worked around (a repaired PDF, ...) */
+    char *warning;     /* the first of them, one line; "" when none */
+    q_vec page_v;      /* lay_page */
+    q_vec line_v;      /* lay_line */
+    q_buf text;        /* UTF-8 bytes of every line, in line order */
 } lay_doc;
 
 /* Initialises `d` for document `doc` at `path` (copied). */
 q_status lay_doc_init(lay_doc *d, uint64_t doc, const char *path);
 void lay_doc_free(lay_doc *d); /* NULL-safe; leaves *d zeroed */
+
+/* Counts a warning; the first one's text is kept (printf-style, made one
+ * valid UTF-8 line of at most LAY_ERROR_MAX bytes like errors). */
+q_status lay_doc_warn(lay_doc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Sets status and the one-line error text (printf-style; newlines flattened,
  * made valid UTF-8, truncated to LAY_ERROR_MAX bytes). */

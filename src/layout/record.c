@@ -1,6 +1,7 @@
 /* The document record: building pages and lines, errors, plain text. */
 #include "layout/layout.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,8 @@ q_status lay_doc_init(lay_doc *d, uint64_t doc, const char *path) {
     q_status st = q_buf_append_utf8(&tmp, path, strlen(path));
     d->path = tmp.data ? tmp.data : rec_strdup("");
     d->error = rec_strdup("");
-    if (st || !d->path || !d->error) {
+    d->warning = rec_strdup("");
+    if (st || !d->path || !d->error || !d->warning) {
         lay_doc_free(d);
         return st ? st : Q_FAIL(Q_ERR_NOMEM, "out of memory for a document record");
     }
@@ -33,28 +35,48 @@ void lay_doc_free(lay_doc *d) {
     if (!d) return;
     free(d->path);
     free(d->error);
+    free(d->warning);
     q_vec_free(&d->page_v);
     q_vec_free(&d->line_v);
     q_buf_free(&d->text);
     memset(d, 0, sizeof *d);
 }
 
-q_status lay_doc_set_error(lay_doc *d, lay_doc_status status, const char *fmt, ...) {
+/* Replaces *dst with one valid UTF-8 line of at most LAY_ERROR_MAX bytes. */
+static q_status rec_set_line(char **dst, const char *fmt, va_list ap) {
     char raw[LAY_ERROR_MAX * 2];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(raw, sizeof raw, fmt, ap);
-    va_end(ap);
     for (char *p = raw; *p; p++)
         if (*p == '\n' || *p == '\r' || *p == '\t') *p = ' ';
     q_buf clean = {0};
     q_status st = q_buf_append_utf8(&clean, raw, strlen(raw));
     if (st) return st;
+    if (!clean.data && !(clean.data = calloc(1, 1)))
+        return Q_FAIL(Q_ERR_NOMEM, "out of memory for a record's message");
     q_utf8_truncate(clean.data, LAY_ERROR_MAX);
-    free(d->error);
-    d->error = clean.data;
-    d->status = (uint8_t)status;
+    free(*dst);
+    *dst = clean.data;
     return Q_OK;
+}
+
+q_status lay_doc_set_error(lay_doc *d, lay_doc_status status, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    q_status st = rec_set_line(&d->error, fmt, ap);
+    va_end(ap);
+    if (!st) d->status = (uint8_t)status;
+    return st;
+}
+
+q_status lay_doc_warn(lay_doc *d, const char *fmt, ...) {
+    q_status st = Q_OK;
+    if (d->warnings++ == 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        st = rec_set_line(&d->warning, fmt, ap);
+        va_end(ap);
+    }
+    return st;
 }
 
 q_status lay_page_begin(lay_doc *d, uint32_t page, float width, float height, int16_t rotation) {

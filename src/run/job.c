@@ -94,19 +94,6 @@ static int job_prepare(run_job *job) {
     for (size_t i = lo; i < hi; i++) {
         job->total++;
         if (!store_journal_has(journal, i)) {
-            run_input *in = &job->inputs.v[i];
-            if (!in->error && store_journal_crashes(journal, i) >= 2) {
-                /* DESIGN.md §6: in flight during two crashes; not a third time */
-                if (!(in->error = strdup("crashed the worker twice"))) {
-                    q_log(Q_LOG_ERROR, "out of memory");
-                    bad = 1;
-                    break;
-                }
-                q_log(Q_LOG_WARN,
-                      "document %zu (%s) was being processed in two runs that crashed: "
-                      "recorded as an error, not tried again",
-                      i, in->path);
-            }
             job->todo[job->ntodo++] = i;
             continue;
         }
@@ -324,9 +311,6 @@ int run_main(const run_options *o) {
         goto out;
     }
     if (job.rank == 0) {
-        /* results.h5 holds every document: the attempts logs say nothing more */
-        if (store_attempts_clear(o->out_dir))
-            q_log(Q_LOG_WARN, "cleaning the journal: %s", q_errmsg());
         job_summary(&job, q_now() - job.t_start);
         run_report_print(&job);
     }

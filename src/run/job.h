@@ -85,7 +85,7 @@ q_status run_coordinate(run_job *job);
 /* A rank that takes documents (worker.c). */
 typedef struct run_worker run_worker;
 
-/* Opens what the worker writes (its journal shard and attempts log, creating
+/* Opens what the worker writes (its journal shard, creating
  * OUT/journal) and the document reader. Every rank that takes documents calls
  * it before any work is handed out, so that an output folder a rank cannot
  * write is a failure all ranks agree on, not a worker that leaves while rank

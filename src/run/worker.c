@@ -21,11 +21,10 @@ struct run_worker {
     doc_reader *reader;
     store_shard *shard;
     double shard_opened;
-    run_request stats;   /* since the last request */
-    q_buf done;          /* run_done entries of stats.ndone documents, for rank 0 */
-    q_buf msg;           /* a request: stats, then done */
-    run_progress *local; /* size == 1: progress printed by this loop */
-    store_attempts *attempts;
+    run_request stats;      /* since the last request */
+    q_buf done;             /* run_done entries of stats.ndone documents, for rank 0 */
+    q_buf msg;              /* a request: stats, then done */
+    run_progress *local;    /* size == 1: progress printed by this loop */
     run_ocr ocr;            /* the OCR route of pages, engine loaded on first use */
     char models[4096];      /* the models folder, which `ocr` points to */
     run_ocr_client *client; /* pages go to the node's GPU rank; NULL = read here */
@@ -188,20 +187,9 @@ static int worker_should_stop(worker *w) {
     return w->stopping;
 }
 
-/* One document, bracketed by its attempt notes. */
 static q_status worker_attempt(worker *w, const run_item *it) {
-    int noted = it->error == NULL; /* a pre-set error opens nothing */
-    q_status st = noted ? store_attempts_begin(w->attempts, it->doc) : Q_OK;
-    if (st) return st;
-    if (noted && w->crash_on && strstr(it->path, w->crash_on)) kill(getpid(), SIGKILL);
-    st = worker_doc(w, it);
-    if (noted) {
-        q_status st2 = store_attempts_end(w->attempts, it->doc);
-        if (!st) st = st2;
-    }
-    /* every finished document is in a closed shard: the log can start over */
-    if (!st && store_shard_pending(w->shard) == 0) st = store_attempts_trim(w->attempts);
-    return st;
+    if (!it->error && w->crash_on && strstr(it->path, w->crash_on)) kill(getpid(), SIGKILL);
+    return worker_doc(w, it);
 }
 
 /* Rank 0 hands this worker nothing more and stops the others (coord.c): it
@@ -225,7 +213,6 @@ q_status run_worker_new(run_job *job, run_worker **out) {
     if (job->role.server >= 0) w->client = &w->client_v;
     q_status st = doc_reader_new(&w->reader);
     if (!st) st = store_shard_open(job->opt->out_dir, job->rank, &w->shard);
-    if (!st) st = store_attempts_open(job->opt->out_dir, job->rank, &w->attempts);
     if (st == Q_ERR_IO) {
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", q_errmsg());
@@ -242,7 +229,6 @@ q_status run_worker_new(run_job *job, run_worker **out) {
 void run_worker_free(run_worker *w) {
     if (!w) return;
     store_shard_free(w->shard);
-    store_attempts_free(w->attempts);
     doc_reader_free(w->reader);
     run_ocr_free(&w->ocr);
     q_buf_free(&w->done);

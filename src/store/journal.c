@@ -1,8 +1,6 @@
 /* journal.c: the resume index. Lists the closed shards of OUT/journal/ (in
  * name order; leftover *.tmp files from a crash are ignored), reads each
- * shard's /index and paths, and answers "is document N done?". Also the
- * attempts logs beside the shards: which documents were open in a worker that
- * died, and how often. */
+ * shard's /index and paths, and answers "is document N done?". */
 #define _POSIX_C_SOURCE 200809L
 #include "store_private.h"
 
@@ -23,16 +21,9 @@ typedef struct {
     size_t order;
 } journal_doc;
 
-typedef struct {
-    uint64_t doc;
-    unsigned runs; /* runs that died with the document open */
-} journal_crash;
-
 struct store_journal {
     journal_doc *d; /* sorted by doc, unique */
     size_t n;
-    journal_crash *c; /* sorted by doc, unique */
-    size_t nc;
 };
 
 static int journal_has_suffix(const char *s, const char *suf) {
@@ -211,120 +202,10 @@ fail:
     return st;
 }
 
-/* Attempts logs: a<rank>-<pid>-<time>.log. */
+/* Attempts logs, a<rank>-<pid>-<time>.log, which earlier versions wrote:
+ * --force still removes them. */
 static int journal_is_attempts(const char *name) {
     return name[0] == 'a' && journal_has_suffix(name, JOURNAL_ATTEMPTS_SUFFIX);
-}
-
-/* The document a dead process had open according to its attempts log: the
- * last "b DOC" not followed by "e DOC". A torn last line is ignored. Returns
- * 1 and sets *doc when there is one. */
-static int journal_log_open_doc(const char *text, size_t len, uint64_t *doc) {
-    int open = 0;
-    size_t i = 0;
-    while (i < len) {
-        size_t j = i;
-        while (j < len && text[j] != '\n')
-            j++;
-        if (j == len) break; /* no newline: torn write */
-        char kind = text[i];
-        char *end = NULL;
-        unsigned long long v = 0;
-        if (j - i >= 3 && text[i + 1] == ' ') v = strtoull(text + i + 2, &end, 10);
-        if (end == text + j) {
-            if (kind == 'b') {
-                open = 1;
-                *doc = v;
-            } else if (kind == 'e' && open && *doc == v) {
-                open = 0;
-            }
-        }
-        i = j + 1;
-    }
-    return open;
-}
-
-static q_status journal_read_file(const char *path, char **text, size_t *len) {
-    *text = NULL;
-    *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        if (errno == ENOENT) return Q_OK; /* removed meanwhile by a clean end */
-        return Q_FAIL(Q_ERR_IO, "cannot open %s: %s", path, strerror(errno));
-    }
-    size_t cap = 0;
-    q_status st = Q_OK;
-    for (;;) {
-        if (*len + 4096 + 1 > cap) {
-            size_t nc = Q_MAX(cap * 2, *len + 4096 + 1);
-            char *p = nc > ((size_t)1 << 31) ? NULL : realloc(*text, nc);
-            if (!p) {
-                st = Q_FAIL(Q_ERR_NOMEM, "attempts log %s is too large", path);
-                break;
-            }
-            *text = p, cap = nc;
-        }
-        size_t got = fread(*text + *len, 1, cap - *len - 1, f);
-        *len += got;
-        if (got == 0) break;
-    }
-    if (!st && ferror(f)) st = Q_FAIL(Q_ERR_IO, "cannot read %s", path);
-    fclose(f);
-    if (st) free(*text), *text = NULL, *len = 0;
-    return st;
-}
-
-static int journal_u64_cmp(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Reads every attempts log of `jdir` into j->c. */
-static q_status journal_scan_attempts(const char *jdir, store_journal *j) {
-    DIR *dir = opendir(jdir);
-    if (!dir) {
-        if (errno == ENOENT) return Q_OK;
-        return Q_FAIL(Q_ERR_IO, "cannot list journal %s: %s", jdir, strerror(errno));
-    }
-    uint64_t *open = NULL;
-    size_t n = 0, cap = 0;
-    char path[8192];
-    q_status st = Q_OK;
-    struct dirent *e;
-    while (!st && (e = readdir(dir)) != NULL) {
-        if (!journal_is_attempts(e->d_name)) continue;
-        snprintf(path, sizeof path, "%s/%s", jdir, e->d_name);
-        char *text = NULL;
-        size_t len = 0;
-        uint64_t doc = 0;
-        if ((st = journal_read_file(path, &text, &len))) break;
-        if (text && journal_log_open_doc(text, len, &doc)) {
-            if (n == cap) {
-                cap = cap ? cap * 2 : 64;
-                uint64_t *p = realloc(open, cap * sizeof *p);
-                if (!p)
-                    st = Q_FAIL(Q_ERR_NOMEM, "out of memory reading attempts logs");
-                else
-                    open = p;
-            }
-            if (!st) open[n++] = doc;
-        }
-        free(text);
-    }
-    closedir(dir);
-    if (!st && n) {
-        qsort(open, n, sizeof *open, journal_u64_cmp);
-        if (!(j->c = malloc(n * sizeof *j->c)))
-            st = Q_FAIL(Q_ERR_NOMEM, "out of memory reading attempts logs");
-        for (size_t i = 0; !st && i < n; i++) {
-            if (j->nc && j->c[j->nc - 1].doc == open[i])
-                j->c[j->nc - 1].runs++;
-            else
-                j->c[j->nc++] = (journal_crash){.doc = open[i], .runs = 1};
-        }
-    }
-    free(open);
-    return st;
 }
 
 static int journal_doc_cmp(const void *a, const void *b) {
@@ -375,7 +256,6 @@ q_status store_journal_scan(const char *outdir, store_journal **out) {
             j->d[n++] = j->d[i];
     }
     j->n = n;
-    if ((st = journal_scan_attempts(jdir, j))) goto fail;
     store_names_free(&names);
     *out = j;
     return Q_OK;
@@ -411,25 +291,11 @@ const char *store_journal_path(const store_journal *j, uint64_t doc) {
     return d ? d->path : NULL;
 }
 
-unsigned store_journal_crashes(const store_journal *j, uint64_t doc) {
-    if (!j || store_journal_has(j, doc)) return 0;
-    size_t lo = 0, hi = j->nc;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (j->c[mid].doc < doc)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < j->nc && j->c[lo].doc == doc ? j->c[lo].runs : 0;
-}
-
 void store_journal_free(store_journal *j) {
     if (!j) return;
     for (size_t i = 0; i < j->n; i++)
         free(j->d[i].path);
     free(j->d);
-    free(j->c);
     free(j);
 }
 
@@ -460,88 +326,5 @@ q_status store_journal_clear(const char *outdir) {
         snprintf(path, sizeof path, "%s/%s", outdir, i ? "results.h5.tmp" : "results.h5");
         st = journal_unlink(path);
     }
-    return st;
-}
-
-/* ---- attempts logs (writer) ---- */
-struct store_attempts {
-    int fd;
-    int in_flight; /* a "b" line without its "e" */
-    char path[4096];
-};
-
-q_status store_attempts_open(const char *outdir, int rank, store_attempts **out) {
-    *out = NULL;
-    char jdir[4096];
-    q_status st = q_path_join(jdir, sizeof jdir, outdir, "journal");
-    if (!st) st = q_mkdirs(jdir);
-    if (st) return st;
-    store_attempts *a = calloc(1, sizeof *a);
-    if (!a) return Q_FAIL(Q_ERR_NOMEM, "out of memory");
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int len = snprintf(a->path, sizeof a->path, "%s/a%05d-%ld-%lld%03ld" JOURNAL_ATTEMPTS_SUFFIX,
-                       jdir, rank, (long)getpid(), (long long)ts.tv_sec, ts.tv_nsec / 1000000);
-    if (len < 0 || (size_t)len >= sizeof a->path) {
-        free(a);
-        return Q_FAIL(Q_ERR_USAGE, "journal path too long: %s", jdir);
-    }
-    a->fd = open(a->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (a->fd < 0) {
-        st = Q_FAIL(Q_ERR_IO, "cannot create %s: %s", a->path, strerror(errno));
-        free(a);
-        return st;
-    }
-    *out = a;
-    return Q_OK;
-}
-
-static q_status attempts_note(store_attempts *a, char kind, uint64_t doc) {
-    char line[32];
-    int n = snprintf(line, sizeof line, "%c %llu\n", kind, (unsigned long long)doc);
-    ssize_t w;
-    do
-        w = write(a->fd, line, (size_t)n);
-    while (w < 0 && errno == EINTR);
-    if (w != n) return Q_FAIL(Q_ERR_IO, "cannot write %s: %s", a->path, strerror(errno));
-    return Q_OK;
-}
-
-q_status store_attempts_begin(store_attempts *a, uint64_t doc) {
-    a->in_flight = 1;
-    return attempts_note(a, 'b', doc);
-}
-
-q_status store_attempts_end(store_attempts *a, uint64_t doc) {
-    a->in_flight = 0;
-    return attempts_note(a, 'e', doc);
-}
-
-q_status store_attempts_trim(store_attempts *a) {
-    if (ftruncate(a->fd, 0) != 0)
-        return Q_FAIL(Q_ERR_IO, "cannot truncate %s: %s", a->path, strerror(errno));
-    return Q_OK;
-}
-
-void store_attempts_free(store_attempts *a) {
-    if (!a) return;
-    close(a->fd);
-    if (!a->in_flight) unlink(a->path);
-    free(a);
-}
-
-q_status store_attempts_clear(const char *outdir) {
-    char jdir[4096], path[8192];
-    q_status st = q_path_join(jdir, sizeof jdir, outdir, "journal");
-    if (st) return st;
-    DIR *dir = opendir(jdir);
-    if (!dir) return Q_OK;
-    struct dirent *e;
-    while (!st && (e = readdir(dir)) != NULL) {
-        if (!journal_is_attempts(e->d_name)) continue;
-        snprintf(path, sizeof path, "%s/%s", jdir, e->d_name);
-        st = journal_unlink(path);
-    }
-    closedir(dir);
     return st;
 }

@@ -47,38 +47,9 @@ int store_journal_has(const store_journal *j, uint64_t doc);
  * lives as long as `j`. Lets a rerun check that OUT belongs to the same inputs. */
 const char *store_journal_path(const store_journal *j, uint64_t doc);
 void store_journal_free(store_journal *j);
-/* How many earlier runs had document `doc` open in a worker that died before
- * finishing it (read from the attempts logs, see below). Counts only
- * documents that are not done. */
-unsigned store_journal_crashes(const store_journal *j, uint64_t doc);
-/* Removes every shard (closed and *.tmp), every attempts log and results.h5:
+/* Removes every shard (closed and *.tmp), old attempts logs and results.h5:
  * --force. */
 q_status store_journal_clear(const char *outdir);
-
-/* ---- attempts (DESIGN.md §6: poison documents) ----
- * Each worker process notes in its own log, OUT/journal/a<rank>-<pid>-<time>.log,
- * the document it starts and the document it finishes. A document started but
- * not finished in a log was open when that process died; the resume index
- * counts such runs per document (store_journal_crashes), so that a document
- * that crashed its worker twice is recorded as an error instead of tried a
- * third time. The log is plain text ("b DOC" / "e DOC" lines), written with
- * one write(2) each: it survives the death of the process (not of the node). */
-typedef struct store_attempts store_attempts;
-
-/* Creates this process's attempts log in OUT/journal/ (created if missing). */
-q_status store_attempts_open(const char *outdir, int rank, store_attempts **out);
-/* Notes that document `doc` is about to start / has its record appended. */
-q_status store_attempts_begin(store_attempts *a, uint64_t doc);
-q_status store_attempts_end(store_attempts *a, uint64_t doc);
-/* Empties the log: call when every finished document is in a closed shard
- * and none is in flight (right after the shard closed). */
-q_status store_attempts_trim(store_attempts *a);
-/* Closes the log and removes it when no document is in flight (a clean end);
- * keeps it otherwise. NULL-safe. */
-void store_attempts_free(store_attempts *a);
-/* Removes every attempts log in OUT/journal/: once results.h5 holds every
- * document they say nothing more. */
-q_status store_attempts_clear(const char *outdir);
 
 /* ---- consolidation ---- */
 typedef struct {
