@@ -32,6 +32,9 @@ static const char run_help[] =
     "      (the OCR options below; --threads defaults to the node's cores shared by\n"
     "       its ranks)\n"
     "      --timeout SECONDS  per-document time limit; status=timeout after it (default none)\n"
+    "      --max-memory SIZE  memory one document may take (its reader process), e.g. 4G;\n"
+    "                         above it the document fails with 'out of memory' (default:\n"
+    "                         the node's memory shared by its ranks, at least 2G; 0: none)\n"
     "      --batch N          documents per work request (default automatic)\n"
     "      --force            ignore and delete the journal and results in --out\n"
     "      --redo-ocr         OCR pages whose text layer is invisible text over a scan\n"
@@ -65,7 +68,25 @@ enum {
     OPT_SHARD_DOCS,
     OPT_SHARD_SECONDS,
     OPT_SLICE,
+    OPT_MAX_MEMORY,
 };
+
+/* "4G", "512M", "1.5g", "1000000" (bytes); 0 = no limit. */
+static int run_parse_size(const char *s, double *out) {
+    char *end;
+    double v = strtod(s, &end);
+    static const char units[] = "kmgt";
+    const char *u = *end ? strchr(units, *end | 0x20) : NULL;
+    if (u && *end) {
+        for (const char *k = units; k <= u; k++)
+            v *= 1024;
+        end++;
+        if ((*end | 0x20) == 'b') end++;
+    }
+    if (!*s || *end || !(v >= 0) || v > 1e18) return -1;
+    *out = v;
+    return 0;
+}
 
 static int run_parse_seconds(const char *s, double *out) {
     char *end;
@@ -82,6 +103,7 @@ int cli_run(int argc, char **argv) {
         CLI_OCR_LONG_OPTIONS,
         {"gpus", required_argument, 0, OPT_GPUS},
         {"timeout", required_argument, 0, OPT_TIMEOUT},
+        {"max-memory", required_argument, 0, OPT_MAX_MEMORY},
         {"batch", required_argument, 0, OPT_BATCH},
         {"force", no_argument, 0, OPT_FORCE},
         {"redo-ocr", no_argument, 0, OPT_REDO_OCR},
@@ -125,6 +147,12 @@ int cli_run(int argc, char **argv) {
         case OPT_TIMEOUT:
             if (run_parse_seconds(optarg, &o.timeout))
                 return RUN_USAGE("--timeout wants seconds (0 = none), not '%s'", optarg);
+            break;
+        case OPT_MAX_MEMORY:
+            if (run_parse_size(optarg, &o.max_memory))
+                return RUN_USAGE("--max-memory wants a size such as 4G or 512M (0 = no limit), "
+                                 "not '%s'",
+                                 optarg);
             break;
         case OPT_BATCH:
             if (cli_parse_long(optarg, 0, 1024, &v))

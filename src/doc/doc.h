@@ -14,6 +14,10 @@ typedef struct {
     int ocr_all;       /* route every page to OCR, text layer or not (quire ocr) */
     int dpi;           /* render resolution for pages that need OCR */
     double max_pixels; /* a page image above this many pixels is a page error; 0 = default */
+    /* When set, [0] = the page being read (from 0) and [1] = the document's
+     * pages once known, updated as reading goes: a reader process that dies
+     * leaves here where it was (run/child.c). */
+    volatile uint32_t *progress;
 } doc_options;
 
 /* --max-pixels default: 100 megapixels (an A2 sheet at 300 dpi is 35 MP). */

@@ -87,6 +87,11 @@ q_status lay_line_add(lay_doc *d, const float bbox[4], float conf, float size, c
  * its lines into blocks in reading order (lay_order_page). */
 q_status lay_page_end(lay_doc *d, lay_page_kind kind, float seconds, int order);
 
+/* Gives every page of the document (0 .. d->pages - 1) a row: a page left
+ * without one (reading stopped at a timeout, or the reader died) gets an
+ * empty row of kind failed, so that /pages tells which pages are missing. */
+q_status lay_doc_fill_pages(lay_doc *d);
+
 lay_page *lay_doc_page(lay_doc *d, size_t i);
 lay_line *lay_doc_line(lay_doc *d, size_t i);
 size_t lay_doc_npages(const lay_doc *d);

@@ -148,3 +148,31 @@ q_status lay_doc_plain_text(const lay_doc *d, q_buf *out) {
     }
     return st;
 }
+
+q_status lay_doc_fill_pages(lay_doc *d) {
+    size_t have = d->page_v.len;
+    if (have >= d->pages) return Q_OK;
+    q_vec all;
+    q_vec_init(&all, sizeof(lay_page));
+    q_status st = Q_OK;
+    size_t i = 0;
+    for (uint32_t p = 0; !st && p < d->pages; p++) {
+        for (; !st && i < have && lay_doc_page(d, i)->page <= p; i++)
+            st = q_vec_push(&all, lay_doc_page(d, i));
+        const lay_page *last = all.len ? &Q_VEC_AT(&all, lay_page, all.len - 1) : NULL;
+        if (st || (last && last->page == p)) continue;
+        lay_page f = {.page = p,
+                      .kind = LAY_PAGE_FAILED,
+                      .first_line = i < have ? lay_doc_page(d, i)->first_line : d->line_v.len};
+        st = q_vec_push(&all, &f);
+    }
+    for (; !st && i < have; i++)
+        st = q_vec_push(&all, lay_doc_page(d, i));
+    if (st) {
+        q_vec_free(&all);
+        return st;
+    }
+    q_vec_free(&d->page_v);
+    d->page_v = all;
+    return Q_OK;
+}

@@ -24,6 +24,7 @@ void run_options_default(run_options *o) {
     ocr_options_default(&o->ocr);
     o->ocr.threads = 0;
     o->max_pixels = DOC_MAX_PIXELS_DEFAULT;
+    o->max_memory = -1;
 }
 
 int run_env_rank(void) {

@@ -115,7 +115,15 @@ typedef struct {
     q_buf msg;
     uint64_t pages; /* pages read by the server */
     int refused;    /* the server reads no pages any more: read them here */
+    /* How a page message reaches the server: NULL = MPI from this process
+     * (run_ocr_client_xfer); a reader child process hands it to its parent. */
+    q_status (*xfer)(void *user, q_buf *msg);
+    void *xfer_user;
 } run_ocr_client;
+
+/* Sends the page message in `msg` to the GPU rank over MPI and replaces it
+ * with the reply (the page's lines). */
+q_status run_ocr_client_xfer(run_ocr_client *c, q_buf *msg);
 
 /* A doc_ocr_fn: `user` is a run_ocr_client. */
 q_status run_ocr_client_page(void *user, doc_file *f, uint32_t page, lay_doc *rec);
@@ -132,6 +140,61 @@ q_status run_ocr_serve(run_job *job);
  * the node's cores shared by its GPU ranks, others run_ocr_threads(); a rank
  * with a device gets the AUTO backend on it. */
 ocr_options run_ocr_engine_options(const run_job *job, char *models, size_t cap);
+
+/* ---- reading documents (reader.c, child.c) ---- */
+
+/* What reads a document: the doc reader, this process's OCR engine and the
+ * route of OCR pages to the node's GPU rank. */
+typedef struct {
+    const run_options *opt;
+    int rank;
+    doc_reader *reader; /* opened in the process that reads (run_reader_open) */
+    run_ocr ocr;        /* loaded on the first page that needs it */
+    char models[4096];  /* the models folder, which `ocr` points to */
+    run_ocr_client *client; /* pages go to the node's GPU rank; NULL = read here */
+    run_ocr_client client_v;
+    const char *crash_on, *hang_on; /* test hooks (reader.c) */
+} run_reader;
+
+/* Sets up `rd` for this job; `client` (copied), when given, sends OCR pages to
+ * the node's GPU rank. Opens nothing: a reader child opens its own. */
+q_status run_reader_init(run_reader *rd, run_job *job, run_ocr_client *client);
+q_status run_reader_open(run_reader *rd); /* the doc reader, unless open */
+void run_reader_free(run_reader *rd);     /* NULL-safe */
+/* Reads document `it` into `rec` (initialised by the caller) with `deadline`
+ * (q_now() seconds, 0 = none); `progress`, when set, follows the pages
+ * (doc_options). A bad document is a record, not a failure; a failure of
+ * quire itself (out of memory) is a record too, retryable. */
+q_status run_reader_read(run_reader *rd, const run_item *it, double deadline,
+                         volatile uint32_t *progress, lay_doc *rec);
+
+/* A reader child process (DESIGN.md §6, issue 15): documents are read in a
+ * forked process that shares nothing with MPI, so that a decoder's crash, an
+ * overrun or a runaway allocation costs one document, never the rank. The
+ * child is long-lived (models loaded once) and replaced after a crash. */
+typedef struct run_child run_child;
+
+/* Called by the parent while it waits for the child, at least once a second
+ * and after every signal. Returns 1 to abandon the document in flight (a
+ * stop signal that must not wait for it). */
+typedef int (*run_child_tick)(void *user);
+
+/* `rd` is the reading state the child starts from (copied at each fork; its
+ * doc reader must not be open). `max_memory`: bytes the child may use above
+ * what it holds when it starts (0 = no limit). Forks nothing yet. */
+q_status run_child_new(run_reader *rd, double max_memory, run_child **out);
+/* Reads `it` in the child into `rec` (initialised here; lay_doc_free it even
+ * after a failure). A crash is read once more in a fresh child; a second
+ * crash, a crash of a kind that cannot be retried, and --timeout (the child
+ * is killed within a second of the deadline) are error/timeout records.
+ * Q_ERR_INTERRUPTED: `tick` abandoned the document (no record). Other
+ * failures are the parent's own (MPI, fork): the rank cannot go on. */
+q_status run_child_read(run_child *c, const run_item *it, run_child_tick tick, void *tick_user,
+                        lay_doc *rec);
+/* Ends the child (it exits when its socket closes) and frees. NULL-safe. */
+void run_child_free(run_child *c);
+/* The default --max-memory: the node's memory shared by its ranks. */
+double run_child_default_memory(int local_ranks);
 
 /* Stop signals (stop.c). run_stop_install sets handlers for SIGTERM and
  * SIGUSR1; run_stop_signal returns the first one received, 0 when none. */

@@ -66,18 +66,8 @@ ocr_options run_ocr_engine_options(const run_job *job, char *models, size_t cap)
 
 /* ---- the CPU rank's side ---- */
 
-static q_status client_exchange(run_ocr_client *c, const q_image *img, ocr_result *res) {
-    size_t px = (size_t)img->w * (size_t)img->h * (size_t)img->channels;
-    ocr_page_msg h = {
-        .w = img->w, .h = img->h, .channels = img->channels, .deadline = c->local->deadline};
-    q_buf_clear(&c->msg);
-    q_status st = q_buf_append(&c->msg, &h, sizeof h);
-    size_t row = (size_t)img->w * (size_t)img->channels;
-    if (!st) st = q_buf_reserve(&c->msg, px);
-    for (int y = 0; !st && y < img->h; y++) /* rows packed: the stride stays here */
-        st = q_buf_append(&c->msg, img->px + (size_t)y * img->stride, row);
-    if (st) return st;
-    int rc = MPI_Send(c->msg.data, (int)c->msg.len, MPI_BYTE, c->server, RUN_TAG_OCR_PAGE, c->comm);
+q_status run_ocr_client_xfer(run_ocr_client *c, q_buf *msg) {
+    int rc = MPI_Send(msg->data, (int)msg->len, MPI_BYTE, c->server, RUN_TAG_OCR_PAGE, c->comm);
     if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Send of a page to the GPU rank");
     /* probe with naps: the answer takes as long as the page's OCR */
     MPI_Status status;
@@ -89,8 +79,23 @@ static q_status client_exchange(run_ocr_client *c, const q_image *img, ocr_resul
         if (flag) break;
         run_backoff_sleep(&nap);
     }
-    if ((st = run_recv_probed(c->comm, &status, &c->msg)))
-        return q_fail_context("receiving a page's lines");
+    if (run_recv_probed(c->comm, &status, msg)) return q_fail_context("receiving a page's lines");
+    return Q_OK;
+}
+
+static q_status client_exchange(run_ocr_client *c, const q_image *img, ocr_result *res) {
+    size_t px = (size_t)img->w * (size_t)img->h * (size_t)img->channels;
+    ocr_page_msg h = {
+        .w = img->w, .h = img->h, .channels = img->channels, .deadline = c->local->deadline};
+    q_buf_clear(&c->msg);
+    q_status st = q_buf_append(&c->msg, &h, sizeof h);
+    size_t row = (size_t)img->w * (size_t)img->channels;
+    if (!st) st = q_buf_reserve(&c->msg, px);
+    for (int y = 0; !st && y < img->h; y++) /* rows packed: the stride stays here */
+        st = q_buf_append(&c->msg, img->px + (size_t)y * img->stride, row);
+    if (st) return st;
+    st = c->xfer ? c->xfer(c->xfer_user, &c->msg) : run_ocr_client_xfer(c, &c->msg);
+    if (st) return st;
     const char *p = c->msg.data, *end = p + c->msg.len;
     ocr_lines_msg lh;
     if ((size_t)(end - p) < sizeof lh) return Q_FAIL(Q_ERR_MPI, "short lines message");

@@ -31,6 +31,8 @@ typedef struct {
     ocr_options ocr;         /* --threads (0 = cores / ranks on the node), --det-side, ...;
                                 models_dir is taken from models_dir */
     double max_pixels;       /* --max-pixels */
+    double max_memory;       /* --max-memory bytes per reader process, 0 = none;
+                                -1 = the default (run_child_default_memory) */
 } run_options;
 
 void run_options_default(run_options *o);

@@ -1,10 +1,10 @@
-/* A worker: asks for documents, processes each into a record and appends it
- * to this rank's journal shard. Shards are closed (renamed) every few
- * documents or seconds, which bounds what a crash can lose. A bad document
- * is a record; only a failure to write the journal stops the worker. Each
- * document started and finished is noted in the rank's attempts log, so that
- * a document that kills its worker is not tried forever. A stop signal (or a
- * HALT from rank 0) ends the loop after the current document. */
+/* A worker: asks for documents, has each read into a record (in its reader
+ * child process, child.c, or here on a rank that must not fork) and appends
+ * it to this rank's journal shard. Shards are closed (renamed) every few
+ * documents or seconds, which bounds what a crash can lose. A bad document,
+ * even one that crashes its reader, is a record; only a failure to write the
+ * journal stops the worker. A stop signal (or a HALT from rank 0) ends the
+ * loop after the current document; SIGTERM and SIGINT abandon it. */
 #define _POSIX_C_SOURCE 200809L
 #include <signal.h>
 #include <stdio.h>
@@ -18,19 +18,15 @@
 
 struct run_worker {
     run_job *job;
-    doc_reader *reader;
     store_shard *shard;
     double shard_opened;
-    run_request stats;      /* since the last request */
-    q_buf done;             /* run_done entries of stats.ndone documents, for rank 0 */
-    q_buf msg;              /* a request: stats, then done */
-    run_progress *local;    /* size == 1: progress printed by this loop */
-    run_ocr ocr;            /* the OCR route of pages, engine loaded on first use */
-    char models[4096];      /* the models folder, which `ocr` points to */
-    run_ocr_client *client; /* pages go to the node's GPU rank; NULL = read here */
-    run_ocr_client client_v;
-    int stopping;         /* a stop signal, or a HALT from rank 0, came */
-    const char *crash_on; /* test hook: die on documents whose path has this */
+    run_request stats;   /* since the last request */
+    q_buf done;          /* run_done entries of stats.ndone documents, for rank 0 */
+    q_buf msg;           /* a request: stats, then done */
+    run_progress *local; /* size == 1: progress printed by this loop */
+    run_reader rd;       /* what reads documents (the child's copy, when there is one) */
+    run_child *child;    /* NULL: documents are read in this process */
+    int stopping;        /* a stop signal, or a HALT from rank 0, came */
 };
 typedef struct run_worker worker;
 
@@ -56,40 +52,52 @@ static q_status worker_count(worker *w, const lay_doc *rec) {
     return Q_OK;
 }
 
+/* Waiting for the child: a stop signal that cannot wait for the document
+ * (SIGTERM, SIGINT: mpirun kills the ranks a second later) abandons it; it
+ * has no record and the rerun reads it. SIGUSR1 (a warning ahead of the
+ * time limit) lets it finish. */
+static int worker_tick(void *user) {
+    (void)user;
+    int sig = run_stop_signal();
+    return sig && sig != SIGUSR1;
+}
+
+/* Reads `it` into `rec` (initialised here): a pre-set error, the child, or
+ * this process. */
+static q_status worker_read(worker *w, const run_item *it, lay_doc *rec) {
+    q_status st;
+    if (it->error || !w->child) {
+        if ((st = lay_doc_init(rec, it->doc, it->path))) return st;
+        rec->rank = w->job->rank;
+        rec->bytes = it->bytes;
+        if (it->error) return lay_doc_set_error(rec, LAY_DOC_ERROR, "%s", it->error);
+        const run_options *o = w->job->opt;
+        return run_reader_read(&w->rd, it, o->timeout > 0 ? q_now() + o->timeout : 0, NULL, rec);
+    }
+    return run_child_read(w->child, it, worker_tick, w, rec);
+}
+
 static q_status worker_doc(worker *w, const run_item *it) {
     const run_options *o = w->job->opt;
     lay_doc rec;
-    q_status st = lay_doc_init(&rec, it->doc, it->path);
-    if (st) return st;
-    rec.rank = w->job->rank;
-    rec.bytes = it->bytes;
-    double t0 = q_now();
-    if (it->error) {
-        st = lay_doc_set_error(&rec, LAY_DOC_ERROR, "%s", it->error);
-    } else {
-        doc_options dopt = {.deadline = o->timeout > 0 ? t0 + o->timeout : 0,
-                            .redo_ocr = o->redo_ocr,
-                            .dpi = o->dpi,
-                            .max_pixels = o->max_pixels};
-        w->ocr.deadline = dopt.deadline;
-        doc_ocr_fn fn = w->client ? run_ocr_client_page : run_ocr_page;
-        void *user = w->client ? (void *)w->client : &w->ocr;
-        if (doc_process(w->reader, &dopt, fn, user, &rec) != Q_OK)
-            /* quire itself failed on this document (out of memory, say): the
-             * document gets the reason, the run goes on */
-            st = lay_doc_set_error(&rec, LAY_DOC_ERROR, "%s", q_errmsg());
-        if (w->ocr.load_failed) {
-            /* No usable models (here or on the node's GPU rank) is the
-             * environment's fault, not the document's: it gets no record, so
-             * that a rerun reads it, and the job stops (RUN_REQ_FAILED).
-             * Checked here, on the first page that needs OCR, rather than
-             * before dispatch: which pages need OCR is known only once a
-             * document is opened, and a text-only campaign needs no models. */
-            lay_doc_free(&rec);
-            return Q_FAIL(Q_ERR_UNSUPPORTED, "%s", w->ocr.why);
-        }
+    q_status st = worker_read(w, it, &rec);
+    if (st == Q_ERR_INTERRUPTED) {
+        w->stopping = 1;
+        w->job->halted = 1;
+        lay_doc_free(&rec);
+        return Q_OK;
     }
-    rec.seconds = (float)(q_now() - t0);
+    if (!st && w->rd.ocr.load_failed) {
+        /* No usable models (here or on the node's GPU rank) is the
+         * environment's fault, not the document's: it gets no record, so
+         * that a rerun reads it, and the job stops (RUN_REQ_FAILED).
+         * Checked here, on the first page that needs OCR, rather than
+         * before dispatch: which pages need OCR is known only once a
+         * document is opened, and a text-only campaign needs no models. */
+        lay_doc_free(&rec);
+        return Q_FAIL(Q_ERR_UNSUPPORTED, "%s", w->rd.ocr.why);
+    }
+    if (!st) st = lay_doc_fill_pages(&rec);
     if (!st) {
         if (store_shard_pending(w->shard) == 0) w->shard_opened = q_now();
         st = store_shard_append(w->shard, &rec);
@@ -187,11 +195,6 @@ static int worker_should_stop(worker *w) {
     return w->stopping;
 }
 
-static q_status worker_attempt(worker *w, const run_item *it) {
-    if (!it->error && w->crash_on && strstr(it->path, w->crash_on)) kill(getpid(), SIGKILL);
-    return worker_doc(w, it);
-}
-
 /* Rank 0 hands this worker nothing more and stops the others (coord.c): it
  * must not wait for a request that will never come. The counts of the
  * documents finished since the last request go with it. */
@@ -200,18 +203,26 @@ static void worker_tell_failed(worker *w) {
         q_log(Q_LOG_DEBUG, "telling rank 0 of a failure: %s", q_errmsg());
 }
 
+/* GPU ranks never fork: a CUDA context (or one about to be made) does not
+ * survive fork, and their documents are few (a GPU rank reads documents only
+ * when no CPU rank of its node sends it pages). */
+static q_status worker_open_reader(worker *w) {
+    run_job *job = w->job;
+    const run_options *o = job->opt;
+    run_ocr_client client = {.comm = job->comm, .server = job->role.server};
+    q_status st = run_reader_init(&w->rd, job, job->role.server >= 0 ? &client : NULL);
+    if (st) return st;
+    if (job->role.device >= 0) return run_reader_open(&w->rd);
+    double mem = o->max_memory >= 0 ? o->max_memory : run_child_default_memory(job->role.local_size);
+    return run_child_new(&w->rd, mem, &w->child);
+}
+
 q_status run_worker_new(run_job *job, run_worker **out) {
     worker *w = calloc(1, sizeof *w);
     *out = NULL;
     if (!w) return Q_FAIL(Q_ERR_NOMEM, "out of memory for a worker");
     w->job = job;
-    w->crash_on = getenv("QUIRE_TEST_CRASH_PATH");
-    if (w->crash_on && !*w->crash_on) w->crash_on = NULL;
-    ocr_options oo = run_ocr_engine_options(job, w->models, sizeof w->models);
-    run_ocr_init(&w->ocr, &oo);
-    w->client_v = (run_ocr_client){.comm = job->comm, .server = job->role.server, .local = &w->ocr};
-    if (job->role.server >= 0) w->client = &w->client_v;
-    q_status st = doc_reader_new(&w->reader);
+    q_status st = worker_open_reader(w);
     if (!st) st = store_shard_open(job->opt->out_dir, job->rank, &w->shard);
     if (st == Q_ERR_IO) {
         char msg[1024];
@@ -228,9 +239,9 @@ q_status run_worker_new(run_job *job, run_worker **out) {
 
 void run_worker_free(run_worker *w) {
     if (!w) return;
+    run_child_free(w->child);
     store_shard_free(w->shard);
-    doc_reader_free(w->reader);
-    run_ocr_free(&w->ocr);
+    run_reader_free(&w->rd);
     q_buf_free(&w->done);
     q_buf_free(&w->msg);
     free(w);
@@ -267,17 +278,17 @@ q_status run_work(run_job *job, run_worker *w) {
                 job->halted = 1; /* the rest of the batch is left for the rerun */
                 break;
             }
-            st = worker_attempt(w, &items[i]);
+            st = worker_doc(w, &items[i]);
             if (!st && w->local) st = worker_report_local(w);
         }
     }
     if (!st) st = store_shard_close(w->shard);
     /* a failure before rank 0 said STOP: it would wait for this rank forever */
     if (st && job->size > 1 && !told_stop) worker_tell_failed(w);
-    if (w->client) {
+    if (w->rd.client) {
         /* always, even after a failure: the GPU rank serves until every
          * client has said it is done */
-        q_status st2 = run_ocr_client_done(w->client);
+        q_status st2 = run_ocr_client_done(w->rd.client);
         if (!st) st = st2;
     }
     if (w->local) {
