@@ -106,3 +106,26 @@ q_status lay_order_page(lay_doc *d, size_t page_index);
 /* Appends the document's plain text (DESIGN.md §3: lines joined by '\n', a
  * blank line between blocks and between pages) to `out`. */
 q_status lay_doc_plain_text(const lay_doc *d, q_buf *out);
+
+/* ---- wire image of a record (wire.c) ----------------------------------------
+ * One record as a flat byte string, for the write-ahead record log and for a
+ * reader child process that hands its record to its parent over a socket.
+ * Layout (version 1, little-endian, fixed width, no padding): u32 version;
+ * the scalars of lay_doc; path, error and warning as u32 length + bytes; u64
+ * counts of pages, lines and text bytes; the pages (31 bytes each), the lines
+ * (44 bytes each), then the text. Floats travel as their bit patterns, so a
+ * round trip is exact (NaN included). */
+enum { LAY_WIRE_VERSION = 1 };
+
+/* Appends a self-contained binary image of `d` (every field of lay_doc, its
+ * pages, lines and text) to `out`. On failure `out` is as it was. */
+q_status lay_doc_pack(const lay_doc *d, q_buf *out);
+/* Rebuilds a record from `len` bytes made by lay_doc_pack. `d` is initialised
+ * here (the caller lay_doc_free's it, also after a failure, when it is left
+ * zeroed). The bytes may be hostile: any inconsistency (truncated, trailing
+ * bytes, unknown version, counts beyond the data, page line ranges or line
+ * text ranges out of bounds or out of order, path/error/warning not valid
+ * UTF-8 or holding NULs, a line's text not valid UTF-8, a status or page kind
+ * outside its enum, retry other than 0/1) is Q_ERR_FORMAT with the reason,
+ * never a crash; memory allocated is bounded by a small multiple of `len`. */
+q_status lay_doc_unpack(const void *data, size_t len, lay_doc *d);
