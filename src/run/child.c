@@ -172,8 +172,7 @@ static void child_main(run_child *c, pid_t parent) {
 static q_status child_start(run_child *c) {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-        return Q_FAIL(Q_ERR_IO, "cannot create a socket for a reader process: %s",
-                      strerror(errno));
+        return Q_FAIL(Q_ERR_IO, "cannot create a socket for a reader process: %s", strerror(errno));
     fflush(NULL); /* nothing buffered is written twice */
     pid_t parent = getpid();
     pid_t pid = fork();
@@ -299,9 +298,8 @@ static q_status child_take_record(run_child *c, lay_doc *rec) {
 }
 
 /* A record for a document whose reader did not answer. */
-static q_status child_failed_record(const run_item *it, int rank, lay_doc_status status,
-                                    int retry, const char *why, uint32_t pages, double seconds,
-                                    lay_doc *rec) {
+static q_status child_failed_record(const run_item *it, int rank, lay_doc_status status, int retry,
+                                    const char *why, uint32_t pages, double seconds, lay_doc *rec) {
     q_status st = lay_doc_init(rec, it->doc, it->path);
     if (st) return st;
     rec->rank = rank;
@@ -369,8 +367,7 @@ q_status run_child_new(run_reader *rd, double max_memory, run_child **out) {
     void *shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (shared == MAP_FAILED) {
         free(c);
-        return Q_FAIL(Q_ERR_NOMEM, "cannot map a page shared with the reader: %s",
-                      strerror(errno));
+        return Q_FAIL(Q_ERR_NOMEM, "cannot map a page shared with the reader: %s", strerror(errno));
     }
     c->progress = shared;
     c->rd = rd;

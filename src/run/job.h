@@ -148,9 +148,9 @@ ocr_options run_ocr_engine_options(const run_job *job, char *models, size_t cap)
 typedef struct {
     const run_options *opt;
     int rank;
-    doc_reader *reader; /* opened in the process that reads (run_reader_open) */
-    run_ocr ocr;        /* loaded on the first page that needs it */
-    char models[4096];  /* the models folder, which `ocr` points to */
+    doc_reader *reader;     /* opened in the process that reads (run_reader_open) */
+    run_ocr ocr;            /* loaded on the first page that needs it */
+    char models[4096];      /* the models folder, which `ocr` points to */
     run_ocr_client *client; /* pages go to the node's GPU rank; NULL = read here */
     run_ocr_client client_v;
     const char *crash_on, *hang_on; /* test hooks (reader.c) */

@@ -213,7 +213,8 @@ static q_status worker_open_reader(worker *w) {
     q_status st = run_reader_init(&w->rd, job, job->role.server >= 0 ? &client : NULL);
     if (st) return st;
     if (job->role.device >= 0) return run_reader_open(&w->rd);
-    double mem = o->max_memory >= 0 ? o->max_memory : run_child_default_memory(job->role.local_size);
+    double mem =
+        o->max_memory >= 0 ? o->max_memory : run_child_default_memory(job->role.local_size);
     return run_child_new(&w->rd, mem, &w->child);
 }
 
