@@ -316,7 +316,8 @@ q_status store_journal_clear(const char *outdir) {
     while (dir && !st && (e = readdir(dir)) != NULL) {
         if (!journal_is_attempts(e->d_name) &&
             (e->d_name[0] != 'r' || !(journal_has_suffix(e->d_name, STORE_SHARD_SUFFIX) ||
-                                      journal_has_suffix(e->d_name, STORE_TMP_SUFFIX))))
+                                      journal_has_suffix(e->d_name, STORE_TMP_SUFFIX) ||
+                                      journal_has_suffix(e->d_name, STORE_RECLOG_SUFFIX))))
             continue; /* only our own files */
         snprintf(path, sizeof path, "%s/%s", jdir, e->d_name);
         st = journal_unlink(path);

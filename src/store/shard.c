@@ -40,11 +40,10 @@ static char *shard_strdup(const char *s) {
     return p;
 }
 
-/* This host's name, reduced to characters safe in a file name. Ranks of array
- * tasks on different nodes share one journal and may have equal rank and pid;
- * the host keeps their shard names apart (the existence check below only
- * sees this host's own files in time). */
-static void shard_host(char *out, size_t cap) {
+/* Ranks of array tasks on different nodes share one journal and may have
+ * equal rank and pid; the host keeps their shard names apart (the existence
+ * check below only sees this host's own files in time). */
+void store_host_name(char *out, size_t cap) {
     char h[256] = "";
     if (gethostname(h, sizeof h - 1) != 0 || !h[0]) snprintf(h, sizeof h, "host");
     size_t n = 0;
@@ -65,7 +64,7 @@ q_status store_shard_open(const char *outdir, int rank, store_shard **out) {
     }
     s->rank = rank;
     s->pid = (long)getpid();
-    shard_host(s->host, sizeof s->host);
+    store_host_name(s->host, sizeof s->host);
     q_vec_init(&s->ent, sizeof(shard_entry));
     store_h5_quiet();
     *out = s;

@@ -33,6 +33,61 @@ q_status store_shard_close(store_shard *s);
 size_t store_shard_pending(const store_shard *s); /* documents in the open shard */
 void store_shard_free(store_shard *s);            /* closes (and renames) first; NULL-safe */
 
+/* ---- record log (write-ahead) ----
+ * Beside the shard writer, each finished record is also appended at once to
+ * OUT/journal/r<rank>-<host>-<pid>-<seq>.rlog, so that a process killed
+ * before its shard closes loses nothing: the next run turns the log into a
+ * shard (store_journal_recover). A record goes to the log first, then to
+ * the shard; once the shard is closed, store_reclog_reset drops the log.
+ * Frames: u32 magic "QRL1", u32 CRC-32C of (length, payload), u64 length,
+ * payload = lay_doc_pack's image; all little-endian. The writer holds a lock
+ * on its log (fcntl, open file description) so that a recovery running at
+ * the same time (another array task on the same journal) leaves it alone. */
+typedef struct store_reclog store_reclog;
+
+/* A writer for `rank` in OUT/journal/ (created if missing); no log file is
+ * created until the first append. */
+q_status store_reclog_open(const char *outdir, int rank, store_reclog **out);
+/* Appends one record: framed and written with write(2) at once, so it
+ * survives the death of this process; fdatasync'd when the last sync is
+ * about 1 s old (and the directory fsync'd once after the file is created).
+ * On a failed write (disk full) the file is cut back to its last whole frame
+ * and the error returned: the record is then only in the shard writer. */
+q_status store_reclog_append(store_reclog *l, const lay_doc *d);
+/* fdatasync now if records were written since the last sync and the oldest
+ * unsynced one is ~1 s old; the caller calls this at least once a second
+ * while it waits (for work, for OCR results). */
+q_status store_reclog_sync_due(store_reclog *l);
+/* fdatasync now (a stop signal came). No-op when nothing is unsynced. */
+q_status store_reclog_sync(store_reclog *l);
+/* Every appended record is in a closed shard now: removes the log; the next
+ * append starts a new file. An error (the file could not be removed) costs
+ * nothing but duplicates at the next recovery: report it as a warning. */
+q_status store_reclog_reset(store_reclog *l);
+/* Syncs and closes; keeps the file when it holds records not reset (a rerun
+ * recovers them). NULL-safe. */
+void store_reclog_free(store_reclog *l);
+
+typedef struct {
+    uint64_t logs;          /* logs turned into shards (or removed, when empty) */
+    uint64_t records;       /* records recovered into shards */
+    uint64_t dropped_bytes; /* torn or damaged tails dropped */
+    uint64_t damaged_logs;  /* logs with such a tail */
+    uint64_t busy_logs;     /* logs left alone: a running process holds them */
+} store_recovery;
+
+/* Rank 0, before store_journal_scan and before any worker of this run
+ * writes: turns every record log in OUT/journal into a closed shard holding
+ * its valid prefix (records whose frame and CRC check and that
+ * lay_doc_unpack accepts, up to the first bad one), then removes the log. A
+ * torn or damaged tail is dropped, counted and logged as a warning, never
+ * fatal; an empty log is just removed; a log another live process holds is
+ * left alone (busy_logs). Failing to write the shard (disk full) is an error
+ * naming the log, and the log stays. A record can end up twice in the
+ * journal (in a closed shard and in a log whose process died before its
+ * reset): consolidation keeps one row per document. */
+q_status store_journal_recover(const char *outdir, store_recovery *out);
+
 /* ---- resume index ---- */
 typedef struct store_journal store_journal;
 
@@ -47,8 +102,8 @@ int store_journal_has(const store_journal *j, uint64_t doc);
  * lives as long as `j`. Lets a rerun check that OUT belongs to the same inputs. */
 const char *store_journal_path(const store_journal *j, uint64_t doc);
 void store_journal_free(store_journal *j);
-/* Removes every shard (closed and *.tmp), old attempts logs and results.h5:
- * --force. */
+/* Removes every shard (closed and *.tmp), record log, old attempts log and
+ * results.h5: --force. */
 q_status store_journal_clear(const char *outdir);
 
 /* ---- consolidation ---- */

@@ -89,6 +89,13 @@ typedef struct {
 #define STORE_SHARD_SUFFIX ".h5"
 #define STORE_TMP_SUFFIX   ".h5.tmp"
 #define STORE_SHARD_FORMAT 1 /* the shard file's own format version */
+/* Write-ahead record logs (reclog.c), r<rank>-<host>-<pid>-<seq>.rlog: never
+ * a shard, never listed by store_list_shards. */
+#define STORE_RECLOG_SUFFIX ".rlog"
+
+/* This host's short name, reduced to characters safe in a file name (shard
+ * and record log names). */
+void store_host_name(char *out, size_t cap);
 
 /* Sorted (strcmp) list of closed shard file names (not paths) in `jdir`; a
  * missing directory is an empty list. Caller frees with store_names_free. */

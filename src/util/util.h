@@ -112,6 +112,12 @@ void q_sha256_update(q_sha256 *s, const void *data, size_t n);
 void q_sha256_hex(q_sha256 *s, char out[65]); /* finishes; lower-case hex */
 q_status q_sha256_file(const char *path, char out[65]);
 
+/* ---- CRC-32C ---------------------------------------------------------------
+ * Castagnoli CRC of n bytes, continuing from `crc` (0 to start):
+ * q_crc32c(q_crc32c(0, a, n), b, m) is the CRC of a then b.
+ * q_crc32c(0, "123456789", 9) == 0xE3069283. */
+uint32_t q_crc32c(uint32_t crc, const void *p, size_t n);
+
 /* ---- page pixels ------------------------------------------------------------
  * 8-bit pixels of one page, as doc decodes or renders them and ocr reads them.
  * Gray (1 channel) or RGB (3 channels, in R, G, B order), rows top to bottom. */
