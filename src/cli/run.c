@@ -17,7 +17,8 @@ static const char run_help[] =
     "recursively for .pdf .tif .tiff .png .jpg .jpeg; hidden files skipped). Files are\n"
     "recognised by their bytes, not their names. Every input gets one record in\n"
     "/documents, bad ones with status=error and the reason. A rerun with the same --out\n"
-    "skips documents already done (resume); --force starts over.\n"
+    "skips documents already done (resume) and retries those that failed for a\n"
+    "reason a rerun may not meet (see --no-retry); --force starts over.\n"
     "\n"
     "With N > 1 ranks, rank 0 hands out documents (largest first) and the others\n"
     "process them; a single process does everything itself. On each node the first\n"
@@ -37,6 +38,10 @@ static const char run_help[] =
     "                         the node's memory shared by its ranks, at least 2G; 0: none)\n"
     "      --batch N          documents per work request (default automatic)\n"
     "      --force            ignore and delete the journal and results in --out\n"
+    "      --no-retry         keep documents that failed in an earlier run as they are;\n"
+    "                         by default a rerun retries those whose failure is marked\n"
+    "                         retryable (timeout, out of memory, crashed reader)\n"
+    "      --retry-failed     retry every document that failed in an earlier run\n"
     "      --redo-ocr         OCR pages whose text layer is invisible text over a scan\n"
     "      --progress SECONDS interval of progress lines from rank 0 (default 5)\n"
     "      --shard-docs N     close a journal shard after N documents (default 100)\n"
@@ -63,6 +68,8 @@ enum {
     OPT_TIMEOUT,
     OPT_BATCH,
     OPT_FORCE,
+    OPT_NO_RETRY,
+    OPT_RETRY_FAILED,
     OPT_REDO_OCR,
     OPT_PROGRESS,
     OPT_SHARD_DOCS,
@@ -106,6 +113,8 @@ int cli_run(int argc, char **argv) {
         {"max-memory", required_argument, 0, OPT_MAX_MEMORY},
         {"batch", required_argument, 0, OPT_BATCH},
         {"force", no_argument, 0, OPT_FORCE},
+        {"no-retry", no_argument, 0, OPT_NO_RETRY},
+        {"retry-failed", no_argument, 0, OPT_RETRY_FAILED},
         {"redo-ocr", no_argument, 0, OPT_REDO_OCR},
         {"progress", required_argument, 0, OPT_PROGRESS},
         {"shard-docs", required_argument, 0, OPT_SHARD_DOCS},
@@ -162,6 +171,12 @@ int cli_run(int argc, char **argv) {
             break;
         case OPT_FORCE:
             o.force = 1;
+            break;
+        case OPT_NO_RETRY:
+            o.no_retry = 1;
+            break;
+        case OPT_RETRY_FAILED:
+            o.retry_failed = 1;
             break;
         case OPT_REDO_OCR:
             o.redo_ocr = 1;

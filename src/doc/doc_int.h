@@ -42,9 +42,18 @@ struct doc_reader {
     doc_watchdog *dog;
     fz_cookie cookie;     /* abort flag shared with the watchdog */
     char last_error[256]; /* MuPDF's last error/warning line, for reasons */
-    int warnings;         /* MuPDF warnings in the current document */
-    q_buf scratch;        /* one line's text while it is built */
+    /* Problems MuPDF (or libtiff) reported and worked around in the current
+     * document, for the record's warnings: how many, the first one's text,
+     * and whether MuPDF had to repair the PDF. */
+    int problems;
+    char first_problem[256];
+    int repaired;
+    q_buf scratch; /* one line's text while it is built */
 };
+
+/* Counts `n` problems worked around in the current document; `msg` is kept
+ * when it is the first. */
+void doc_reader_problem(doc_reader *r, int n, const char *msg);
 
 typedef struct doc_tiff doc_tiff; /* an open TIFF (tiff.c; libtiff stays there) */
 
@@ -139,6 +148,10 @@ uint32_t doc_tiff_pages(const doc_tiff *t);
 /* Why the chain of pages ended before its last link (a truncated or
  * overwritten file: the pages after it are lost), or NULL. */
 const char *doc_tiff_chain_error(const doc_tiff *t);
+/* libtiff's warnings about the file so far (tags it ignored or fixed, ...;
+ * unknown private tags are not counted) and the first one's text in *first
+ * (borrowed, lives as long as `t`; "" when none). */
+int doc_tiff_warnings(const doc_tiff *t, const char **first);
 /* Page size in points (resolution tags, 300 dpi when absent); fails when the
  * page's directory is unreadable. */
 q_status doc_tiff_page_size(doc_tiff *t, uint32_t page, float *w_pt, float *h_pt);

@@ -110,6 +110,11 @@ q_status doc_image_process(doc_reader *r, const char *path, doc_type type, const
     }
     if (!st) st = run_finish(&run, doc_tiff_chain_error(f.tiff), t_start, rec);
 done:
+    if (f.tiff) {
+        const char *first = NULL;
+        int n = doc_tiff_warnings(f.tiff, &first);
+        doc_reader_problem(r, n, first);
+    }
     doc_tiff_close(f.tiff);
     doc_picture_close(&f);
     return st;

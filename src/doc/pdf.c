@@ -256,6 +256,10 @@ q_status doc_pdf_process(doc_reader *r, const char *path, doc_type type, const d
         st = run_finish(&run, pdf && pdf_was_repaired(ctx, pdf), t_start, rec);
     }
 done:
+    if (doc) { /* neither call throws */
+        pdf_document *pdf = pdf_specifics(ctx, doc);
+        r->repaired = pdf && pdf_was_repaired(ctx, pdf);
+    }
     q_buf_free(&run.need_ocr);
     fz_drop_document(ctx, doc);
     return st;

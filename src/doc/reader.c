@@ -13,18 +13,50 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+void doc_reader_problem(doc_reader *r, int n, const char *msg) {
+    if (n <= 0) return;
+    if (!r->problems && msg) snprintf(r->first_problem, sizeof r->first_problem, "%s", msg);
+    r->problems += n;
+}
+
 /* MuPDF prints errors and warnings to stderr by default; a run over millions
- * of documents wants them in the record (the last one) and the debug log. */
+ * of documents wants them in the record and the debug log. MuPDF calls this
+ * for every error it throws, also those it catches itself and works around
+ * (a broken object while repairing): each counts as a problem. */
 static void reader_on_error(void *user, const char *message) {
     doc_reader *r = user;
     snprintf(r->last_error, sizeof r->last_error, "%s", message);
+    doc_reader_problem(r, 1, message);
     q_log(Q_LOG_DEBUG, "mupdf error: %s", message);
 }
 
+/* A warning repeated back to back comes once, then as "... repeated N
+ * times..." when another message (or fz_flush_warnings) follows. */
 static void reader_on_warning(void *user, const char *message) {
     doc_reader *r = user;
-    r->warnings++;
+    int times = 0;
+    if (sscanf(message, "... repeated %d times", &times) == 1)
+        doc_reader_problem(r, times - 1, NULL);
+    else
+        doc_reader_problem(r, 1, message);
     q_log(Q_LOG_DEBUG, "mupdf warning: %s", message);
+}
+
+/* The document's problems into its record (status unchanged): a repaired
+ * PDF says so first, since its text may differ from what a viewer shows. */
+static q_status reader_warn(doc_reader *r, lay_doc *rec) {
+    fz_flush_warnings(r->ctx); /* the count of a warning still being repeated */
+    if (!r->problems && !r->repaired) return Q_OK;
+    q_status st;
+    if (r->repaired && r->problems)
+        st = lay_doc_warn(rec, "repaired: %d errors and warnings from MuPDF, the first: %s",
+                          r->problems, r->first_problem);
+    else if (r->repaired)
+        st = lay_doc_warn(rec, "repaired: MuPDF rebuilt the damaged file");
+    else
+        st = lay_doc_warn(rec, "%s", r->first_problem);
+    if (r->problems > 1) rec->warnings += (uint32_t)(r->problems - 1);
+    return st;
 }
 
 q_status doc_reader_new(doc_reader **out) {
@@ -108,8 +140,10 @@ q_status doc_process(doc_reader *r, const doc_options *opt, doc_ocr_fn ocr, void
     unsigned char head[DOC_SNIFF_BYTES];
     size_t n = 0;
     q_status st = Q_OK;
+    fz_flush_warnings(r->ctx); /* nothing of the previous document counts here */
     r->last_error[0] = 0;
-    r->warnings = 0;
+    r->problems = r->repaired = 0;
+    r->first_problem[0] = 0;
     memset(&r->cookie, 0, sizeof r->cookie);
     if (opt && opt->deadline > 0) doc_watchdog_arm(r->dog, opt->deadline, &r->cookie.abort);
 
@@ -132,6 +166,7 @@ done:
     if (opt && opt->deadline > 0) doc_watchdog_arm(r->dog, 0, NULL);
     /* Cached fonts, images and objects of this document are no use to the next. */
     fz_empty_store(r->ctx);
+    if (!st) st = reader_warn(r, rec);
     rec->seconds = (float)(q_now() - t0);
     return st;
 }

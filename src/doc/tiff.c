@@ -17,28 +17,41 @@ struct doc_tiff {
     int64_t cur;     /* directory libtiff has loaded, -1 after a failed move */
     char err[256];   /* libtiff's first error since the last reset */
     char chain[256]; /* why counting the pages stopped early, "" when it did not */
+    int warnings;    /* libtiff's warnings, unknown tags left out */
+    char warn[280];  /* the first of them */
 };
+
+/* libtiff's "path: " prefix, which the record does not need (it names the
+ * file), skipped. */
+static const char *tiff_strip_name(TIFF *tif, const char *line) {
+    const char *name = tif ? TIFFFileName(tif) : NULL;
+    size_t k = name ? strlen(name) : 0;
+    if (k && strncmp(line, name, k) == 0 && line[k] == ':')
+        return line + k + 1 + (line[k + 1] == ' ');
+    return line;
+}
 
 /* Returning 1 keeps libtiff from also calling its global handler (stderr). */
 static int tiff_on_error(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap) {
     doc_tiff *t = user;
     char line[256];
     vsnprintf(line, sizeof line, fmt, ap);
-    /* The record already names the file: drop libtiff's "path: " prefix. */
-    const char *name = tif ? TIFFFileName(tif) : NULL;
-    const char *msg = line;
-    size_t k = name ? strlen(name) : 0;
-    if (k && strncmp(line, name, k) == 0 && line[k] == ':')
-        msg = line + k + 1 + (line[k + 1] == ' ');
+    const char *msg = tiff_strip_name(tif, line);
     if (!t->err[0]) snprintf(t->err, sizeof t->err, "%s", msg);
     q_log(Q_LOG_DEBUG, "libtiff error: %s: %s", module ? module : "", line);
     return 1;
 }
 
+/* Counts what libtiff worked around (a bogus strip count, a tag of the wrong
+ * type); an unknown tag is a scanner's private one, not a problem. */
 static int tiff_on_warning(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap) {
+    doc_tiff *t = user;
     char line[256];
     vsnprintf(line, sizeof line, fmt, ap);
     q_log(Q_LOG_DEBUG, "libtiff warning: %s: %s", module ? module : "", line);
+    if (strstr(line, "nknown field with tag")) return 1;
+    if (!t->warnings++)
+        snprintf(t->warn, sizeof t->warn, "libtiff: %s", tiff_strip_name(tif, line));
     return 1;
 }
 
@@ -93,6 +106,11 @@ uint32_t doc_tiff_pages(const doc_tiff *t) {
 
 const char *doc_tiff_chain_error(const doc_tiff *t) {
     return t && t->chain[0] ? t->chain : NULL;
+}
+
+int doc_tiff_warnings(const doc_tiff *t, const char **first) {
+    *first = t ? t->warn : "";
+    return t ? t->warnings : 0;
 }
 
 /* Makes `page` libtiff's current directory. Reading on from the previous one

@@ -73,7 +73,8 @@ void lay_doc_free(lay_doc *d); /* NULL-safe; leaves *d zeroed */
 q_status lay_doc_warn(lay_doc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Sets status and the one-line error text (printf-style; newlines flattened,
- * made valid UTF-8, truncated to LAY_ERROR_MAX bytes). */
+ * made valid UTF-8, truncated to LAY_ERROR_MAX bytes). LAY_DOC_TIMEOUT also
+ * sets retry; no status clears it. */
 enum { LAY_ERROR_MAX = 480 };
 q_status lay_doc_set_error(lay_doc *d, lay_doc_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -64,8 +64,12 @@ q_status lay_doc_set_error(lay_doc *d, lay_doc_status status, const char *fmt, .
     va_start(ap, fmt);
     q_status st = rec_set_line(&d->error, fmt, ap);
     va_end(ap);
-    if (!st) d->status = (uint8_t)status;
-    return st;
+    if (st) return st;
+    d->status = (uint8_t)status;
+    /* the clock, not the document, ended it: a rerun (with more time, or on a
+     * less loaded node) may well finish it */
+    if (status == LAY_DOC_TIMEOUT) d->retry = 1;
+    return Q_OK;
 }
 
 q_status lay_doc_warn(lay_doc *d, const char *fmt, ...) {

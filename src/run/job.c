@@ -47,6 +47,83 @@ static int job_cmp_size(const void *a, const void *b) {
     return (i > j) - (i < j);
 }
 
+/* Failed documents of the journal (status error or timeout) that this run
+ * does again, and those it keeps. */
+typedef struct {
+    uint64_t retryable, others, kept;
+} job_retries;
+
+/* Whether a document whose record in the journal ended with `status` is done
+ * again: a failure marked retryable (a timeout, out of memory, a crashed
+ * reader) unless --no-retry, any failure with --retry-failed (which wins
+ * over --no-retry: it asks for more). */
+static int job_redo(const run_options *o, uint8_t status, uint8_t retry, job_retries *n) {
+    if (status != LAY_DOC_ERROR && status != LAY_DOC_TIMEOUT) return 0;
+    if (retry && !o->no_retry) {
+        n->retryable++;
+        return 1;
+    }
+    if (o->retry_failed) {
+        n->others++;
+        return 1;
+    }
+    n->kept++;
+    return 0;
+}
+
+/* One line on the failed documents of the journal: how many are retried and
+ * why, and how many stay failed. */
+static void job_log_retries(const run_options *o, const job_retries *n) {
+    unsigned long long again = n->retryable + n->others;
+    q_buf b = {0};
+    q_status st = Q_OK;
+    if (again) st = q_buf_printf(&b, "retrying %llu failed documents of the journal (", again);
+    if (!st && n->retryable)
+        st = q_buf_printf(&b, "%llu retryable: timed out, out of memory or crashed",
+                          (unsigned long long)n->retryable);
+    if (!st && n->others)
+        st = q_buf_printf(&b, "%s%llu more: --retry-failed", n->retryable ? "; " : "",
+                          (unsigned long long)n->others);
+    if (!st && again) st = q_buf_puts(&b, n->kept ? "); " : ")");
+    if (!st && n->kept)
+        st = q_buf_printf(&b, "%llu failed documents of the journal stay failed (%s)",
+                          (unsigned long long)n->kept,
+                          o->no_retry ? "--no-retry; --retry-failed retries every failure"
+                                      : "not retryable; --retry-failed retries them");
+    if (!st && b.len) q_log(Q_LOG_INFO, "%s", b.data);
+    q_buf_free(&b);
+}
+
+/* Fills job->todo with the documents [lo, hi) that are not done, or whose
+ * record failed and is retried. Returns 1 (after printing why) when OUT
+ * holds results of other inputs. */
+static int job_pick_todo(run_job *job, const store_journal *journal, size_t lo, size_t hi) {
+    const run_options *o = job->opt;
+    job_retries n = {0};
+    for (size_t i = lo; i < hi; i++) {
+        job->total++;
+        uint8_t status = 0, retry = 0;
+        if (!store_journal_status(journal, i, &status, &retry)) {
+            job->todo[job->ntodo++] = i;
+            continue;
+        }
+        const char *was = store_journal_path(journal, i);
+        if (was && strcmp(was, job->inputs.v[i].path) != 0) {
+            q_log(Q_LOG_ERROR,
+                  "%s holds results of a run over other inputs (document %zu was '%s', now "
+                  "'%s'): rerun with --force to start over, or use another --out",
+                  o->out_dir, i, was, job->inputs.v[i].path);
+            return 1;
+        }
+        if (job_redo(o, status, retry, &n))
+            job->todo[job->ntodo++] = i;
+        else
+            job->resumed++;
+    }
+    job_log_retries(o, &n);
+    return 0;
+}
+
 /* Rank 0: output folder, inputs, journal. Returns the exit status the job
  * must end with when it is not 0 (after printing the reason). */
 static int job_prepare(run_job *job) {
@@ -91,24 +168,7 @@ static int job_prepare(run_job *job) {
         lo = (size_t)((uint64_t)job->inputs.n * (uint64_t)o->slice / (uint64_t)o->slices);
         hi = (size_t)((uint64_t)job->inputs.n * (uint64_t)(o->slice + 1) / (uint64_t)o->slices);
     }
-    int bad = 0;
-    for (size_t i = lo; i < hi; i++) {
-        job->total++;
-        if (!store_journal_has(journal, i)) {
-            job->todo[job->ntodo++] = i;
-            continue;
-        }
-        const char *was = store_journal_path(journal, i);
-        if (was && strcmp(was, job->inputs.v[i].path) != 0) {
-            q_log(Q_LOG_ERROR,
-                  "%s holds results of a run over other inputs (document %zu was '%s', now "
-                  "'%s'): rerun with --force to start over, or use another --out",
-                  o->out_dir, i, was, job->inputs.v[i].path);
-            bad = 1;
-            break;
-        }
-        job->resumed++;
-    }
+    int bad = job_pick_todo(job, journal, lo, hi);
     store_journal_free(journal);
     if (bad) return 1;
     job_sort_base = job->inputs.v;

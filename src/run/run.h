@@ -22,6 +22,8 @@ typedef struct {
     double timeout;          /* --timeout seconds per document, 0 = none */
     int batch;               /* --batch documents per request, 0 = automatic */
     int force;               /* --force */
+    int no_retry;            /* --no-retry: keep failed documents marked retryable */
+    int retry_failed;        /* --retry-failed: redo every failed document */
     int redo_ocr;            /* --redo-ocr */
     int quiet;               /* --quiet */
     double progress_seconds; /* --progress interval, default 5 */

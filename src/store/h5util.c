@@ -123,6 +123,30 @@ q_status store_h5_attr_read_int(hid_t loc, const char *name, int *value) {
     return st;
 }
 
+q_status store_h5_attr_u64(hid_t loc, const char *name, uint64_t value) {
+    hid_t s = H5Screate(H5S_SCALAR), a = -1;
+    q_status st = Q_OK;
+    if (s < 0 || (a = H5Acreate2(loc, name, H5T_STD_U64LE, s, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
+        H5Awrite(a, H5T_NATIVE_UINT64, &value) < 0)
+        st = STORE_H5_FAIL("cannot write attribute %s", name);
+    store_h5_close(&a);
+    store_h5_close(&s);
+    return st;
+}
+
+q_status store_h5_attr_read_u64_opt(hid_t loc, const char *name, uint64_t *value) {
+    *value = 0;
+    htri_t has = H5Aexists(loc, name);
+    if (has < 0) return STORE_H5_FAIL("cannot look for attribute %s", name);
+    if (!has) return Q_OK;
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    q_status st = Q_OK;
+    if (a < 0 || H5Aread(a, H5T_NATIVE_UINT64, value) < 0)
+        st = STORE_H5_FAIL("cannot read attribute %s", name);
+    store_h5_close(&a);
+    return st;
+}
+
 q_status store_fsync_path(const char *path, int is_dir) {
     int fd = open(path, is_dir ? O_RDONLY | O_DIRECTORY : O_RDWR);
     if (fd < 0) return Q_FAIL(Q_ERR_IO, "cannot open %s to sync it: %s", path, strerror(errno));

@@ -1,7 +1,8 @@
 /* plan.c: the consolidation plan. Ranks share the /index tables of all closed
- * shards, sort them into one global document order (one entry per doc id, the
- * first shard in name order wins), and cut it into contiguous rank slices
- * balanced by output bytes and into bounded batches. */
+ * shards, sort them into one global document order (one entry per doc id: the
+ * record store_record_cmp picks, the one the resume index counts), and cut it
+ * into contiguous rank slices balanced by output bytes and into bounded
+ * batches. */
 #define _POSIX_C_SOURCE 200809L
 #include "store_private.h"
 
@@ -67,32 +68,43 @@ fail:
     return store_coll_agree(c->comm, st);
 }
 
+/* By doc, the winning record of each document first. */
 static int plan_entry_cmp(const void *a, const void *b) {
     const store_plan_entry *x = a, *y = b;
     if (x->r.doc != y->r.doc) return x->r.doc < y->r.doc ? -1 : 1;
-    return x->shard < y->shard ? -1 : x->shard > y->shard;
+    store_record_key kx = {.status = x->status, .created = x->created, .seq = x->shard};
+    store_record_key ky = {.status = y->status, .created = y->created, .seq = y->shard};
+    return store_record_cmp(&kx, &ky);
+}
+
+/* This rank's share of the shards: every size-th one, read into `mine`. */
+static q_status plan_read_mine(store_plan *c, q_vec *mine) {
+    q_status st = Q_OK;
+    char path[8192];
+    for (size_t s = (size_t)c->rank; !st && s < c->names.n; s += (size_t)c->size) {
+        store_shard_head h;
+        snprintf(path, sizeof path, "%s/%s", c->jdir, c->names.name[s]);
+        if ((st = store_shard_read_head(path, &h))) break;
+        for (size_t i = 0; !st && i < h.n; i++) {
+            store_plan_entry e;
+            memset(&e, 0, sizeof e); /* padding too: the entries travel as bytes */
+            e.r = h.rows[i], e.row = i, e.shard = s, e.created = h.created;
+            e.status = h.status[i];
+            st = q_vec_push(mine, &e);
+        }
+        store_shard_head_free(&h);
+    }
+    return st;
 }
 
 /* Each rank reads the /index of every size-th shard; the entries are then
- * gathered everywhere, sorted, and de-duplicated (first shard in name order
- * wins). */
+ * gathered everywhere, sorted, and de-duplicated (store_record_cmp). */
 static q_status plan_gather_index(store_plan *c) {
     q_status st = Q_OK;
     q_vec mine;
     q_vec_init(&mine, sizeof(store_plan_entry));
     int *counts = NULL, *displs = NULL;
-    char path[8192];
-    for (size_t s = (size_t)c->rank; !st && s < c->names.n; s += (size_t)c->size) {
-        store_index_row *rows = NULL;
-        size_t n = 0;
-        snprintf(path, sizeof path, "%s/%s", c->jdir, c->names.name[s]);
-        if ((st = store_shard_read_index(path, &rows, &n))) break;
-        for (size_t i = 0; !st && i < n; i++) {
-            store_plan_entry e = {.r = rows[i], .row = i, .shard = s};
-            st = q_vec_push(&mine, &e);
-        }
-        free(rows);
-    }
+    st = plan_read_mine(c, &mine);
     if ((st = store_coll_agree(c->comm, st))) goto fail;
     uint64_t bytes = mine.len * sizeof(store_plan_entry), total = 0;
     STORE_MPI(MPI_Allreduce(&bytes, &total, 1, MPI_UINT64_T, MPI_SUM, c->comm));
@@ -115,16 +127,17 @@ static q_status plan_gather_index(store_plan *c) {
                              displs, MPI_BYTE, c->comm));
     size_t n = (size_t)(total / sizeof(store_plan_entry)), k = 0;
     if (n) qsort(c->e, n, sizeof *c->e, plan_entry_cmp);
-    size_t pmax = 1, emax = 1;
+    size_t pmax = 1, emax = 1, wmax = 1;
     for (size_t i = 0; i < n; i++) {
         if (k && c->e[k - 1].r.doc == c->e[i].r.doc)
-            continue; /* the same document in a later shard */
+            continue; /* a record of the same document that lost */
         c->e[k++] = c->e[i];
         pmax = Q_MAX(pmax, c->e[i].r.path_len);
         emax = Q_MAX(emax, c->e[i].r.error_len);
+        wmax = Q_MAX(wmax, c->e[i].r.warning_len);
     }
     c->n = k;
-    store_doc_layout_init(&c->dl, pmax, emax);
+    store_doc_layout_init(&c->dl, pmax, emax, wmax);
 fail:
     q_vec_free(&mine);
     free(counts);

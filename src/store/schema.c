@@ -3,9 +3,11 @@
  * /pages and /lines involve no HDF5 type conversion at all. */
 #include "store_private.h"
 
-void store_doc_layout_init(store_doc_layout *l, size_t path_size, size_t error_size) {
+void store_doc_layout_init(store_doc_layout *l, size_t path_size, size_t error_size,
+                           size_t warning_size) {
     l->path_size = path_size ? path_size : 1;
     l->error_size = error_size ? error_size : 1;
+    l->warning_size = warning_size ? warning_size : 1;
     size_t o = 0;
     l->doc = o, o += 8;
     l->path = o, o += l->path_size;
@@ -17,6 +19,9 @@ void store_doc_layout_init(store_doc_layout *l, size_t path_size, size_t error_s
     l->ocr_pages = o, o += 4;
     l->seconds = o, o += 4;
     l->rank = o, o += 4;
+    l->retryable = o, o += 1;
+    l->warnings = o, o += 4;
+    l->warning = o, o += l->warning_size;
     l->size = o;
 }
 
@@ -39,6 +44,9 @@ void store_pack_doc(const store_doc_layout *l, void *row, const lay_doc *d) {
     store_put(r, l->ocr_pages, &d->ocr_pages, 4);
     store_put(r, l->seconds, &d->seconds, 4);
     store_put(r, l->rank, &d->rank, 4);
+    store_put(r, l->retryable, &d->retry, 1);
+    store_put(r, l->warnings, &d->warnings, 4);
+    schema_put_str(r + l->warning, l->warning_size, d->warning);
 }
 
 void store_pack_page(void *row, uint64_t doc, const lay_page *p, uint64_t line_base) {
@@ -86,9 +94,10 @@ static hid_t schema_string(size_t size) {
 hid_t store_type_doc(const store_doc_layout *l) {
     static const char *const status[] = {"ok", "error", "timeout", "skipped"};
     hid_t path = schema_string(l->path_size), err = schema_string(l->error_size);
+    hid_t warn = schema_string(l->warning_size);
     hid_t st = schema_enum(status, 4);
     hid_t t = H5Tcreate(H5T_COMPOUND, l->size);
-    if (path < 0 || err < 0 || st < 0 || t < 0 ||
+    if (path < 0 || err < 0 || warn < 0 || st < 0 || t < 0 ||
         H5Tinsert(t, "doc", l->doc, H5T_NATIVE_UINT64) < 0 ||
         H5Tinsert(t, "path", l->path, path) < 0 ||
         H5Tinsert(t, "bytes", l->bytes, H5T_NATIVE_UINT64) < 0 ||
@@ -97,12 +106,16 @@ hid_t store_type_doc(const store_doc_layout *l) {
         H5Tinsert(t, "text_pages", l->text_pages, H5T_NATIVE_UINT32) < 0 ||
         H5Tinsert(t, "ocr_pages", l->ocr_pages, H5T_NATIVE_UINT32) < 0 ||
         H5Tinsert(t, "seconds", l->seconds, H5T_NATIVE_FLOAT) < 0 ||
-        H5Tinsert(t, "rank", l->rank, H5T_NATIVE_INT32) < 0) {
+        H5Tinsert(t, "rank", l->rank, H5T_NATIVE_INT32) < 0 ||
+        H5Tinsert(t, "retryable", l->retryable, H5T_NATIVE_UINT8) < 0 ||
+        H5Tinsert(t, "warnings", l->warnings, H5T_NATIVE_UINT32) < 0 ||
+        H5Tinsert(t, "warning", l->warning, warn) < 0) {
         STORE_H5_FAIL("cannot build the /documents type");
         store_h5_close(&t);
     }
     store_h5_close(&path);
     store_h5_close(&err);
+    store_h5_close(&warn);
     store_h5_close(&st);
     return t;
 }
@@ -150,7 +163,7 @@ hid_t store_type_index(void) {
 #define IDX_FIELD(f) (H5Tinsert(t, #f, offsetof(store_index_row, f), H5T_NATIVE_UINT64) < 0)
     if (t < 0 || IDX_FIELD(doc) || IDX_FIELD(page_row) || IDX_FIELD(npages) ||
         IDX_FIELD(line_row) || IDX_FIELD(nlines) || IDX_FIELD(text_off) || IDX_FIELD(ntext) ||
-        IDX_FIELD(path_len) || IDX_FIELD(error_len)) {
+        IDX_FIELD(path_len) || IDX_FIELD(error_len) || IDX_FIELD(warning_len)) {
         STORE_H5_FAIL("cannot build the shard /index type");
         store_h5_close(&t);
     }

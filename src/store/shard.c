@@ -1,6 +1,8 @@
 /* shard.c: the per-rank journal shard writer. Records are buffered in memory
  * and written sorted by doc id into OUT/journal/r<rank>-<host>-<pid>-<seq>.h5.tmp,
- * which is fsynced and atomically renamed to .h5 when the shard closes. */
+ * which is fsynced and atomically renamed to .h5 when the shard closes; its
+ * created_ns attribute says when, so that readers can tell which of two
+ * records of a retried document is the later one. */
 #define _POSIX_C_SOURCE 200809L
 #include "store_private.h"
 
@@ -11,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A shard closes by itself past either limit, so a worker's memory stays
@@ -19,7 +22,7 @@ enum { SHARD_MAX_DOCS = 4096, SHARD_MAX_BYTES = 64 << 20 };
 
 typedef struct {
     store_index_row idx; /* rows in the unsorted buffers below */
-    lay_doc meta;        /* scalar fields, owned path and error; no pages/lines */
+    lay_doc meta;        /* scalar fields, owned path, error, warning; no pages/lines */
     size_t order;        /* append order, for a stable sort */
 } shard_entry;
 
@@ -38,6 +41,12 @@ static char *shard_strdup(const char *s) {
     char *p = malloc(n + 1);
     if (p) memcpy(p, s ? s : "", n + 1);
     return p;
+}
+
+static void shard_entry_free(shard_entry *e) {
+    free(e->meta.path);
+    free(e->meta.error);
+    free(e->meta.warning);
 }
 
 /* Ranks of array tasks on different nodes share one journal and may have
@@ -102,10 +111,12 @@ q_status store_shard_append(store_shard *s, const lay_doc *d) {
     memset(&e.meta.text, 0, sizeof e.meta.text);
     e.meta.path = shard_strdup(d->path);
     e.meta.error = shard_strdup(d->error);
+    e.meta.warning = shard_strdup(d->warning);
     e.idx.path_len = e.meta.path ? strlen(e.meta.path) : 0;
     e.idx.error_len = e.meta.error ? strlen(e.meta.error) : 0;
+    e.idx.warning_len = e.meta.warning ? strlen(e.meta.warning) : 0;
     size_t pages0 = s->pages.len, lines0 = s->lines.len, text0 = s->text.len;
-    q_status st = (!e.meta.path || !e.meta.error)
+    q_status st = (!e.meta.path || !e.meta.error || !e.meta.warning)
                       ? Q_FAIL(Q_ERR_NOMEM, "out of memory buffering a record")
                       : Q_OK;
     if (!st) st = q_buf_reserve(&s->pages, np * STORE_PAGE_SIZE);
@@ -131,8 +142,7 @@ q_status store_shard_append(store_shard *s, const lay_doc *d) {
     return Q_OK;
 fail:
     s->pages.len = pages0, s->lines.len = lines0, s->text.len = text0;
-    free(e.meta.path);
-    free(e.meta.error);
+    shard_entry_free(&e);
     return st;
 }
 
@@ -159,21 +169,34 @@ static void shard_tables_free(shard_tables *t) {
     q_buf_free(&t->text);
 }
 
+/* A document appended twice to one shard keeps one record, by the rule the
+ * readers apply (store_record_cmp; the later appended counts as later). */
+static int shard_wins(const shard_entry *a, const shard_entry *b) {
+    store_record_key ka = {.status = a->meta.status, .seq = a->order};
+    store_record_key kb = {.status = b->meta.status, .seq = b->order};
+    return store_record_cmp(&ka, &kb) < 0;
+}
+
 static q_status shard_build(store_shard *s, shard_tables *t) {
     shard_entry *e = s->ent.data;
     qsort(e, s->ent.len, sizeof *e, shard_cmp);
-    size_t n = 0, pmax = 1, emax = 1;
-    for (size_t i = 0; i < s->ent.len; i++)
-        if (i == 0 || e[i].idx.doc != e[i - 1].idx.doc) { /* keep the first appended */
-            e[n++] = e[i];
-            pmax = Q_MAX(pmax, e[n - 1].idx.path_len);
-            emax = Q_MAX(emax, e[n - 1].idx.error_len);
+    size_t n = 0, pmax = 1, emax = 1, wmax = 1;
+    for (size_t i = 0; i < s->ent.len; i++) {
+        if (n && e[i].idx.doc == e[n - 1].idx.doc) {
+            shard_entry loser = e[i];
+            if (shard_wins(&e[i], &e[n - 1])) loser = e[n - 1], e[n - 1] = e[i];
+            shard_entry_free(&loser);
         } else {
-            free(e[i].meta.path);
-            free(e[i].meta.error);
+            e[n++] = e[i];
         }
+    }
     s->ent.len = n;
-    store_doc_layout_init(&t->dl, pmax, emax);
+    for (size_t i = 0; i < n; i++) {
+        pmax = Q_MAX(pmax, e[i].idx.path_len);
+        emax = Q_MAX(emax, e[i].idx.error_len);
+        wmax = Q_MAX(wmax, e[i].idx.warning_len);
+    }
+    store_doc_layout_init(&t->dl, pmax, emax, wmax);
     t->n = n;
     t->idx = malloc((n ? n : 1) * sizeof *t->idx);
     t->docs = malloc((n ? n : 1) * t->dl.size);
@@ -333,8 +356,12 @@ static q_status shard_write(const char *path, int rank, const shard_tables *t) {
         st = q_errcode();
         goto fail;
     }
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    uint64_t created = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
     if ((st = store_h5_attr_int(f, "quire_shard", STORE_SHARD_FORMAT)) ||
         (st = store_h5_attr_int(f, "rank", rank)) ||
+        (st = store_h5_attr_u64(f, "created_ns", created)) ||
         (st = shard_write_table(f, "index", ti, t->n, sizeof(store_index_row), t->idx)) ||
         (st = shard_write_table(f, "documents", td, t->n, t->dl.size, t->docs)) ||
         (st = shard_write_table(f, "pages", tp, t->pages.len / STORE_PAGE_SIZE, STORE_PAGE_SIZE,
@@ -393,10 +420,8 @@ q_status store_shard_close(store_shard *s) {
     /* Whether written or not, the buffer is spent: a failed shard is an error
      * the caller reports (disk full), not something to retry here. */
     shard_entry *e = s->ent.data;
-    for (size_t i = 0; i < s->ent.len; i++) {
-        free(e[i].meta.path);
-        free(e[i].meta.error);
-    }
+    for (size_t i = 0; i < s->ent.len; i++)
+        shard_entry_free(&e[i]);
     s->ent.len = 0;
     q_buf_clear(&s->pages);
     q_buf_clear(&s->lines);

@@ -91,9 +91,14 @@ q_status store_journal_recover(const char *outdir, store_recovery *out);
 /* ---- resume index ---- */
 typedef struct store_journal store_journal;
 
-/* Reads the document ids and paths of every closed shard in OUT/journal/.
- * Leftover *.tmp files (from a crash) are ignored. A closed shard that cannot
- * be read is a fatal error naming the file (exit 1: corrupt journal). */
+/* Reads the records of every closed shard in OUT/journal/. Leftover *.tmp
+ * files (from a crash) are ignored. A closed shard that cannot be read is a
+ * fatal error naming the file (exit 1: corrupt journal). A document with
+ * several records (a retried one) counts by one of them, the same one that
+ * consolidation keeps: one that did not fail beats a failed one (error,
+ * timeout); among equals, the one of the shard closed last (its created_ns
+ * attribute; shards older than it count as closed before any newer one), then
+ * the later shard name. */
 q_status store_journal_scan(const char *outdir, store_journal **out);
 size_t store_journal_count(const store_journal *j); /* distinct documents done */
 /* 1 when document `doc` is in a closed shard. */
@@ -101,6 +106,11 @@ int store_journal_has(const store_journal *j, uint64_t doc);
 /* The path recorded for document `doc`, or NULL when it is not done. Borrowed:
  * lives as long as `j`. Lets a rerun check that OUT belongs to the same inputs. */
 const char *store_journal_path(const store_journal *j, uint64_t doc);
+/* How document `doc` ended: sets *status (lay_doc_status) and *retry (the
+ * record's retryable flag: 1 = a failure a rerun tries again; 0 in shards
+ * written before the flag existed) and returns 1; returns 0 and leaves both
+ * alone when `doc` is not done. */
+int store_journal_status(const store_journal *j, uint64_t doc, uint8_t *status, uint8_t *retry);
 void store_journal_free(store_journal *j);
 /* Removes every shard (closed and *.tmp), record log, old attempts log and
  * results.h5: --force. */
@@ -116,7 +126,7 @@ typedef struct {
 /* COLLECTIVE over `comm`: every rank calls it after all shards are closed.
  * Writes OUT/results.h5 (via a temporary name, renamed when complete) from
  * all closed shards, rows ordered by (doc, page, line), one /documents row
- * per document id. */
+ * per document id: of several records, the one store_journal_scan counts. */
 q_status store_consolidate(MPI_Comm comm, const char *outdir, const store_meta *meta);
 
 /* "HDF5 1.10.8 (parallel)" */

@@ -38,14 +38,18 @@ enum {
     STORE_LINE_TEXT_LEN = 44,
     STORE_LINE_SIZE = 48,
 };
-/* /documents: doc@0, path@8 [P], then the rest; see store_doc_layout. */
+/* /documents: doc@0, path@8 [P], then the rest; see store_doc_layout. Fields
+ * added later (retryable, warnings, warning) come after rank, so the offsets
+ * of the older ones stay where they were. */
 typedef struct {
-    size_t path_size, error_size; /* P, E (>= 1) */
+    size_t path_size, error_size, warning_size; /* P, E, W (>= 1) */
     size_t doc, path, bytes, pages, status, error, text_pages, ocr_pages, seconds, rank;
+    size_t retryable, warnings, warning;
     size_t size; /* row size */
 } store_doc_layout;
 
-void store_doc_layout_init(store_doc_layout *l, size_t path_size, size_t error_size);
+void store_doc_layout_init(store_doc_layout *l, size_t path_size, size_t error_size,
+                           size_t warning_size);
 
 /* Unaligned little helpers for packed rows. */
 static inline void store_put(void *row, size_t off, const void *v, size_t n) {
@@ -77,13 +81,18 @@ hid_t store_type_index(void);
  * A shard holds complete records sorted by doc id (unique inside one shard):
  * /documents, /pages, /lines, /text as in results.h5 except that first_line and
  * text_start are shard-global and string sizes are the shard's, plus /index:
- * one row per document saying where its rows are. */
+ * one row per document saying where its rows are, and the root attribute
+ * created_ns (when the shard was closed). Fields are read by name: a field
+ * that an older shard lacks (warning_len, created_ns; /documents' retryable,
+ * warnings, warning) reads as 0 or "", and an older quire reading a newer
+ * shard skips what it does not know: additions keep STORE_SHARD_FORMAT. */
 typedef struct {
     uint64_t doc;
     uint64_t page_row, npages; /* rows in /pages */
     uint64_t line_row, nlines; /* rows in /lines */
     uint64_t text_off, ntext;  /* bytes in /text */
     uint64_t path_len, error_len;
+    uint64_t warning_len;
 } store_index_row;
 
 #define STORE_SHARD_SUFFIX ".h5"
@@ -97,6 +106,11 @@ typedef struct {
  * and record log names). */
 void store_host_name(char *out, size_t cap);
 
+static inline int store_has_suffix(const char *s, const char *suf) {
+    size_t n = strlen(s), m = strlen(suf);
+    return n > m && strcmp(s + n - m, suf) == 0;
+}
+
 /* Sorted (strcmp) list of closed shard file names (not paths) in `jdir`; a
  * missing directory is an empty list. Caller frees with store_names_free. */
 typedef struct {
@@ -106,17 +120,41 @@ typedef struct {
 q_status store_list_shards(const char *jdir, store_names *out);
 void store_names_free(store_names *n);
 
-/* Reads a closed shard's /index (checked for order and bounds); *rows is
- * malloc'ed. Errors name the file. */
-q_status store_shard_read_index(const char *path, store_index_row **rows, size_t *n);
+/* What a closed shard says of its records besides their rows: /index
+ * (checked for order and bounds), each record's status and retryable flag
+ * (from /documents) and when the shard was closed. Errors name the file. */
+typedef struct {
+    store_index_row *rows;   /* n rows */
+    uint8_t *status, *retry; /* n each: lay_doc_status; 1 = a rerun tries it again */
+    size_t n;
+    uint64_t created; /* ns since the epoch at the shard's close; 0 in older shards */
+} store_shard_head;
+q_status store_shard_read_head(const char *path, store_shard_head *h);
+void store_shard_head_free(store_shard_head *h); /* frees the arrays, leaves *h zeroed */
+
+/* Which of two records of one document wins, the rule every reader applies
+ * (the resume index, the consolidation plan, a shard's own de-duplication):
+ * a record that did not fail (status ok or skipped) beats a failed one (error
+ * or timeout), so a retry that worked replaces the failure and one that failed
+ * again never hides an earlier success; otherwise the record of the shard
+ * closed last wins (created_ns, then the later shard name; `seq` orders
+ * records by shard name, or by append order inside one shard). Negative when
+ * `a` wins, positive when `b` wins. */
+typedef struct {
+    uint8_t status;
+    uint64_t created, seq;
+} store_record_key;
+int store_record_cmp(const store_record_key *a, const store_record_key *b);
 
 /* ---- consolidation plan (plan.c) and batches (batch.c) ---------------------
  * Every rank holds the same plan: all documents of the journal in doc order,
  * each with the shard and rows it comes from. */
 typedef struct {
     store_index_row r;
-    uint64_t row;   /* row in the shard's /documents */
-    uint64_t shard; /* position in the sorted shard list */
+    uint64_t row;     /* row in the shard's /documents */
+    uint64_t shard;   /* position in the sorted shard list */
+    uint64_t created; /* the shard's close time, for store_record_cmp */
+    uint8_t status;   /* the record's */
 } store_plan_entry;
 
 typedef struct {
@@ -198,6 +236,10 @@ uint64_t store_h5_nrows(hid_t dset);
 q_status store_h5_attr_str(hid_t loc, const char *name, const char *value);
 q_status store_h5_attr_int(hid_t loc, const char *name, int value);
 q_status store_h5_attr_read_int(hid_t loc, const char *name, int *value);
+/* A scalar u64 attribute; reading one that is absent gives 0 (fields added
+ * to a format later). */
+q_status store_h5_attr_u64(hid_t loc, const char *name, uint64_t value);
+q_status store_h5_attr_read_u64_opt(hid_t loc, const char *name, uint64_t *value);
 
 /* ---- MPI helpers ---------------------------------------------------------- */
 /* Records an MPI failure of `what` with MPI's error string. */

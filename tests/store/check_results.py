@@ -25,7 +25,8 @@ with h5py.File(path, "r") as f:
     d, p, l, t = f["documents"], f["pages"], f["lines"], f["text"]
     want = {
         "documents": ["doc", "path", "bytes", "pages", "status", "error",
-                      "text_pages", "ocr_pages", "seconds", "rank"],
+                      "text_pages", "ocr_pages", "seconds", "rank",
+                      "retryable", "warnings", "warning"],
         "pages": ["doc", "page", "kind", "width", "height", "rotation", "lines",
                   "first_line", "seconds"],
         "lines": ["doc", "page", "block", "bbox", "conf", "text_start", "text_len"],
@@ -39,9 +40,11 @@ with h5py.File(path, "r") as f:
 
     dt = d.dtype
     for fld, typ in (("doc", "<u8"), ("bytes", "<u8"), ("pages", "<u4"), ("text_pages", "<u4"),
-                     ("ocr_pages", "<u4"), ("seconds", "<f4"), ("rank", "<i4")):
+                     ("ocr_pages", "<u4"), ("seconds", "<f4"), ("rank", "<i4"),
+                     ("retryable", "u1"), ("warnings", "<u4")):
         check(dt[fld] == np.dtype(typ), f"documents.{fld} is {dt[fld]}")
-    check(dt["path"].kind == "S" and dt["error"].kind == "S", "string fields")
+    check(dt["path"].kind == "S" and dt["error"].kind == "S" and dt["warning"].kind == "S",
+          "string fields")
     check(h5py.check_enum_dtype(dt["status"]) == {"ok": 0, "error": 1, "timeout": 2, "skipped": 3},
           f"status enum {h5py.check_enum_dtype(dt['status'])}")
     check(dt["status"] == np.dtype("u1"), "status base type")
@@ -80,8 +83,13 @@ with h5py.File(path, "r") as f:
     for row in D:
         row["path"].decode("utf-8")
         row["error"].decode("utf-8")
+        row["warning"].decode("utf-8")
     check(any("文書" in r["path"].decode() for r in D), "non-ASCII path lost")
     check(any(r["status"] == 1 and r["pages"] == 0 for r in D), "error document missing")
+    check(any(r["status"] == 2 and r["retryable"] == 1 for r in D), "retryable timeout missing")
+    check(all(r["retryable"] == 0 for r in D if r["status"] != 2), "retryable without a timeout")
+    check(any(r["warnings"] == 2 and r["warning"].decode().startswith("repaired: ") for r in D),
+          "document with warnings missing")
     # The five-line README recipe works.
     txt = T[L["text_start"][0]:L["text_start"][0] + L["text_len"][0]].tobytes().decode()
     check(txt.startswith("d"), f"first line text {txt!r}")

@@ -1,7 +1,8 @@
 /* store_test: the store module end to end. Builds synthetic document records
- * (non-ASCII paths and text, a failed document without pages, documents with
- * thousands of lines), writes them through several shard writers, scans the
- * journal, consolidates under mpirun and reads results.h5 back field by field.
+ * (non-ASCII paths and text, failed documents without pages, retryable ones,
+ * warnings, documents with thousands of lines), writes them through several
+ * shard writers, scans the journal, consolidates under mpirun and reads
+ * results.h5 back field by field. retry_test.c covers retried documents.
  *
  *   store_test roundtrip DIR [NDOCS]   every rank: journal (rank 0), consolidate, verify
  *   store_test shard DIR               the shard writer's own rules
@@ -82,10 +83,18 @@ static void gen_doc(uint64_t id, int32_t rank_field, lay_doc *d) {
     d->bytes = id * 1000 + 7;
     d->rank = rank_field;
     d->seconds = 0.25f * (float)id;
+    if (id % 7 == 2) { /* a repaired input: two warnings, the first one kept */
+        OK(lay_doc_warn(d, "repaired: %llu syntax errors – ü", (unsigned long long)id));
+        OK(lay_doc_warn(d, "not kept"));
+    }
     if (gen_is_error(id)) { /* a document that failed: no pages at all */
         d->pages = 0;
-        OK(lay_doc_set_error(d, LAY_DOC_ERROR, "corrupt: fichier endommagé – %llu",
-                             (unsigned long long)id));
+        if (id % 20 == 13) /* timed out: retryable */
+            OK(lay_doc_set_error(d, LAY_DOC_TIMEOUT, "timeout after %llu s",
+                                 (unsigned long long)id));
+        else
+            OK(lay_doc_set_error(d, LAY_DOC_ERROR, "corrupt: fichier endommagé – %llu",
+                                 (unsigned long long)id));
         return;
     }
     d->pages = gen_npages(id);
@@ -119,8 +128,9 @@ static void write_journal(const char *dir, int ndocs) {
         lay_doc_free(&d);
         if (store_shard_pending(w[i % 3]) == 5) OK(store_shard_close(w[i % 3]));
     }
-    /* The first document again, from writer rank 3: consolidation must keep
-     * the copy from r00001 (first by shard name) and no second row. */
+    /* The first document again, from writer rank 3: both copies are ok, so
+     * consolidation keeps the one of the shard closed last (writer 3's, freed
+     * last below) and no second row. */
     if (ndocs > 0) {
         lay_doc d;
         gen_doc(gen_id(DUP_WRITE), 3, &d);
@@ -152,7 +162,17 @@ static void check_journal(const char *dir, int ndocs) {
         const char *p = store_journal_path(j, gen_id(i));
         CHECK(p && strcmp(p, path) == 0, "doc %llu path %s", (unsigned long long)gen_id(i),
               p ? p : "(null)");
+        lay_doc d;
+        gen_doc(gen_id(i), 0, &d);
+        uint8_t status = 99, retry = 99;
+        CHECK(store_journal_status(j, gen_id(i), &status, &retry) && status == d.status &&
+                  retry == d.retry,
+              "doc %llu status %u retry %u", (unsigned long long)gen_id(i), status, retry);
+        lay_doc_free(&d);
     }
+    uint8_t status = 99, retry = 99;
+    CHECK(!store_journal_status(j, 1000, &status, &retry) && status == 99 && retry == 99,
+          "doc 1000 has a status");
     CHECK(!store_journal_has(j, 1000), "doc 1000 should not be done");
     store_journal_free(j);
 }
@@ -161,9 +181,9 @@ static void check_journal(const char *dir, int ndocs) {
 
 typedef struct {
     uint64_t doc, bytes;
-    char path[256], error[512];
-    uint32_t pages, text_pages, ocr_pages;
-    uint8_t status;
+    char path[256], error[512], warning[512];
+    uint32_t pages, text_pages, ocr_pages, warnings;
+    uint8_t status, retryable;
     float seconds;
     int32_t rank;
 } rd_doc;
@@ -319,12 +339,14 @@ static void verify(const char *dir, int ndocs) {
     hid_t dd = H5Dopen2(f, "documents", H5P_DEFAULT), dp = H5Dopen2(f, "pages", H5P_DEFAULT),
           dl = H5Dopen2(f, "lines", H5P_DEFAULT), dt = H5Dopen2(f, "text", H5P_DEFAULT);
     {
-        const char *n[] = {"doc",   "path",       "bytes",     "pages",   "status",
-                           "error", "text_pages", "ocr_pages", "seconds", "rank"};
+        const char *n[] = {"doc",       "path",       "bytes",     "pages",   "status",
+                           "error",     "text_pages", "ocr_pages", "seconds", "rank",
+                           "retryable", "warnings",   "warning"};
         H5T_class_t c[] = {H5T_INTEGER, H5T_STRING,  H5T_INTEGER, H5T_INTEGER, H5T_ENUM,
-                           H5T_STRING,  H5T_INTEGER, H5T_INTEGER, H5T_FLOAT,   H5T_INTEGER};
-        size_t s[] = {8, 0, 8, 4, 1, 0, 4, 4, 4, 4};
-        check_members(dd, n, c, s, 10);
+                           H5T_STRING,  H5T_INTEGER, H5T_INTEGER, H5T_FLOAT,   H5T_INTEGER,
+                           H5T_INTEGER, H5T_INTEGER, H5T_STRING};
+        size_t s[] = {8, 0, 8, 4, 1, 0, 4, 4, 4, 4, 1, 4, 0};
+        check_members(dd, n, c, s, 13);
     }
     {
         const char *n[] = {"doc",      "page",  "kind",       "width",  "height",
@@ -348,27 +370,31 @@ static void verify(const char *dir, int ndocs) {
               "/text is not u8");
         H5Tclose(t);
     }
-    /* path and error are sized to the longest value (at least 1) */
-    size_t pmax = 1, emax = 1;
+    /* path, error and warning are sized to the longest value (at least 1) */
+    size_t pmax = 1, emax = 1, wmax = 1;
     for (int i = 0; i < ndocs; i++) {
         lay_doc d;
         gen_doc(gen_id(i), 0, &d);
         pmax = strlen(d.path) > pmax ? strlen(d.path) : pmax;
         emax = strlen(d.error) > emax ? strlen(d.error) : emax;
+        wmax = strlen(d.warning) > wmax ? strlen(d.warning) : wmax;
         lay_doc_free(&d);
     }
     {
         hid_t t = H5Dget_type(dd);
         hid_t pt = H5Tget_member_type(t, 1), et = H5Tget_member_type(t, 5);
+        hid_t wt = H5Tget_member_type(t, 12);
         CHECK(H5Tget_size(pt) == pmax, "path size %zu, want %zu", H5Tget_size(pt), pmax);
         CHECK(H5Tget_size(et) == emax, "error size %zu, want %zu", H5Tget_size(et), emax);
-        H5Tclose(pt), H5Tclose(et), H5Tclose(t);
+        CHECK(H5Tget_size(wt) == wmax, "warning size %zu, want %zu", H5Tget_size(wt), wmax);
+        H5Tclose(pt), H5Tclose(et), H5Tclose(wt), H5Tclose(t);
     }
     H5Dclose(dd), H5Dclose(dp), H5Dclose(dl), H5Dclose(dt);
 
     /* ---- the rows, read through converting memory types ---- */
     hid_t st = enum_type(status_names), kt = enum_type(kind_names);
     hid_t ps = str_type(sizeof((rd_doc *)0)->path), es = str_type(sizeof((rd_doc *)0)->error);
+    hid_t ws = str_type(sizeof((rd_doc *)0)->warning);
     hid_t mdoc = H5Tcreate(H5T_COMPOUND, sizeof(rd_doc));
     H5Tinsert(mdoc, "doc", HOFFSET(rd_doc, doc), H5T_NATIVE_UINT64);
     H5Tinsert(mdoc, "path", HOFFSET(rd_doc, path), ps);
@@ -380,6 +406,9 @@ static void verify(const char *dir, int ndocs) {
     H5Tinsert(mdoc, "ocr_pages", HOFFSET(rd_doc, ocr_pages), H5T_NATIVE_UINT32);
     H5Tinsert(mdoc, "seconds", HOFFSET(rd_doc, seconds), H5T_NATIVE_FLOAT);
     H5Tinsert(mdoc, "rank", HOFFSET(rd_doc, rank), H5T_NATIVE_INT32);
+    H5Tinsert(mdoc, "retryable", HOFFSET(rd_doc, retryable), H5T_NATIVE_UINT8);
+    H5Tinsert(mdoc, "warnings", HOFFSET(rd_doc, warnings), H5T_NATIVE_UINT32);
+    H5Tinsert(mdoc, "warning", HOFFSET(rd_doc, warning), ws);
     hid_t mpage = H5Tcreate(H5T_COMPOUND, sizeof(rd_page));
     H5Tinsert(mpage, "doc", HOFFSET(rd_page, doc), H5T_NATIVE_UINT64);
     H5Tinsert(mpage, "page", HOFFSET(rd_page, page), H5T_NATIVE_UINT32);
@@ -422,7 +451,7 @@ static void verify(const char *dir, int ndocs) {
         int32_t want_rank = 0;
         for (int i = 0; i < ndocs; i++)
             if (gen_id(i) == ids[k])
-                want_rank = i % 3 + 1; /* the first writer's copy for the duplicate */
+                want_rank = ids[k] == gen_id(DUP_WRITE) ? 3 : i % 3 + 1; /* see write_journal */
         lay_doc d;
         gen_doc(ids[k], want_rank, &d);
         const rd_doc *r = &docs[k];
@@ -432,6 +461,10 @@ static void verify(const char *dir, int ndocs) {
               r->path);
         CHECK(strcmp(r->error, d.error) == 0, "doc %llu error '%s'", (unsigned long long)d.doc,
               r->error);
+        CHECK(strcmp(r->warning, d.warning) == 0 && r->warnings == d.warnings &&
+                  r->retryable == d.retry,
+              "doc %llu warnings %u '%s' retryable %u", (unsigned long long)d.doc, r->warnings,
+              r->warning, r->retryable);
         CHECK(r->bytes == d.bytes && r->pages == d.pages && r->status == d.status &&
                   r->text_pages == d.text_pages && r->ocr_pages == d.ocr_pages &&
                   r->seconds == d.seconds && r->rank == d.rank,
@@ -470,7 +503,7 @@ static void verify(const char *dir, int ndocs) {
           "rows left over: pages %zu/%zu lines %zu/%zu text %zu/%zu", pi, np, li, nl, ti, nt);
     free(docs), free(pages), free(lines), free(text);
     H5Tclose(mdoc), H5Tclose(mpage), H5Tclose(mline), H5Tclose(box);
-    H5Tclose(st), H5Tclose(kt), H5Tclose(ps), H5Tclose(es);
+    H5Tclose(st), H5Tclose(kt), H5Tclose(ps), H5Tclose(es), H5Tclose(ws);
     H5Fclose(f);
 }
 
@@ -526,8 +559,8 @@ static int mode_corrupt(const char *dir) {
 }
 
 /* The writer on its own: inconsistent records are refused, a shard closes by
- * itself when full, a document appended twice to one shard keeps its first
- * copy, and only closed shards count. */
+ * itself when full, a document appended twice to one shard keeps the later
+ * copy unless only the earlier one is ok, and only closed shards count. */
 static int mode_shard(const char *dir) {
     OK(q_mkdirs(dir));
     OK(store_journal_clear(dir));
@@ -543,6 +576,10 @@ static int mode_shard(const char *dir) {
     OK(store_shard_append(w, &d));
     lay_doc_free(&d);
     OK(lay_doc_init(&d, 7, "second"));
+    OK(store_shard_append(w, &d));
+    lay_doc_free(&d);
+    OK(lay_doc_init(&d, 7, "third, failed"));
+    OK(lay_doc_set_error(&d, LAY_DOC_TIMEOUT, "timeout"));
     OK(store_shard_append(w, &d));
     lay_doc_free(&d);
     int n = 2;
@@ -562,7 +599,7 @@ static int mode_shard(const char *dir) {
           store_journal_count(j), n - 1);
     CHECK(!store_journal_has(j, 999999), "document of the open shard counts as done");
     const char *p = store_journal_path(j, 7);
-    CHECK(p && strcmp(p, "first") == 0, "duplicate kept '%s', want the first", p ? p : "(null)");
+    CHECK(p && strcmp(p, "second") == 0, "duplicate kept '%s', want the second", p ? p : "(null)");
     store_journal_free(j);
     OK(store_shard_close(w));
     OK(store_shard_close(w)); /* nothing open: no-op */

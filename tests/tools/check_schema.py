@@ -26,7 +26,9 @@ KIND = {"text": 0, "ocr": 1, "empty": 2, "failed": 3}
 SCHEMA = {
     "documents": [("doc", "<u8"), ("path", "string"), ("bytes", "<u8"), ("pages", "<u4"),
                   ("status", STATUS), ("error", "string"), ("text_pages", "<u4"),
-                  ("ocr_pages", "<u4"), ("seconds", "<f4"), ("rank", "<i4")],
+                  ("ocr_pages", "<u4"), ("seconds", "<f4"), ("rank", "<i4"),
+                  # added to schema 1 later (issue 15); fields are added, never renamed
+                  ("retryable", "|u1"), ("warnings", "<u4"), ("warning", "string")],
     "pages": [("doc", "<u8"), ("page", "<u4"), ("kind", KIND), ("width", "<f4"), ("height", "<f4"),
               ("rotation", "<i2"), ("lines", "<u4"), ("first_line", "<u8"), ("seconds", "<f4")],
     "lines": [("doc", "<u8"), ("page", "<u4"), ("block", "<u4"), ("bbox", ("<f4", (4,))),
@@ -197,10 +199,18 @@ def check_content(f, r):
         r.warn("/documents doc ids are not 0..%d" % (len(docs) - 1))
     decode_strings(docs["path"], "/documents.path", r)
     decode_strings(docs["error"], "/documents.error", r, one_line=True)
+    decode_strings(docs["warning"], "/documents.warning", r, one_line=True)
     for row in docs:
         err = bytes(row["error"]).rstrip(b"\0")
         if row["status"] != STATUS["ok"] and not err:
             r.err("document %d has status %d but no error text" % (row["doc"], row["status"]))
+        if row["retryable"] not in (0, 1) or (
+                row["retryable"] and row["status"] not in (STATUS["error"], STATUS["timeout"])):
+            r.err("document %d: retryable %d with status %d" % (row["doc"], row["retryable"],
+                                                                 row["status"]))
+        if bool(row["warnings"]) != bool(bytes(row["warning"]).rstrip(b"\0")):
+            r.err("document %d: %d warnings but warning %r" % (row["doc"], row["warnings"],
+                                                                bytes(row["warning"])))
     # pages
     if not sorted_keys([pages["doc"], pages["page"]], strict=True):
         r.err("/pages rows not ordered by (doc, page) (or duplicates)")

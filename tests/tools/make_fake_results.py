@@ -110,7 +110,8 @@ def build(truth, prefix, fault, rng):
         if fault == "typos" and d["set"] == "docs":
             fault = None
         drows.append((i, path.encode("utf-8"), d["bytes"] or 0, d["pages"], STATUS[status],
-                      error.encode("utf-8"), n_text, n_ocr, rng.uniform(0.01, 2.0), rng.randrange(1, 4)))
+                      error.encode("utf-8"), n_text, n_ocr, rng.uniform(0.01, 2.0), rng.randrange(1, 4),
+                      int(status == "timeout"), 0, b""))
     return drows, prows, lrows, bytes(text)
 
 
@@ -146,7 +147,8 @@ def main():
                   ("pages", "<u8" if fault == "wrong-int-type" else "<u4"),
                   ("status", "u1" if fault == "status-not-enum" else status_dt),
                   ("error", str_dt(elen)), ("text_pages", "<u4"), ("ocr_pages", "<u4"),
-                  ("seconds", "<f4"), ("rank", "<i4")]
+                  ("seconds", "<f4"), ("rank", "<i4"), ("retryable", "u1"), ("warnings", "<u4"),
+                  ("warning", str_dt(1))]
     page_fields = [("doc", "<u8"), ("page", "<u4"), ("kind", kind_dt), ("width", "<f4"),
                    ("height", "<f4"), ("rotation", "<i2"), ("lines", "<u4"), ("first_line", "<u8"),
                    ("seconds", "<f4")]
