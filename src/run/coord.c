@@ -5,6 +5,7 @@
  * (its own, or one a worker reports) it tells every worker to halt and answers
  * every further request with STOP. A worker that fails says so and is waited
  * for no longer; the others are halted the same way. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,9 +95,11 @@ static q_status coord_halt(coord *c) {
 
 static q_status coord_halt_on_signal(coord *c, int sig) {
     q_log(Q_LOG_WARN,
-          "stopping on %s: no more documents handed out; workers finish the document they "
-          "have, close their journal shards and the job exits 0 (rerun or requeue to resume)",
-          run_stop_name(sig));
+          "stopping on %s: no more documents handed out; workers %s, close their journal "
+          "shards and the job exits 0 (rerun or requeue to resume)",
+          run_stop_name(sig),
+          sig == SIGUSR1 ? "finish the document they have"
+                         : "abandon the documents in flight (read again by the rerun)");
     return coord_halt(c);
 }
 

@@ -147,6 +147,17 @@ static int job_prepare(run_job *job) {
                            ".pdf, .tif, .tiff, .png, .jpg, .jpeg files)");
         return 2;
     }
+    store_recovery rec = {0};
+    if ((st = store_journal_recover(o->out_dir, &rec)) != Q_OK) {
+        q_log(Q_LOG_ERROR, "%s (free space in %s, then rerun)", q_errmsg(), o->out_dir);
+        return 1;
+    }
+    if (rec.records || rec.dropped_bytes)
+        q_log(Q_LOG_INFO,
+              "recovered %llu finished documents from %llu record logs of a run that was "
+              "stopped or killed%s",
+              (unsigned long long)rec.records, (unsigned long long)rec.logs,
+              rec.dropped_bytes ? " (a torn last record was dropped: its document is redone)" : "");
     store_journal *journal = NULL;
     if ((st = store_journal_scan(o->out_dir, &journal)) != Q_OK) {
         q_log(Q_LOG_ERROR,

@@ -19,6 +19,8 @@
 struct run_worker {
     run_job *job;
     store_shard *shard;
+    store_reclog *log; /* every record, at once: what a kill cannot take */
+    int log_failed;    /* warned once that the log cannot be written */
     double shard_opened;
     run_request stats;   /* since the last request */
     q_buf done;          /* run_done entries of stats.ndone documents, for rank 0 */
@@ -57,9 +59,33 @@ static q_status worker_count(worker *w, const lay_doc *rec) {
  * has no record and the rerun reads it. SIGUSR1 (a warning ahead of the
  * time limit) lets it finish. */
 static int worker_tick(void *user) {
-    (void)user;
+    worker *w = user;
     int sig = run_stop_signal();
+    q_status st = sig ? store_reclog_sync(w->log) : store_reclog_sync_due(w->log);
+    if (st) q_log(Q_LOG_DEBUG, "syncing the record log: %s", q_errmsg());
     return sig && sig != SIGUSR1;
+}
+
+/* Closes the open shard; its records no longer need the log. */
+static q_status worker_close_shard(worker *w) {
+    q_status st = store_shard_close(w->shard);
+    if (!st && store_reclog_reset(w->log))
+        q_log(Q_LOG_WARN, "%s (a rerun may hold some documents twice: harmless)", q_errmsg());
+    return st;
+}
+
+/* The record log first: from here on a kill of this process loses nothing.
+ * A log that cannot be written (disk full) leaves the record in the shard
+ * writer only, as before there was a log: a warning, not a failure. */
+static q_status worker_keep(worker *w, const lay_doc *rec) {
+    if (store_reclog_append(w->log, rec) && !w->log_failed++)
+        q_log(Q_LOG_WARN, "%s: documents are safe only once their shard closes", q_errmsg());
+    if (store_shard_pending(w->shard) == 0) w->shard_opened = q_now();
+    q_status st = store_shard_append(w->shard, rec);
+    /* the shard closed by itself (size limits) */
+    if (!st && store_shard_pending(w->shard) == 0 && store_reclog_reset(w->log))
+        q_log(Q_LOG_WARN, "%s (a rerun may hold some documents twice: harmless)", q_errmsg());
+    return st;
 }
 
 /* Reads `it` into `rec` (initialised here): a pre-set error, the child, or
@@ -81,8 +107,7 @@ static q_status worker_doc(worker *w, const run_item *it) {
     const run_options *o = w->job->opt;
     lay_doc rec;
     q_status st = worker_read(w, it, &rec);
-    if (st == Q_ERR_INTERRUPTED) {
-        w->stopping = 1;
+    if (st == Q_ERR_INTERRUPTED) { /* worker_should_stop says why, next */
         w->job->halted = 1;
         lay_doc_free(&rec);
         return Q_OK;
@@ -98,15 +123,12 @@ static q_status worker_doc(worker *w, const run_item *it) {
         return Q_FAIL(Q_ERR_UNSUPPORTED, "%s", w->rd.ocr.why);
     }
     if (!st) st = lay_doc_fill_pages(&rec);
-    if (!st) {
-        if (store_shard_pending(w->shard) == 0) w->shard_opened = q_now();
-        st = store_shard_append(w->shard, &rec);
-    }
+    if (!st) st = worker_keep(w, &rec);
     if (!st) st = worker_count(w, &rec);
     if (!st) {
         if (store_shard_pending(w->shard) >= (size_t)o->shard_docs ||
             q_now() - w->shard_opened >= o->shard_seconds)
-            st = store_shard_close(w->shard);
+            st = worker_close_shard(w);
     }
     lay_doc_free(&rec);
     return st;
@@ -162,6 +184,8 @@ static q_status worker_ask(worker *w, q_buf *buf, run_item *items, uint32_t *n) 
         }
         if (flag) break;
         run_backoff_sleep(&nap);
+        if (store_reclog_sync_due(w->log))
+            q_log(Q_LOG_DEBUG, "syncing the record log: %s", q_errmsg());
     }
     st = run_recv_probed(job->comm, &status, buf);
     if (st) return q_fail_context("receiving work");
@@ -177,10 +201,11 @@ static q_status worker_ask(worker *w, q_buf *buf, run_item *items, uint32_t *n) 
 static int worker_should_stop(worker *w) {
     if (w->stopping) return 1;
     if (run_stop_signal()) {
+        if (store_reclog_sync(w->log)) q_log(Q_LOG_DEBUG, "syncing the record log: %s", q_errmsg());
         if (w->job->size == 1)
             q_log(Q_LOG_WARN,
-                  "stopping on %s: the current document is finished, the journal shard "
-                  "closed; rerun with the same --out to resume",
+                  "stopping on %s: the journal shard is closed (a document in flight is "
+                  "read again by the rerun); rerun with the same --out to resume",
                   run_stop_name(run_stop_signal()));
         return w->stopping = 1;
     }
@@ -225,6 +250,7 @@ q_status run_worker_new(run_job *job, run_worker **out) {
     w->job = job;
     q_status st = worker_open_reader(w);
     if (!st) st = store_shard_open(job->opt->out_dir, job->rank, &w->shard);
+    if (!st) st = store_reclog_open(job->opt->out_dir, job->rank, &w->log);
     if (st == Q_ERR_IO) {
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", q_errmsg());
@@ -242,6 +268,7 @@ void run_worker_free(run_worker *w) {
     if (!w) return;
     run_child_free(w->child);
     store_shard_free(w->shard);
+    store_reclog_free(w->log); /* after the shard: a failed close keeps the log */
     run_reader_free(&w->rd);
     q_buf_free(&w->done);
     q_buf_free(&w->msg);
@@ -283,7 +310,7 @@ q_status run_work(run_job *job, run_worker *w) {
             if (!st && w->local) st = worker_report_local(w);
         }
     }
-    if (!st) st = store_shard_close(w->shard);
+    if (!st) st = worker_close_shard(w);
     /* a failure before rank 0 said STOP: it would wait for this rank forever */
     if (st && job->size > 1 && !told_stop) worker_tell_failed(w);
     if (w->rd.client) {
