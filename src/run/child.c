@@ -169,7 +169,8 @@ static void child_main(run_child *c, pid_t parent) {
 
 /* ---- the parent ---- */
 
-static q_status child_start(run_child *c) {
+q_status run_child_start(run_child *c) {
+    if (c->pid) return Q_OK;
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
         return Q_FAIL(Q_ERR_IO, "cannot create a socket for a reader process: %s", strerror(errno));
@@ -321,7 +322,7 @@ q_status run_child_read(run_child *c, const run_item *it, run_child_tick tick, v
     char first[160] = "", where[64];
     for (int attempt = 0;; attempt++) {
         c->progress[0] = c->progress[1] = 0;
-        q_status st = c->pid ? Q_OK : child_start(c);
+        q_status st = run_child_start(c);
         if (st) return st;
         child_outcome got = GOT_CRASH;
         if (!child_send(c->fd, CHILD_DOC, &m, sizeof m, it->path, strlen(it->path)))

@@ -312,6 +312,11 @@ static void job_summary(const run_job *job, double seconds) {
 }
 
 int run_main(const run_options *o) {
+    /* CPU ranks fork reader processes (child.c): on InfiniBand, libibverbs
+     * keeps memory it registered for MPI out of the child only when told so
+     * before it starts */
+    setenv("RDMAV_FORK_SAFE", "1", 0);
+    setenv("IBV_FORK_SAFE", "1", 0);
     int rc = MPI_Init(NULL, NULL);
     if (rc != MPI_SUCCESS) {
         fprintf(stderr,

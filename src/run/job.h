@@ -181,8 +181,12 @@ typedef int (*run_child_tick)(void *user);
 
 /* `rd` is the reading state the child starts from (copied at each fork; its
  * doc reader must not be open). `max_memory`: bytes the child may use above
- * what it holds when it starts (0 = no limit). Forks nothing yet. */
+ * what it holds when it starts (0 = no limit). Forks nothing yet. The
+ * parent must not start OpenMP or CUDA: a child forked after would inherit
+ * their locks without their threads. */
 q_status run_child_new(run_reader *rd, double max_memory, run_child **out);
+/* Forks the child unless one is running (run_child_read forks on demand). */
+q_status run_child_start(run_child *c);
 /* Reads `it` in the child into `rec` (initialised here; lay_doc_free it even
  * after a failure). A crash is read once more in a fresh child; a second
  * crash, a crash of a kind that cannot be retried, and --timeout (the child

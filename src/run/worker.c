@@ -240,7 +240,10 @@ static q_status worker_open_reader(worker *w) {
     if (job->role.device >= 0) return run_reader_open(&w->rd);
     double mem =
         o->max_memory >= 0 ? o->max_memory : run_child_default_memory(job->role.local_size);
-    return run_child_new(&w->rd, mem, &w->child);
+    /* now, before any document's MPI traffic, and so that a failure to fork
+     * is a failure all ranks agree on before work is handed out */
+    st = run_child_new(&w->rd, mem, &w->child);
+    return st ? st : run_child_start(w->child);
 }
 
 q_status run_worker_new(run_job *job, run_worker **out) {
