@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "run/run.h"
@@ -211,7 +212,16 @@ int cli_run(int argc, char **argv) {
             o.quiet = 1;
             break;
         case 'h':
-            if (!quiet_errors) printf(run_help, cli_ocr_help);
+            if (!quiet_errors) {
+                /* one write(2): `quire run --help | grep -q X` must not die of
+                 * SIGPIPE when grep leaves after the first of several */
+                q_buf help = {0};
+                if (q_buf_printf(&help, run_help, cli_ocr_help) == Q_OK) {
+                    fflush(stdout);
+                    if (write(STDOUT_FILENO, help.data, help.len) < 0) perror("quire run --help");
+                }
+                q_buf_free(&help);
+            }
             return CLI_OK;
         case 'V':
             return quiet_errors ? CLI_OK : cli_version();
