@@ -21,7 +21,9 @@ static const char kerned[] =
     /* letter tracking of 0.05 em stays inside words */
     "BT /F1 10 Tf 72 620 Td 0.5 Tc (tracked text) Tj 0 Tc ET\n"
     /* runs of spaces, and spaces at both ends of the text */
-    "BT /F1 10 Tf 72 590 Td (  padded   both ends  ) Tj ET\n";
+    "BT /F1 10 Tf 72 590 Td (  padded   both ends  ) Tj ET\n"
+    /* TeX's accent: a glyph of its own, centred over the letter drawn next */
+    "BT /F1 10 Tf 72 560 Td [(Bezi\\264)444(er curve)] TJ ET\n";
 
 static int find_line(lay_doc *d, const char *text) {
     for (size_t i = 0; i < lay_doc_nlines(d); i++)
@@ -41,6 +43,7 @@ static void test_kerned_pdf(doc_reader *r, const char *path) {
     expect_line(&d, "distribute the work");
     expect_line(&d, "copy and paste");
     expect_line(&d, "tracked text");
+    expect_line(&d, "Bezi\xC3\xA9r curve");
     int i = find_line(&d, "padded both ends");
     CHECK(i >= 0, "runs of spaces are one space, none at the ends");
     if (i >= 0) {
