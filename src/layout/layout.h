@@ -80,7 +80,9 @@ q_status lay_doc_set_error(lay_doc *d, lay_doc_status status, const char *fmt, .
     __attribute__((format(printf, 3, 4)));
 
 /* Page building: begin, add lines, end. Lines added between begin and end
- * belong to that page; text is sanitized to valid UTF-8. */
+ * belong to that page. lay_line_add adds one line: its text trimmed of
+ * leading and trailing whitespace (ASCII, U+00A0, U+3000) and sanitized to
+ * valid UTF-8, its box as given (the caller's, measured on the glyphs). */
 q_status lay_page_begin(lay_doc *d, uint32_t page, float width, float height, int16_t rotation);
 q_status lay_line_add(lay_doc *d, const float bbox[4], float conf, float size, const char *text,
                       size_t len);

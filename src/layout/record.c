@@ -93,9 +93,35 @@ q_status lay_page_begin(lay_doc *d, uint32_t page, float width, float height, in
     return q_vec_push(&d->page_v, &p);
 }
 
+/* Bytes of the whitespace character that ends (at_end) or begins text[0..len),
+ * 0 when there is none: ASCII spaces and controls, no-break space (U+00A0),
+ * ideographic space (U+3000). */
+static size_t edge_space(const char *text, size_t len, int at_end) {
+    static const char nbsp[] = "\xC2\xA0", ideo[] = "\xE3\x80\x80";
+    if (len == 0) return 0;
+    unsigned char c = (unsigned char)text[at_end ? len - 1 : 0];
+    if (c <= 0x20 || c == 0x7F) return 1;
+    const char *seqs[2] = {nbsp, ideo};
+    for (int i = 0; i < 2; i++) {
+        size_t n = strlen(seqs[i]);
+        if (len >= n && memcmp(at_end ? text + len - n : text, seqs[i], n) == 0) return n;
+    }
+    return 0;
+}
+
 q_status lay_line_add(lay_doc *d, const float bbox[4], float conf, float size, const char *text,
                       size_t len) {
     if (d->page_v.len == 0) return Q_FAIL(Q_ERR_INTERNAL, "line added before any page was begun");
+    /* The one place lines are trimmed, for text-layer and OCR lines alike: a
+     * search for a line's first word must not depend on a recognizer's stray
+     * space. The box stays as given: callers measure it on the glyphs. */
+    size_t n;
+    while ((n = edge_space(text, len, 0)) > 0) {
+        text += n;
+        len -= n;
+    }
+    while ((n = edge_space(text, len, 1)) > 0)
+        len -= n;
     lay_page *p = lay_doc_page(d, d->page_v.len - 1);
     size_t start = d->text.len;
     q_status st = q_buf_append_utf8(&d->text, text, len);
