@@ -7,9 +7,13 @@ rm -rf "$out" "$out".log*
 id=$(sbatch_quire "$out.log1" one-node.sbatch --ntasks-per-node=3 --gpus-per-node=1 -- \
   --shard-docs 2 --out "$out" --manifest "$(slurm_manifest)")
 wait_shard "$out"
-# the quire process of world rank 2 of this job (a CPU worker)
+# the quire process of world rank 2 of this job (a CPU worker), not its
+# reader process (a child with the same environment, whose death costs one
+# document only: tests/e2e/kill.sh)
 victim=
 for p in $(pgrep -x quire); do
+  pp=$(ps -o ppid= -p "$p" | tr -d ' ')
+  [ "$(cat "/proc/$pp/comm" 2>/dev/null)" = quire ] && continue
   env=$(tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null) || continue
   grep -qx "SLURM_JOB_ID=$id" <<<"$env" && grep -qx "SLURM_PROCID=2" <<<"$env" && victim=$p
 done
