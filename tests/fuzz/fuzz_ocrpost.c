@@ -89,7 +89,7 @@ static void cut(const q_image *img, const ocr_box *b, int must) {
     st = ocr_line_tensor(&out, H, CAP, CAP, t);
     FUZZ_CHECK(st == Q_OK || st == Q_ERR_NOMEM, "line tensor: %s", q_errmsg());
     ocr_rotate180(&out);
-    fuzz_keep(out.px[0] + (unsigned)t[0]);
+    fuzz_keep(out.px[0] + (t[0] > 0)); /* a float to unsigned would be UB below 0 */
     q_image_free(&out);
 }
 
