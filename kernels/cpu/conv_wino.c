@@ -16,7 +16,6 @@
 #include "kernels/cpu/kc_private.h"
 
 typedef float v8 __attribute__((vector_size(32)));
-typedef int v8i __attribute__((vector_size(32)));
 
 /* Tiles per block (a multiple of 8): V and M for one block near 512 KiB. */
 static int wino_block(const kc_conv_shape *s) {
@@ -86,12 +85,15 @@ static inline __attribute__((always_inline)) void st(float *p, v8 v) {
  * column 2k: V[pos] for the 8 tiles, 8 apart in v (pos-major, stride vs). */
 static inline __attribute__((always_inline)) void in_tf8(const float *const r[4], float *v,
                                                          size_t vs) {
-    const v8i even = {0, 2, 4, 6, 8, 10, 12, 14}, odd = {1, 3, 5, 7, 9, 11, 13, 15};
+    /* __builtin_shufflevector, not GCC's __builtin_shuffle: both GCC (12+) and
+     * clang have it, and the fuzz build (tests/fuzz) is clang's. */
+#define EVEN(x, y) __builtin_shufflevector(x, y, 0, 2, 4, 6, 8, 10, 12, 14)
+#define ODD(x, y)  __builtin_shufflevector(x, y, 1, 3, 5, 7, 9, 11, 13, 15)
     v8 h[4][4];
     for (int i = 0; i < 4; i++) {
         v8 a = ld(r[i]), b = ld(r[i] + 8), c = ld(r[i] + 2), d = ld(r[i] + 10);
-        v8 c0 = __builtin_shuffle(a, b, even), c1 = __builtin_shuffle(a, b, odd);
-        v8 c2 = __builtin_shuffle(c, d, even), c3 = __builtin_shuffle(c, d, odd);
+        v8 c0 = EVEN(a, b), c1 = ODD(a, b);
+        v8 c2 = EVEN(c, d), c3 = ODD(c, d);
         /* d B, B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1] */
         h[i][0] = c0 - c2;
         h[i][1] = c1 + c2;
@@ -119,11 +121,12 @@ static inline __attribute__((always_inline)) void out_tf8(const float *m, size_t
     }
     v8 y00 = s0[0] + s0[1] + s0[2], y01 = s0[1] - s0[2] - s0[3];
     v8 y10 = s1[0] + s1[1] + s1[2], y11 = s1[1] - s1[2] - s1[3];
-    const v8i lo = {0, 8, 1, 9, 2, 10, 3, 11}, hi = {4, 12, 5, 13, 6, 14, 7, 15};
-    st(out0, __builtin_shuffle(y00, y01, lo));
-    st(out0 + 8, __builtin_shuffle(y00, y01, hi));
-    st(out1, __builtin_shuffle(y10, y11, lo));
-    st(out1 + 8, __builtin_shuffle(y10, y11, hi));
+#define LO(x, y) __builtin_shufflevector(x, y, 0, 8, 1, 9, 2, 10, 3, 11)
+#define HI(x, y) __builtin_shufflevector(x, y, 4, 12, 5, 13, 6, 14, 7, 15)
+    st(out0, LO(y00, y01));
+    st(out0 + 8, HI(y00, y01));
+    st(out1, LO(y10, y11));
+    st(out1 + 8, HI(y10, y11));
 }
 
 /* Rows for the input transform of 8 tiles whose input block starts at

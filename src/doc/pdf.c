@@ -21,8 +21,16 @@ typedef struct {
 int16_t doc_page_rotation(fz_context *ctx, fz_page *page) {
     pdf_page *pp = pdf_page_from_fz_page(ctx, page);
     if (!pp) return 0;
-    int rot = pdf_to_int(ctx, pdf_dict_get_inheritable(ctx, pp->obj, PDF_NAME(Rotate)));
-    rot = ((rot % 360) + 360) % 360;
+    volatile int got = 0;
+    /* The lookup climbs /Parent and throws on a damaged page tree (a cycle, too
+     * deep); with no try frame MuPDF would exit the process. Unreadable is 0. */
+    fz_try(ctx) {
+        got = pdf_to_int(ctx, pdf_dict_get_inheritable(ctx, pp->obj, PDF_NAME(Rotate)));
+    }
+    fz_catch(ctx) {
+        got = 0;
+    }
+    int rot = ((got % 360) + 360) % 360;
     return (int16_t)(rot % 90 ? 0 : rot); /* MuPDF ignores other angles too */
 }
 

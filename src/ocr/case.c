@@ -50,7 +50,11 @@ static void step_cols(const ink_map *m, const ocr_ctc_char *c, int more, int *x0
     *x1 = (int)((c->t1 + 1 + more) * m->cps + 0.5);
 }
 
+/* Rows y0..y1 are where the x-height line and the tall letters' gap put the
+ * word, which can reach above or below the crop: only its rows are read. */
 static int column_inked(const ink_map *m, int x, int y0, int y1) {
+    y0 = y0 < 0 ? 0 : y0;
+    y1 = y1 >= m->im->h ? m->im->h - 1 : y1;
     for (int y = y0; y <= y1; y++)
         if (ink(m, x, y)) return 1;
     return 0;
