@@ -103,15 +103,21 @@ q_status store_h5_attr_str(hid_t loc, const char *name, const char *value) {
     return st;
 }
 
-q_status store_h5_attr_int(hid_t loc, const char *name, int value) {
+/* A scalar attribute stored as `file` from a value of `mem` type. */
+static q_status h5_attr_scalar(hid_t loc, const char *name, hid_t file, hid_t mem,
+                               const void *value) {
     hid_t s = H5Screate(H5S_SCALAR), a = -1;
     q_status st = Q_OK;
-    if (s < 0 || (a = H5Acreate2(loc, name, H5T_STD_I32LE, s, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
-        H5Awrite(a, H5T_NATIVE_INT, &value) < 0)
+    if (s < 0 || (a = H5Acreate2(loc, name, file, s, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
+        H5Awrite(a, mem, value) < 0)
         st = STORE_H5_FAIL("cannot write attribute %s", name);
     store_h5_close(&a);
     store_h5_close(&s);
     return st;
+}
+
+q_status store_h5_attr_int(hid_t loc, const char *name, int value) {
+    return h5_attr_scalar(loc, name, H5T_STD_I32LE, H5T_NATIVE_INT, &value);
 }
 
 q_status store_h5_attr_read_int(hid_t loc, const char *name, int *value) {
@@ -124,14 +130,7 @@ q_status store_h5_attr_read_int(hid_t loc, const char *name, int *value) {
 }
 
 q_status store_h5_attr_u64(hid_t loc, const char *name, uint64_t value) {
-    hid_t s = H5Screate(H5S_SCALAR), a = -1;
-    q_status st = Q_OK;
-    if (s < 0 || (a = H5Acreate2(loc, name, H5T_STD_U64LE, s, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
-        H5Awrite(a, H5T_NATIVE_UINT64, &value) < 0)
-        st = STORE_H5_FAIL("cannot write attribute %s", name);
-    store_h5_close(&a);
-    store_h5_close(&s);
-    return st;
+    return h5_attr_scalar(loc, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &value);
 }
 
 q_status store_h5_attr_read_u64_opt(hid_t loc, const char *name, uint64_t *value) {

@@ -9,6 +9,16 @@
 
 #include "layout/layout.h"
 
+/* Counts a failed check and goes on (up to 20); main returns rec_failures != 0. */
+static int rec_failures;
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: %s: check failed: %s\n", __FILE__, __LINE__, __func__, #cond); \
+            if (++rec_failures > 20) exit(1);                                                      \
+        }                                                                                          \
+    } while (0)
+
 #define REC_OK(call)                                                                               \
     do {                                                                                           \
         q_status st_ = (call);                                                                     \
