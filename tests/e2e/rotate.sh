@@ -15,8 +15,9 @@ rm -rf "$w"
 mkdir -p "$w"
 "$PY" "$QUIRE_SRC/tests/gen/gen_scans.py" "$w/scans" --seed 11 --no-test-sets --bench 2 >/dev/null
 "$PY" "$TOOLS/make_rotated.py" "$w/scans" "$w"
+help=$("$QUIRE_BIN" run --help) # not piped into grep -q: pipefail and SIGPIPE
 for o in --rotate-pages --no-rotate-pages; do
-  "$QUIRE_BIN" run --help | grep -q -- "$o" || fail "quire run --help does not name $o"
+  grep -q -- "$o" <<<"$help" || fail "quire run --help does not name $o"
 done
 
 quire_np 4 --gpus 1 --out "$w/out" "$w/in" >"$w/run.log" 2>&1 || { cat "$w/run.log"; fail "quire run"; }
