@@ -32,6 +32,8 @@ enum {
     CLI_OPT_DROP_SCORE,
     CLI_OPT_DPI,
     CLI_OPT_MAX_PIXELS,
+    CLI_OPT_ROTATE_PAGES,
+    CLI_OPT_NO_ROTATE_PAGES,
 };
 /* getopt_long entries for the options above (models_dir left to the caller). */
 #define CLI_OCR_LONG_OPTIONS                                                                       \
@@ -40,6 +42,8 @@ enum {
         {"det-side", required_argument, 0, CLI_OPT_DET_SIDE},                                      \
         {"no-cls", no_argument, 0, CLI_OPT_NO_CLS},                                                \
         {"cls-whole", no_argument, 0, CLI_OPT_CLS_WHOLE},                                          \
+        {"rotate-pages", no_argument, 0, CLI_OPT_ROTATE_PAGES},                                    \
+        {"no-rotate-pages", no_argument, 0, CLI_OPT_NO_ROTATE_PAGES},                              \
         {"rec-batch", required_argument, 0, CLI_OPT_REC_BATCH},                                    \
         {"drop-score", required_argument, 0, CLI_OPT_DROP_SCORE},                                  \
         {"dpi", required_argument, 0, CLI_OPT_DPI}, {                                              \

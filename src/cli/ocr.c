@@ -16,7 +16,10 @@ static const char ocr_help[] =
     "  PAGE<TAB>x0,y0 x1,y1 x2,y2 x3,y3<TAB>CONFIDENCE<TAB>TEXT\n"
     "PAGE counts from 1; the box corners are image pixels, clockwise from the top\n"
     "left; lines come in PaddleOCR's order (top to bottom, then left to right).\n"
-    "A summary per page (size, lines, seconds per stage) goes to stderr.\n"
+    "A page scanned sideways or upside down is read turned upright (unless\n"
+    "--no-rotate-pages): its lines come in the upright page's order, their\n"
+    "corners stay on the image as given, corner 0 where the line's text starts.\n"
+    "A summary per page (size, turn, lines, seconds per stage) goes to stderr.\n"
     "\n"
     "  -q, --quiet            no per-page summary\n"
     "  -h, --help             this help\n"
@@ -37,9 +40,9 @@ static void print_page(void *user, uint32_t page, const doc_page_image *pi, cons
     }
     if (!p->quiet)
         fprintf(stderr,
-                "page %u: %dx%d px, %zu lines, detection %.2f s, orientation %.2f s, "
+                "page %u: %dx%d px, turned %d, %zu lines, detection %.2f s, orientation %.2f s, "
                 "recognition %.2f s\n",
-                page + 1, pi->img.w, pi->img.h, r->n, r->t_det, r->t_cls, r->t_rec);
+                page + 1, pi->img.w, pi->img.h, r->rotation, r->n, r->t_det, r->t_cls, r->t_rec);
 }
 
 int cli_ocr(int argc, char **argv) {

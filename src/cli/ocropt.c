@@ -36,6 +36,12 @@ int cli_ocr_opt(int c, const char *arg, ocr_options *o, doc_options *d, const ch
     case CLI_OPT_CLS_WHOLE:
         o->cls_whole = 1;
         return 0;
+    case CLI_OPT_ROTATE_PAGES:
+        o->no_rotate_pages = 0;
+        return 0;
+    case CLI_OPT_NO_ROTATE_PAGES:
+        o->no_rotate_pages = 1;
+        return 0;
     case CLI_OPT_REC_BATCH:
         if (cli_parse_long(arg, 1, 256, &v)) return *why = "--rec-batch takes 1 to 256", -1;
         o->rec_batch = (int)v;
@@ -71,9 +77,13 @@ const char cli_ocr_help[] =
     "      --threads N        CPU threads for the networks (default: all cores)\n"
     "      --det-side N       detection scale: the page's longer side at most N px\n"
     "                         (default 960, PaddleOCR's)\n"
-    "      --no-cls           skip the line orientation classifier\n"
+    "      --no-cls           do not turn lines the classifier calls upside down (it\n"
+    "                         still votes on the page's way up)\n"
     "      --cls-whole        classify orientation on the whole line squeezed to 192x48,\n"
     "                         as PaddleOCR does (default: up to 3 windows of the line)\n"
+    "      --rotate-pages     read pages scanned sideways or upside down turned upright\n"
+    "                         (the default; /pages rotation says by how much)\n"
+    "      --no-rotate-pages  read every page as it is\n"
     "      --rec-batch N      text lines per recognition batch (default 8)\n"
     "      --drop-score X     drop lines whose confidence is below X (default 0.5)\n"
     "      --dpi N            render resolution for PDF pages that are not one image\n"

@@ -76,17 +76,17 @@ static q_status run_batch(ocr_engine *e, const q_image *v, const size_t *owner, 
     return Q_OK;
 }
 
-q_status ocr_classify(ocr_engine *e, q_image *crops, size_t n) {
+q_status ocr_cls_scores(ocr_engine *e, const q_image *crops, size_t n, float *score) {
     if (!n) return Q_OK;
     q_status st = ocr_tensor_reserve(e, (size_t)3 * CLS_H * CLS_W * CLS_BATCH);
     if (st) return st;
     q_image *v = malloc(n * CLS_WINDOWS * sizeof *v);
     size_t *owner = malloc(n * CLS_WINDOWS * sizeof *owner);
-    float *score = calloc(n, sizeof *score);
     int *nviews = calloc(n, sizeof *nviews);
     size_t nv = 0;
-    if (!v || !owner || !score || !nviews) st = Q_FAIL(Q_ERR_NOMEM, "out of memory");
+    if (!v || !owner || !nviews) st = Q_FAIL(Q_ERR_NOMEM, "out of memory");
     for (size_t i = 0; !st && i < n; i++) {
+        score[i] = 0;
         nviews[i] = views(&crops[i], e->o.cls_whole, v + nv);
         for (int j = 0; j < nviews[i]; j++)
             owner[nv++] = i;
@@ -94,10 +94,21 @@ q_status ocr_classify(ocr_engine *e, q_image *crops, size_t n) {
     for (size_t b = 0; !st && b < nv; b += CLS_BATCH)
         st = run_batch(e, v + b, owner + b, nv - b < CLS_BATCH ? nv - b : CLS_BATCH, score);
     for (size_t i = 0; !st && i < n; i++)
-        if (score[i] / nviews[i] > CLS_THRESH) ocr_rotate180(&crops[i]);
+        score[i] /= (float)nviews[i];
     free(v);
     free(owner);
-    free(score);
     free(nviews);
+    return st;
+}
+
+q_status ocr_classify(ocr_engine *e, q_image *crops, size_t n, float *score) {
+    if (!n) return Q_OK;
+    float *own = score ? NULL : malloc(n * sizeof *own);
+    if (!score && !own) return Q_FAIL(Q_ERR_NOMEM, "out of memory");
+    float *s = score ? score : own;
+    q_status st = ocr_cls_scores(e, crops, n, s);
+    for (size_t i = 0; !st && i < n; i++)
+        if (s[i] > CLS_THRESH) ocr_rotate180(&crops[i]);
+    free(own);
     return st;
 }

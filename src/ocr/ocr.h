@@ -20,7 +20,9 @@ typedef struct {
     int det_side;            /* detection: the page is scaled so its longer side is at most this
                                 (never up), sides rounded to multiples of 32; 0 = OCR_DET_SIDE;
                                 PaddleOCR's own is 960 */
-    int no_cls;              /* skip the orientation classifier */
+    int no_cls;              /* skip the orientation classifier (it still votes on the page's
+                                way up unless no_rotate_pages) */
+    int no_rotate_pages;     /* read every page as it is: no turn by 90, 180 or 270 degrees */
     int cls_whole;           /* PaddleOCR's classifier input: the whole line squeezed to
                                 192x48 (default: up to 3 windows of the line at 4:1) */
     int rec_batch;           /* recognition batch; 0 = default */
@@ -41,9 +43,10 @@ void ocr_engine_free(ocr_engine *e); /* NULL-safe */
  * it became; "none" for NULL). A static string. */
 const char *ocr_engine_backend(const ocr_engine *e);
 
-/* One recognised line: its box on the image (corners clockwise from top-left,
- * in image pixels), confidence and text (NUL-terminated UTF-8, points into the
- * result's text buffer). */
+/* One recognised line: its box on the image (image pixels, corners clockwise
+ * from the line's own top-left: the top-left on the image, unless the page was
+ * read turned, when corner 0 is where the line's text starts), confidence and
+ * text (NUL-terminated UTF-8, points into the result's text buffer). */
 typedef struct {
     float quad[4][2];
     float conf;
@@ -52,15 +55,20 @@ typedef struct {
 } ocr_line;
 
 typedef struct {
-    ocr_line *lines; /* in PaddleOCR's order (top to bottom, then left to right) */
+    ocr_line *lines; /* in PaddleOCR's order (top to bottom, then left to right, on
+                        the page turned upright) */
     size_t n;
+    int rotation; /* 0, 90, 180 or 270: the page was read turned clockwise by this
+                     (its text stood that far from upright) */
     q_buf text;
     /* what the page cost, for logs and benchmarks */
     double t_det, t_cls, t_rec;
 } ocr_result;
 
-/* Reads the lines of one image. `deadline` (q_now() seconds, 0 = none) is
- * checked between stages: Q_ERR_TIMEOUT when it passes. */
+/* Reads the lines of one image, turned upright first when it lies sideways or
+ * upside down (unless no_rotate_pages; orient.c says how that is decided).
+ * `deadline` (q_now() seconds, 0 = none) is checked between stages:
+ * Q_ERR_TIMEOUT when it passes. */
 q_status ocr_image(ocr_engine *e, const q_image *img, double deadline, ocr_result *out);
 void ocr_result_free(ocr_result *r); /* NULL-safe */
 
@@ -72,7 +80,9 @@ q_status ocr_images(ocr_engine *e, const q_image *imgs, size_t n, double deadlin
 
 /* Appends one OCR'd page to `rec`: page geometry in points, lines' boxes
  * (axis-aligned hull of each quad) scaled by pt_per_px, blocks in reading
- * order, kind ocr. */
+ * order (found on the page turned upright by r->rotation; the boxes stay on
+ * the page as given), kind ocr. The page's rotation is `rotation` (a PDF
+ * page's /Rotate) plus r->rotation, modulo 360. */
 q_status ocr_result_to_page(const ocr_result *r, uint32_t page, float width_pt, float height_pt,
                             float pt_per_px_x, float pt_per_px_y, int16_t rotation, float seconds,
                             lay_doc *rec);

@@ -91,6 +91,10 @@ q_status ocr_detect(ocr_engine *e, const q_image *img, ocr_box **boxes, size_t *
  * or high, is Q_ERR_FORMAT with `out` empty: the crop is never larger than
  * the image's diagonal on either side. */
 q_status ocr_crop(const q_image *img, const ocr_box *box, q_image *out);
+/* ocr_crop of the box lengthened at both ends by a fifth of its height (the
+ * detector's boxes often end inside a line's last letter): the crop the
+ * recognizer reads. The box itself is not changed. */
+q_status ocr_crop_line(const q_image *img, const ocr_box *box, q_image *out);
 /* Turns `img` by 180 degrees in place. */
 void ocr_rotate180(q_image *img);
 
@@ -102,8 +106,12 @@ void ocr_rotate180(q_image *img);
 q_status ocr_line_tensor(const q_image *crop, int h, int cap, int tw, float *t);
 /* The width the crop takes in that tensor: min(ceil(h * w / crop_h), cap), >= 1. */
 int ocr_line_width(const q_image *crop, int h, int cap);
-/* Turns crops that the classifier scores as upside down (> 0.9) by 180. */
-q_status ocr_classify(ocr_engine *e, q_image *crops, size_t n);
+/* The classifier's "upside down" score of each crop, in [0, 1]: the mean over
+ * its windows of the 180 probability where 180 wins (0 where 0 wins). */
+q_status ocr_cls_scores(ocr_engine *e, const q_image *crops, size_t n, float *score);
+/* Turns crops that the classifier scores as upside down (> 0.9) by 180; their
+ * scores go to `score` (n floats) unless it is NULL. */
+q_status ocr_classify(ocr_engine *e, q_image *crops, size_t n, float *score);
 
 typedef struct {
     float conf;
@@ -162,3 +170,52 @@ q_status ocr_ctc_decode(const ocr_dict *d, const float *probs, int steps, int cl
  * `line`. In place, same length. */
 void ocr_fix_case(const q_image *crop, double cols_per_step, const ocr_ctc_char *chars, size_t n,
                   char *line, size_t len);
+
+/* ---- page orientation (turn.c, orient.c) -----------------------------------
+ * A page's turn q is the number of quarter turns clockwise (0..3) that bring
+ * its text upright; /pages rotation is 90 q. Points are pixel centres: x in
+ * [0, w - 1] of a w-pixel-wide image. */
+
+/* `src` turned q quarter turns clockwise, into `dst` (allocated here). */
+q_status ocr_turn_image(const q_image *src, int q, q_image *dst);
+/* Where point p of a w x h image lies once the image is turned by q. */
+void ocr_turn_point(float p[2], int q, int w, int h);
+/* Renumbers the corners as the image turned by q sees them (coordinates
+ * unchanged): ocr_crop of the result is the crop of the turned image. */
+void ocr_box_renumber(ocr_box *b, int q);
+/* A box of a w x h image as it lies on the image turned by q: corners moved
+ * and renumbered (corner 0 the top-left on the turned image). */
+void ocr_turn_box(ocr_box *b, int q, int w, int h);
+
+/* An axis-aligned rectangle (x0, y0, x1, y1) of a w x h page, in continuous
+ * coordinates (points, edges at 0 and w), as it lies on the page turned by q. */
+void ocr_turn_rect(float r[4], int q, float w, float h);
+
+/* How a page's decision was reached, for the pipeline's second look. */
+typedef struct {
+    int q;      /* the turn to read the page at */
+    int probed; /* candidates the recognizer compared (bit q), 0 when the cheap cues sufficed */
+} ocr_orient;
+
+/* Before any line of the page is cut: when its boxes stand mostly upright
+ * (a sideways page), decides between a quarter turn either way from the
+ * classifier's votes on a sample of lines turned 90, and the recognizer's
+ * confidence at both turns when the votes are weak. o->q = -1 when the
+ * lines lie along x (or no way clearly): the caller cuts and classifies the
+ * lines as they are and asks ocr_orient_flat. */
+q_status ocr_orient_sideways(ocr_engine *e, const q_image *img, const ocr_box *b, size_t n,
+                             ocr_orient *o);
+/* For a page read as it is: from the classifier's scores of its nc crops,
+ * 0 when most of them read upright, 2 when most read upside down; the
+ * recognizer's confidence decides when the votes are weak (between 0 and 2),
+ * or when the boxes' shape says nothing either way (between all four). */
+q_status ocr_orient_flat(ocr_engine *e, const q_image *img, const ocr_box *b, size_t nb,
+                         const q_image *crops, const float *score, size_t nc, ocr_orient *o);
+/* 1 when a page with nb boxes, of which `kept` lines survived the drop
+ * score, read almost nothing: worth trying the other orientations. */
+int ocr_orient_read_little(size_t nb, size_t kept);
+/* The second look at a page that read almost nothing at turn o->q: the
+ * recognizer's confidence at the turns not yet compared; o->q changes only
+ * to a turn that reads clearly better. `b` are the boxes of `img` as it is. */
+q_status ocr_orient_retry(ocr_engine *e, const q_image *img, const ocr_box *b, size_t n,
+                          ocr_orient *o);

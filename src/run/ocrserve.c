@@ -26,6 +26,8 @@ typedef struct {
     uint32_t nlines, errlen;
     uint32_t refused; /* REFUSE_*: the server reads no pages any more */
     double t_det, t_cls, t_rec;
+    int32_t rotation; /* ocr_result.rotation: the page was read turned by this */
+    uint32_t pad;
 } ocr_lines_msg;
 
 /* ocr_lines_msg.refused. LOCAL: read your pages yourself. FATAL: the server
@@ -118,6 +120,9 @@ static q_status client_exchange(run_ocr_client *c, const q_image *img, ocr_resul
     p += lh.errlen;
     memset(res, 0, sizeof *res);
     res->t_det = lh.t_det, res->t_cls = lh.t_cls, res->t_rec = lh.t_rec;
+    if (lh.rotation % 90 || lh.rotation < 0 || lh.rotation > 270)
+        return Q_FAIL(Q_ERR_MPI, "lines message claims a rotation of %d", (int)lh.rotation);
+    res->rotation = lh.rotation;
     if (lh.nlines > (size_t)(end - p) / sizeof(ocr_line_msg))
         return Q_FAIL(Q_ERR_MPI, "lines message claims %u lines", lh.nlines);
     res->lines = calloc(lh.nlines ? lh.nlines : 1, sizeof *res->lines);
@@ -303,7 +308,8 @@ static q_status serve_reply(server *s, serve_page *p) {
                        .errlen = p->st ? (uint32_t)strlen(p->err) : 0,
                        .t_det = p->res.t_det,
                        .t_cls = p->res.t_cls,
-                       .t_rec = p->res.t_rec};
+                       .t_rec = p->res.t_rec,
+                       .rotation = p->st ? 0 : p->res.rotation};
     q_status st = q_buf_append(b, &h, sizeof h);
     if (!st) st = q_buf_append(b, p->err, h.errlen);
     for (uint32_t i = 0; !st && i < h.nlines; i++) {
