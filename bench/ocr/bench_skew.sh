@@ -6,8 +6,9 @@
 # per skew and layout: CER and bag-of-words error of each tool
 # (tests/tools/check_ocr.py), quire ÷ Tesseract CER, and quire's recorded
 # /pages skew_deg against the generated skew. Then, when the shared corpus is
-# there, the real ../shared/corpus/scans/skew.pdf (no truth: quire's skew and
-# the CER between the two tools' texts).
+# there, the real ../shared/corpus/scans/skew.pdf (linn.png at -2 degrees:
+# quire's skew, and each tool's CER against gt/linn.ref-ocr.txt, an
+# approximate reference made by OCR of the straight page).
 #
 #   bench/ocr/bench_skew.sh [BUILD_DIR] [PAGES]       (defaults: build, 1)
 #
@@ -110,7 +111,7 @@ if [ -f "$real" ]; then
     "$build/quire" run --force --quiet "${models[@]}" --out "$work/real/quire" "$real" >&2
   mutool draw -q -r 300 -c gray -o "$work/real/page%d.png" "$real"
   for p in "$work/real"/page*.png; do OMP_THREAD_LIMIT=1 tesseract "$p" "${p%.png}" -l eng quiet; done
-  $PY - "$work/real" "$root/tests/tools" <<'PYEOF'
+  $PY - "$work/real" "$root/tests/tools" "$root/../shared/corpus" <<'PYEOF'
 import glob, os, sys
 import h5py
 sys.path.insert(0, sys.argv[2])
@@ -122,9 +123,13 @@ with h5py.File(os.path.join(w, "quire", "results.h5"), "r") as f:
 qt = doc_text(L, T, 0, len(L))
 tt = "\n".join(open(p, encoding="utf-8", errors="replace").read()
                for p in sorted(glob.glob(os.path.join(w, "page*.txt"))))
-print("\nshared/corpus/scans/skew.pdf (%d pages, no truth): quire skew_deg %s; CER between quire's "
+print("\nshared/corpus/scans/skew.pdf (%d page): quire skew_deg %s; CER between quire's "
       "and Tesseract's texts %.4f (%d and %d characters)" % (
           len(P), ", ".join("%+.2f" % v for v in P["skew_deg"]), cer(qt, tt), len(qt), len(tt)))
+ref = os.path.join(sys.argv[3], "gt", "linn.ref-ocr.txt")
+if os.path.isfile(ref):   # skew.pdf is linn.png skewed: an approximate reference of its text
+    r = open(ref, encoding="utf-8").read()
+    print("CER against gt/linn.ref-ocr.txt (approximate): quire %.4f, Tesseract %.4f" % (cer(qt, r), cer(tt, r)))
 PYEOF
 fi
 echo

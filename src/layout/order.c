@@ -2,7 +2,10 @@
  * finds columns by gutters shared by consecutive rows (so full-width headings
  * and footers stay above and below the columns they interrupt), then inside a
  * column sorts rows top to bottom, left to right, and starts a new block at a
- * paragraph gap or a change of font size. O(n log n) per level of nesting. */
+ * paragraph gap or a change of font size. O(n log n) per level of nesting.
+ * The boxes it works on may be given in another frame than the page's
+ * (lay_order_page_in): OCR pages are ordered deskewed, so that the lines of a
+ * page scanned at an angle form rows instead of overlapping their neighbours. */
 #include "layout/layout.h"
 
 #include <math.h>

@@ -75,14 +75,15 @@ q_status ocr_images(ocr_engine *e, const q_image *imgs, size_t n, double deadlin
  * (PIL's Image.rotate(deg) of a straight page). The length-weighted median of
  * the angles of the line-like boxes (at least 2.5 times as long as high,
  * within 15 degrees of horizontal), refined by the weighted mean of those
- * within 1 degree of it; 0 when no box is line-like. Q_ERR_NOMEM only. */
+ * within 1 degree of it; 0 when fewer than 3 boxes are line-like.
+ * Q_ERR_NOMEM only. */
 q_status ocr_page_skew(const ocr_line *lines, size_t n, float *deg);
 
 /* Appends one OCR'd page to `rec`: page geometry in points, lines' boxes
  * (axis-aligned hull of each quad) scaled by pt_per_px, the page's skew
  * (ocr_page_skew) in skew_deg, blocks in reading order found in the deskewed
- * frame (each quad turned back by the skew about the page's centre), so
- * that the lines of a skewed page do not interleave; kind ocr. */
+ * frame (each quad turned back by the skew), so that the lines of a skewed
+ * page do not interleave; kind ocr. */
 q_status ocr_result_to_page(const ocr_result *r, uint32_t page, float width_pt, float height_pt,
                             float pt_per_px_x, float pt_per_px_y, int16_t rotation, float seconds,
                             lay_doc *rec);

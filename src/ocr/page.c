@@ -11,21 +11,35 @@
  * glyphs' font size; the layout's em-based gaps expect font sizes. */
 #define OCR_BOX_PER_EM 1.5f
 
-/* Axis-aligned hull of quad q turned by `deg` clockwise (undoing a skew of
- * `deg` counter-clockwise) about (cx, cy), in pixels; then scaled to points. */
-static void deskewed_box(const float q[4][2], double deg, double cx, double cy, float sx, float sy,
-                         float out[4]) {
+/* The box line q stands for when ordering: its hull turned by `deg`
+ * clockwise (undoing a skew of `deg` counter-clockwise) about the image's
+ * origin, less the margin the unclip step grew it by. The detector's box is
+ * about 1.5 font sizes high where the ink is one, the margin the same on all
+ * sides: left in, tightly leaded lines overlap the next by more than the
+ * layout's row overlap (a whole column read as one row, left to right), and
+ * a one-em gutter between columns shrinks below the layout's minimum (the
+ * columns interleave). Text-layer boxes are the glyphs' own; these then
+ * measure the same whitespace. In pixels, then scaled to points. A turn
+ * about any other point differs by a shift, which the order does not see. */
+static void order_box(const float q[4][2], double deg, float sx, float sy, float out[4]) {
     double t = deg * (3.14159265358979323846 / 180.0), c = cos(t), s = sin(t);
     float x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
     for (int k = 0; k < 4; k++) {
         /* y grows down: a counter-clockwise skew lifted the right end, so
-         * turning back lowers it (y' = cy + dx sin t + dy cos t) */
-        double dx = q[k][0] - cx, dy = q[k][1] - cy;
-        float x = (float)(cx + dx * c - dy * s), y = (float)(cy + dx * s + dy * c);
+         * turning back lowers it (y' = x sin t + y cos t) */
+        double qx = q[k][0], qy = q[k][1];
+        float x = (float)(qx * c - qy * s), y = (float)(qx * s + qy * c);
         x0 = fminf(x0, x), x1 = fmaxf(x1, x);
         y0 = fminf(y0, y), y1 = fmaxf(y1, y);
     }
-    out[0] = x0 * sx, out[1] = y0 * sy, out[2] = x1 * sx, out[3] = y1 * sy;
+    float h = (hypotf(q[3][0] - q[0][0], q[3][1] - q[0][1]) +
+               hypotf(q[2][0] - q[1][0], q[2][1] - q[1][1])) /
+              2;
+    float m = h * (1 - 1 / OCR_BOX_PER_EM) / 2; /* the grown margin, per side */
+    float ym = (y0 + y1) / 2, hy = fminf(h - 2 * m, y1 - y0) / 2;
+    float xm = (x0 + x1) / 2, hx = fmaxf((x1 - x0) / 2 - m, 0);
+    out[0] = (xm - hx) * sx, out[1] = (ym - hy) * sy;
+    out[2] = (xm + hx) * sx, out[3] = (ym + hy) * sy;
 }
 
 static void quad_hull(const float q[4][2], float sx, float sy, float out[4]) {
@@ -46,12 +60,11 @@ q_status ocr_result_to_page(const ocr_result *r, uint32_t page, float width_pt, 
     if (!st && r->n && !(frame = malloc(r->n * 4 * sizeof *frame)))
         st = Q_FAIL(Q_ERR_NOMEM, "out of memory ordering %zu lines", r->n);
     if (!st) st = lay_page_begin(rec, page, width_pt, height_pt, rotation);
-    double cx = width_pt / pt_per_px_x / 2, cy = height_pt / pt_per_px_y / 2;
     for (size_t i = 0; !st && i < r->n; i++) {
         const ocr_line *l = &r->lines[i];
         float bbox[4];
         quad_hull(l->quad, pt_per_px_x, pt_per_px_y, bbox);
-        deskewed_box(l->quad, skew, cx, cy, pt_per_px_x, pt_per_px_y, frame + 4 * i);
+        order_box(l->quad, skew, pt_per_px_x, pt_per_px_y, frame + 4 * i);
         /* The quad's own height, not the hull's: a skewed line's hull is taller. */
         float h = hypotf(l->quad[3][0] - l->quad[0][0], l->quad[3][1] - l->quad[0][1]);
         float size = h * pt_per_px_y / OCR_BOX_PER_EM;

@@ -18,6 +18,9 @@
  * a line is found on the detection map (about a third of a 300-dpi page's
  * resolution), so a short line's angle is off by up to a few tenths. */
 #define SKEW_INLIER_DEG 1.0
+/* Fewer line-like boxes than this measure no skew (0): one caption or rule at
+ * an angle must not turn the frame the rest of a sparse page is ordered in. */
+#define SKEW_MIN_BOXES 3
 
 typedef struct {
     double deg, w;
@@ -55,7 +58,7 @@ q_status ocr_page_skew(const ocr_line *lines, size_t n, float *deg) {
         double a = 0, w = line_angle(&lines[i], &a);
         if (w > 0) o[k++] = (skew_obs){a, w}, total += w;
     }
-    if (k > 0) {
+    if (k >= SKEW_MIN_BOXES) {
         qsort(o, k, sizeof *o, skew_cmp);
         /* the weighted median: where half the length is reached */
         size_t m = 0;

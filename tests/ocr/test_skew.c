@@ -57,17 +57,18 @@ static float skew_of(const page *p) {
 }
 
 /* One column of 40 lines, each found as two boxes split at a different
- * place on each line (at a word space narrower than a gutter), a paragraph gap after line 19. */
-static void single_column(page *p, double deg) {
+ * place on each line (their grown margins touch: a wide word space), a
+ * paragraph gap after line 19. */
+static void single_column(page *p, double deg, double pitch, double box_h) {
     p->n = 0;
     char t[16];
     for (int i = 0; i < 40; i++) {
-        double y = 300 + 50.0 * i + (i >= 20 ? 40 : 0);
-        double wa = 500 + (i * 137) % 600, xb = 300 + wa + 15;
+        double y = 300 + pitch * i + (i >= 20 ? pitch : 0);
+        double wa = 500 + (i * 137) % 600, xb = 300 + wa; /* boxes touch */
         snprintf(t, sizeof t, "%02da", i);
-        add(p, 300, y, wa, 36, deg, t);
+        add(p, 300, y, wa, box_h, deg, t);
         snprintf(t, sizeof t, "%02db", i);
-        add(p, xb, y, (i % 7 == 6 ? 1200 : 2200) - xb, 36, deg, t);
+        add(p, xb, y, (i % 7 == 6 ? 1200 : 2200) - xb, box_h, deg, t);
     }
     scramble(p);
 }
@@ -109,7 +110,7 @@ static void test_estimate(void) {
     static page p;
     const double angles[] = {0, 0.5, -0.7, 1, -1.5, 2, -3, 3, 6};
     for (size_t a = 0; a < sizeof angles / sizeof angles[0]; a++) {
-        single_column(&p, angles[a]);
+        single_column(&p, angles[a], 50, 36);
         /* noise the median must ignore: short words at odd angles, a
          * vertical stamp, a long rule at 10 degrees */
         add(&p, 2000, 3000, 120, 40, angles[a] + 8, "w1");
@@ -127,36 +128,48 @@ static void test_estimate(void) {
     CHECK(skew_of(&p) == 0.0f); /* no line-like box */
     p.l[0].quad[1][0] = NAN;
     CHECK(skew_of(&p) == 0.0f); /* NaN corners are not measurements */
-    add(&p, 100, 300, 800, 40, 1.25, "z");
-    CHECK(fabsf(skew_of(&p) - 1.25f) < 0.05f); /* one line is enough */
+    add(&p, 100, 300, 800, 40, 1.25, "z1");
+    add(&p, 100, 400, 800, 40, 1.25, "z2");
+    CHECK(skew_of(&p) == 0.0f); /* two lines are not enough */
+    add(&p, 100, 500, 600, 40, 1.25, "z3");
+    CHECK(fabsf(skew_of(&p) - 1.25f) < 0.05f); /* three are */
 }
 
-static void test_single_column_order(void) {
+/* 40 lines in two paragraphs read in order at `deg`: their text, skew,
+ * blocks, and the lines keep their page-frame hulls. */
+static void check_single_column(double deg, double pitch, double box_h) {
     static page p;
     static char got[8192], want[8192];
     size_t k = 0;
     for (int i = 0; i < 40; i++)
         k += (size_t)snprintf(want + k, sizeof want - k, "%s%02da %02db", i ? " " : "", i, i);
-    const double angles[] = {-3, -2, -1, -0.7, 0.7, 1, 2, 3};
+    lay_doc d;
+    CHECK(lay_doc_init(&d, 0, "synthetic") == Q_OK);
+    single_column(&p, deg, pitch, box_h);
+    to_record(&p, &d, 0);
+    record_text(&d, 0, got, sizeof got);
+    if (strcmp(got, want))
+        fprintf(stderr, "skew %g, pitch %g: read %s\n", deg, pitch, got), failures++;
+    CHECK(fabsf(lay_doc_page(&d, 0)->skew_deg - (float)deg) < 0.05f);
+    const lay_line *l = lay_doc_line(&d, 0);
+    CHECK(l[0].block == 0 && l[39].block == 0 && l[40].block == 1 && l[79].block == 1);
+    for (size_t i = 0; i < p.n; i++) {
+        if (strcmp(p.l[i].text, "00a")) continue;
+        float x1 = -INFINITY, y0 = INFINITY;
+        for (int c = 0; c < 4; c++)
+            x1 = fmaxf(x1, p.l[i].quad[c][0] * PT), y0 = fminf(y0, p.l[i].quad[c][1] * PT);
+        CHECK(l[0].bbox[2] == x1 && l[0].bbox[1] == y0);
+    }
+    lay_doc_free(&d);
+}
+
+static void test_single_column_order(void) {
+    const double angles[] = {-3, -2, -1, -0.7, 0, 0.7, 1, 2, 3};
     for (size_t a = 0; a < sizeof angles / sizeof angles[0]; a++) {
-        lay_doc d;
-        CHECK(lay_doc_init(&d, 0, "synthetic") == Q_OK);
-        single_column(&p, angles[a]);
-        to_record(&p, &d, 0);
-        record_text(&d, 0, got, sizeof got);
-        if (strcmp(got, want)) fprintf(stderr, "skew %g: read %s\n", angles[a], got), failures++;
-        CHECK(fabsf(lay_doc_page(&d, 0)->skew_deg - (float)angles[a]) < 0.05f);
-        /* two paragraphs, and the lines keep their page-frame hulls */
-        const lay_line *l = lay_doc_line(&d, 0);
-        CHECK(l[0].block == 0 && l[39].block == 0 && l[40].block == 1 && l[79].block == 1);
-        for (size_t i = 0; i < p.n; i++) {
-            if (strcmp(p.l[i].text, "00a")) continue;
-            float x1 = -INFINITY, y0 = INFINITY;
-            for (int c = 0; c < 4; c++)
-                x1 = fmaxf(x1, p.l[i].quad[c][0] * PT), y0 = fminf(y0, p.l[i].quad[c][1] * PT);
-            CHECK(l[0].bbox[2] == x1 && l[0].bbox[1] == y0);
-        }
-        lay_doc_free(&d);
+        check_single_column(angles[a], 50, 36);
+        /* tightly leaded: the detector's boxes (1.5 font sizes) overlap
+         * the next line's by a third of their height */
+        check_single_column(angles[a], 40, 60);
     }
 }
 
