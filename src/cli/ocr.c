@@ -38,11 +38,13 @@ static void print_page(void *user, uint32_t page, const doc_page_image *pi, cons
             printf("%s%.0f,%.0f", k ? " " : "", l->quad[k][0], l->quad[k][1]);
         printf("\t%.4f\t%s\n", l->conf, l->text);
     }
-    if (!p->quiet)
+    float skew = 0;
+    if (!p->quiet && !ocr_page_skew(r->lines, r->n, &skew))
         fprintf(stderr,
-                "page %u: %dx%d px, turned %d, %zu lines, detection %.2f s, orientation %.2f s, "
-                "recognition %.2f s\n",
-                page + 1, pi->img.w, pi->img.h, r->rotation, r->n, r->t_det, r->t_cls, r->t_rec);
+                "page %u: %dx%d px, turned %d, %zu lines, skew %.2f deg, detection %.2f s, "
+                "orientation %.2f s, recognition %.2f s\n",
+                page + 1, pi->img.w, pi->img.h, r->rotation, r->n, skew, r->t_det, r->t_cls,
+                r->t_rec);
 }
 
 int cli_ocr(int argc, char **argv) {

@@ -42,6 +42,9 @@ typedef struct {
     uint32_t lines;
     uint64_t first_line; /* index into the record's lines */
     float seconds;
+    float skew_deg; /* the text lines' angle on the page, degrees counter-clockwise (lines
+                       rising to the right are positive); 0 for text-layer pages and when
+                       unknown. The page's lines are ordered in the frame that undoes it. */
 } lay_page;
 
 /* One document's complete result. Strings are owned, NUL-terminated UTF-8. */
@@ -105,6 +108,12 @@ size_t lay_doc_nlines(const lay_doc *d);
  * top to bottom inside a column. Rewrites block numbers and the order of the
  * page's lines (and their text, so text stays in line order). */
 q_status lay_order_page(lay_doc *d, size_t page_index);
+/* lay_order_page with each line's box given in another frame: frame[4i ..
+ * 4i+3] is (x0, y0, x1, y1) of the page's line i (in the order added) there,
+ * e.g. the deskewed page (ocr_result_to_page); NULL means the lines' own
+ * bboxes. Only the order and the blocks come from the frame: the lines keep
+ * their bboxes. */
+q_status lay_order_page_in(lay_doc *d, size_t page_index, const float *frame);
 
 /* Appends the document's plain text (DESIGN.md §3: lines joined by '\n', a
  * blank line between blocks and between pages) to `out`. */
@@ -113,12 +122,13 @@ q_status lay_doc_plain_text(const lay_doc *d, q_buf *out);
 /* ---- wire image of a record (wire.c) ----------------------------------------
  * One record as a flat byte string, for the write-ahead record log and for a
  * reader child process that hands its record to its parent over a socket.
- * Layout (version 1, little-endian, fixed width, no padding): u32 version;
+ * Layout (version 2, little-endian, fixed width, no padding): u32 version;
  * the scalars of lay_doc; path, error and warning as u32 length + bytes; u64
- * counts of pages, lines and text bytes; the pages (31 bytes each), the lines
- * (44 bytes each), then the text. Floats travel as their bit patterns, so a
+ * counts of pages, lines and text bytes; the pages (35 bytes each: version 1,
+ * which still reads, had 31, without skew_deg), the lines (44 bytes each),
+ * then the text. Floats travel as their bit patterns, so a
  * round trip is exact (NaN included). */
-enum { LAY_WIRE_VERSION = 1 };
+enum { LAY_WIRE_VERSION = 2 };
 
 /* Appends a self-contained binary image of `d` (every field of lay_doc, its
  * pages, lines and text) to `out`. On failure `out` is as it was. */

@@ -2,7 +2,10 @@
  * finds columns by gutters shared by consecutive rows (so full-width headings
  * and footers stay above and below the columns they interrupt), then inside a
  * column sorts rows top to bottom, left to right, and starts a new block at a
- * paragraph gap or a change of font size. O(n log n) per level of nesting. */
+ * paragraph gap or a change of font size. O(n log n) per level of nesting.
+ * The boxes it works on may be given in another frame than the page's
+ * (lay_order_page_in): OCR pages are ordered deskewed, so that the lines of a
+ * page scanned at an angle form rows instead of overlapping their neighbours. */
 #include "layout/layout.h"
 
 #include <math.h>
@@ -298,6 +301,10 @@ static q_status apply_order(lay_doc *d, lay_page *p, const uint32_t *order, cons
 }
 
 q_status lay_order_page(lay_doc *d, size_t page_index) {
+    return lay_order_page_in(d, page_index, NULL);
+}
+
+q_status lay_order_page_in(lay_doc *d, size_t page_index, const float *frame) {
     if (page_index >= lay_doc_npages(d))
         return Q_FAIL(Q_ERR_INTERNAL, "no page %zu to order", page_index);
     lay_page *p = lay_doc_page(d, page_index);
@@ -316,11 +323,12 @@ q_status lay_order_page(lay_doc *d, size_t page_index) {
     lay_line *lines = lay_doc_line(d, (size_t)p->first_line);
     for (size_t i = 0; i < n; i++) {
         const lay_line *l = &lines[i];
-        it[i] = (ol_item){fminf(l->bbox[0], l->bbox[2]),
-                          fminf(l->bbox[1], l->bbox[3]),
-                          fmaxf(l->bbox[0], l->bbox[2]),
-                          fmaxf(l->bbox[1], l->bbox[3]),
-                          l->size > 0 ? l->size : fabsf(l->bbox[3] - l->bbox[1]),
+        const float *b = frame ? frame + 4 * i : l->bbox;
+        it[i] = (ol_item){fminf(b[0], b[2]),
+                          fminf(b[1], b[3]),
+                          fmaxf(b[0], b[2]),
+                          fmaxf(b[1], b[3]),
+                          l->size > 0 ? l->size : fabsf(b[3] - b[1]),
                           (uint32_t)i};
         sizes[i] = it[i].size;
     }

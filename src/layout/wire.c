@@ -12,7 +12,8 @@
 
 enum {
     WIRE_HEAD = 4 + 8 + 8 + 4 + 1 + 4 + 4 + 4 + 4 + 1 + 4, /* version .. warnings */
-    WIRE_PAGE = 4 + 1 + 2 + 4 + 4 + 4 + 8 + 4,
+    WIRE_PAGE = 4 + 1 + 2 + 4 + 4 + 4 + 8 + 4 + 4,         /* version 2: skew_deg last */
+    WIRE_PAGE_V1 = WIRE_PAGE - 4,
     WIRE_LINE = 4 + 4 + 16 + 4 + 4 + 8 + 4,
 };
 /* A page or line is no bigger on the wire than in memory, so an image's size
@@ -58,7 +59,8 @@ static unsigned char *put_page(unsigned char *p, const lay_page *pg) {
     p = put_f32(p, pg->height);
     p = put_u32(p, pg->lines);
     p = put_u64(p, pg->first_line);
-    return put_f32(p, pg->seconds);
+    p = put_f32(p, pg->seconds);
+    return put_f32(p, pg->skew_deg);
 }
 
 static unsigned char *put_line(unsigned char *p, const lay_line *ln) {
@@ -121,6 +123,7 @@ q_status lay_doc_pack(const lay_doc *d, q_buf *out) {
 typedef struct {
     const unsigned char *p;
     size_t left, len; /* bytes left, bytes in all */
+    size_t page_size; /* of the image's version: WIRE_PAGE or WIRE_PAGE_V1 */
 } wire_rd;
 
 /* Every field read goes through here: never past the end. */
@@ -171,7 +174,10 @@ static q_status rd_head(wire_rd *r, lay_doc *d) {
     const unsigned char *p = rd_take(r, WIRE_HEAD);
     if (!p) return wire_bad(r, "truncated header");
     uint32_t version = get_u32(&p);
-    if (version != LAY_WIRE_VERSION) return wire_bad(r, "unknown format version");
+    /* Version 1 (pages without skew_deg) still reads: a record log left by
+     * a killed run of the previous quire is recovered, not lost. */
+    if (version != LAY_WIRE_VERSION && version != 1) return wire_bad(r, "unknown format version");
+    r->page_size = version == 1 ? WIRE_PAGE_V1 : WIRE_PAGE;
     d->doc = get_u64(&p);
     d->bytes = get_u64(&p);
     d->pages = get_u32(&p);
@@ -213,7 +219,7 @@ static q_status rd_pages(wire_rd *r, lay_doc *d, size_t np, uint64_t nl) {
     q_status st = q_vec_resize(&d->page_v, np);
     uint64_t end = 0;
     for (size_t i = 0; !st && i < np; i++) {
-        const unsigned char *p = rd_take(r, WIRE_PAGE);
+        const unsigned char *p = rd_take(r, r->page_size);
         if (!p) return wire_bad(r, "truncated pages"); /* rd_counts rules it out */
         lay_page *pg = &Q_VEC_AT(&d->page_v, lay_page, i);
         pg->page = get_u32(&p);
@@ -224,6 +230,7 @@ static q_status rd_pages(wire_rd *r, lay_doc *d, size_t np, uint64_t nl) {
         pg->lines = get_u32(&p);
         pg->first_line = get_u64(&p);
         pg->seconds = get_f32(&p);
+        pg->skew_deg = r->page_size == WIRE_PAGE ? get_f32(&p) : 0.0f;
         if (pg->kind > LAY_PAGE_FAILED) return wire_bad(r, "page kind out of range");
         if (pg->first_line < end || pg->first_line > nl || pg->lines > nl - pg->first_line)
             return wire_bad(r, "page line range out of bounds or out of order");
@@ -263,8 +270,8 @@ static q_status rd_counts(wire_rd *r, size_t *np, size_t *nl, size_t *nt) {
     const unsigned char *p = rd_take(r, 24);
     if (!p) return wire_bad(r, "truncated counts");
     uint64_t a = get_u64(&p), b = get_u64(&p), c = get_u64(&p);
-    if (a > r->left / WIRE_PAGE) return wire_bad(r, "page count beyond the data");
-    size_t left = r->left - (size_t)a * WIRE_PAGE;
+    if (a > r->left / r->page_size) return wire_bad(r, "page count beyond the data");
+    size_t left = r->left - (size_t)a * r->page_size;
     if (b > left / WIRE_LINE) return wire_bad(r, "line count beyond the data");
     left -= (size_t)b * WIRE_LINE;
     if (c > left) return wire_bad(r, "text length beyond the data");
@@ -277,7 +284,7 @@ q_status lay_doc_unpack(const void *data, size_t len, lay_doc *d) {
     memset(d, 0, sizeof *d);
     q_vec_init(&d->page_v, sizeof(lay_page));
     q_vec_init(&d->line_v, sizeof(lay_line));
-    wire_rd r = {data, len, len};
+    wire_rd r = {data, len, len, WIRE_PAGE};
     size_t np = 0, nl = 0, nt = 0;
     q_status st = rd_head(&r, d);
     if (!st) st = rd_str(&r, "path", &d->path);
@@ -285,7 +292,7 @@ q_status lay_doc_unpack(const void *data, size_t len, lay_doc *d) {
     if (!st) st = rd_str(&r, "warning text", &d->warning);
     if (!st) st = rd_counts(&r, &np, &nl, &nt);
     /* The text is last; lines check their ranges against it in place. */
-    const unsigned char *text = st ? NULL : r.p + np * WIRE_PAGE + nl * WIRE_LINE;
+    const unsigned char *text = st ? NULL : r.p + np * r.page_size + nl * WIRE_LINE;
     if (!st) st = rd_pages(&r, d, np, nl);
     if (!st) st = rd_lines(&r, d, nl, text, nt);
     if (!st && nt) st = q_buf_append(&d->text, rd_take(&r, nt), nt);

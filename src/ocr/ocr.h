@@ -78,11 +78,22 @@ void ocr_result_free(ocr_result *r); /* NULL-safe */
  * lines and text are the same as ocr_image's up to batching round-off. */
 q_status ocr_images(ocr_engine *e, const q_image *imgs, size_t n, double deadline, ocr_result *out);
 
+/* The skew of a page from its lines' boxes (ocr_image's quads): degrees
+ * counter-clockwise, i.e. positive when lines rise to the right on the image
+ * (PIL's Image.rotate(deg) of a straight page). The length-weighted median of
+ * the angles of the line-like boxes (at least 2.5 times as long as high,
+ * within 15 degrees of horizontal), refined by the weighted mean of those
+ * within 1 degree of it; 0 when fewer than 3 boxes are line-like.
+ * Q_ERR_NOMEM only. */
+q_status ocr_page_skew(const ocr_line *lines, size_t n, float *deg);
+
 /* Appends one OCR'd page to `rec`: page geometry in points, lines' boxes
  * (axis-aligned hull of each quad) scaled by pt_per_px, blocks in reading
- * order (found on the page turned upright by r->rotation; the boxes stay on
- * the page as given), kind ocr. The page's rotation is `rotation` (a PDF
- * page's /Rotate) plus r->rotation, modulo 360. */
+ * order found on the page turned upright by r->rotation and deskewed (each
+ * quad turned back by the page's skew, ocr_page_skew, recorded in skew_deg),
+ * so that the lines of a turned or skewed page do not interleave; the boxes
+ * stay on the page as given; kind ocr. The page's rotation is `rotation` (a
+ * PDF page's /Rotate) plus r->rotation, modulo 360. */
 q_status ocr_result_to_page(const ocr_result *r, uint32_t page, float width_pt, float height_pt,
                             float pt_per_px_x, float pt_per_px_y, int16_t rotation, float seconds,
                             lay_doc *rec);

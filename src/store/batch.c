@@ -51,9 +51,10 @@ static q_status batch_read_run(const store_plan *c, hid_t f, store_batch *b, con
         if (d < 0)
             st = STORE_H5_FAIL("cannot open /%s", tab[k]);
         else if (!(st = batch_grow(&tmp[k], cnt[k] * rsz[k]))) {
-            /* fields an older shard lacks (retryable, warnings, warning)
-             * are left as they are in the buffer by HDF5: 0 and "" */
-            if (k == 0) memset(tmp[k].data, 0, cnt[k] * rsz[k]);
+            /* fields an older shard lacks (/documents retryable, warnings,
+             * warning; /pages skew_deg) are left as they are in the buffer
+             * by HDF5: 0 and "" */
+            if (k < 2) memset(tmp[k].data, 0, cnt[k] * rsz[k]);
             st = store_h5_read_rows(d, type[k], start[k], cnt[k], tmp[k].data);
         }
         store_h5_close(&d);

@@ -60,6 +60,7 @@ void store_pack_page(void *row, uint64_t doc, const lay_page *p, uint64_t line_b
     store_put(row, STORE_PAGE_LINES, &p->lines, 4);
     store_put(row, STORE_PAGE_FIRST_LINE, &first, 8);
     store_put(row, STORE_PAGE_SECONDS, &p->seconds, 4);
+    store_put(row, STORE_PAGE_SKEW_DEG, &p->skew_deg, 4);
 }
 
 void store_pack_line(void *row, uint64_t doc, const lay_line *ln, uint64_t text_start) {
@@ -132,7 +133,8 @@ hid_t store_type_page(void) {
         H5Tinsert(t, "rotation", STORE_PAGE_ROTATION, H5T_NATIVE_INT16) < 0 ||
         H5Tinsert(t, "lines", STORE_PAGE_LINES, H5T_NATIVE_UINT32) < 0 ||
         H5Tinsert(t, "first_line", STORE_PAGE_FIRST_LINE, H5T_NATIVE_UINT64) < 0 ||
-        H5Tinsert(t, "seconds", STORE_PAGE_SECONDS, H5T_NATIVE_FLOAT) < 0) {
+        H5Tinsert(t, "seconds", STORE_PAGE_SECONDS, H5T_NATIVE_FLOAT) < 0 ||
+        H5Tinsert(t, "skew_deg", STORE_PAGE_SKEW_DEG, H5T_NATIVE_FLOAT) < 0) {
         STORE_H5_FAIL("cannot build the /pages type");
         store_h5_close(&t);
     }

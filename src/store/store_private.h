@@ -26,7 +26,8 @@ enum {
     STORE_PAGE_LINES = 23,
     STORE_PAGE_FIRST_LINE = 27,
     STORE_PAGE_SECONDS = 35,
-    STORE_PAGE_SIZE = 39,
+    STORE_PAGE_SKEW_DEG = 39, /* added later: an older shard has no such field */
+    STORE_PAGE_SIZE = 43,
 };
 enum {
     STORE_LINE_DOC = 0,

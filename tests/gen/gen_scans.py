@@ -2,6 +2,7 @@
 """Generate scanned pages whose text is known: quire's OCR test and benchmark corpus.
 
     gen_scans.py OUTDIR [--seed N] [--bench N] [--bench-format png|tiff-g4] [--no-test-sets]
+                 [--skew DEG,...] [--rotate 90,180,270] [--skew-layouts single,two-column]
 
 Born-digital pages are laid out by gen_corpus.py (the same layout code and the
 same kind of truth: every line drawn at a known place), rasterized by MuPDF
@@ -27,6 +28,20 @@ Sets (the first component of each file's path, and `set` in truth.json):
              --bench-format tiff-g4 each page is a bilevel CCITT G4 TIFF
              instead (threshold 128; a sixth of the bytes: the GPU check's
              pages, bench/gpu/pack.sh, must fit the device tool's 64 MiB).
+  skew/      (--skew and/or --rotate) clean 300-dpi gray PNGs, one per layout
+             (--skew-layouts, default single and two-column) and per angle:
+             the page turned by the skew, degrees counter-clockwise (PIL's
+             rotate, bicubic, white corners), then by the rotation, degrees
+             clockwise as a PDF /Rotate or EXIF orientation would undo (the
+             sheet fed sideways: 90 means the upright page's top is at the
+             image's right; the image is turned, its size swapped).  Files
+             skew/s<skew>_r<rot>_<layout>[_<k>].png (--skew-pages N: N
+             pages per angle, k from 1 after the first); set skew<+S>_<layout>,
+             rot<R>_<layout> or skew<+S>_rot<R>_<layout> (one per angle, so
+             check_ocr.py scores each); text is the upright page's; page truth
+             adds "skew" and "scan_rotation", its boxes are on the image.
+             --skew alone: every skew at rotation 0; --rotate alone: every
+             rotation at skew 0; both: every pair.  Also skew/manifest.txt.
 
 Default test sets: 12 scanned pages (+2 born-digital), about 4 MB, a few seconds.
 
@@ -255,6 +270,85 @@ def gen_doc(outdir, spec, rng, tmp):
     return e
 
 
+def turn_bboxes(page, rot, w, h):
+    """Boxes (points, top-left origin) of a w x h page turned rot degrees
+    clockwise (90, 180, 270) with its size swapped as needed."""
+    for b in page["blocks"]:
+        out = []
+        for x0, y0, x1, y1 in b["bboxes"]:
+            if rot == 90:
+                x0, y0, x1, y1 = h - y1, x0, h - y0, x1
+            elif rot == 180:
+                x0, y0, x1, y1 = w - x1, h - y1, w - x0, h - y0
+            elif rot == 270:
+                x0, y0, x1, y1 = y0, w - x1, y1, w - x0
+            out.append([round(x0, 2), round(y0, 2), round(x1, 2), round(y1, 2)])
+        b["bboxes"] = out
+
+
+def angle_name(skew, rot, layout):
+    lay = "single" if layout == "single" else "twocol"
+    if rot and not skew:
+        return "rot%d_%s" % (rot, lay)
+    return "skew%+g%s_%s" % (skew, "_rot%d" % rot if rot else "", lay)
+
+
+def gen_skew(outdir, seed, skews, rots, layouts, per_angle, tmp):
+    """Clean 300-dpi pages skewed and/or turned (the skew/ set); each page
+    from its own random stream (text, font, size), so adding an angle leaves
+    the others alone."""
+    docs = []
+    pairs = [(s, r) for r in (rots or [0]) for s in (skews or [0])]
+    for layout in layouts:
+        lay = "single" if layout == "single" else "twocol"
+        for skew, rot in pairs:
+            for k in range(per_angle):
+                rng = random.Random("%d/skew/%s/%g/%d/%d" % (seed, layout, skew, rot, k))
+                font = rng.choice(FONTS)
+                body = rng.choice([10, 11, 12])
+                size = rng.choice(["letter", "a4"])
+                name = angle_name(skew, rot, layout)
+                stem = "s%+g_r%d_%s%s" % (skew, rot, lay, "_%d" % k if k else "")
+                src, pages = source_pdf(outdir, "skew_" + stem, [layout], font, body, size, rng)
+                im = rasterize(src, 0, 300, tmp)
+                w, h = im.size[0] * 72.0 / 300, im.size[1] * 72.0 / 300
+                page = scanned_page(pages[0], im, 300, None)
+                if skew:
+                    im = im.rotate(skew, resample=Image.BICUBIC, fillcolor=255)
+                    rotate_bboxes(page, skew, w, h)
+                if rot:
+                    im = im.transpose({90: Image.ROTATE_270, 180: Image.ROTATE_180,
+                                       270: Image.ROTATE_90}[rot])
+                    turn_bboxes(page, rot, w, h)
+                    w, h = im.size[0] * 72.0 / 300, im.size[1] * 72.0 / 300
+                page.update(width=round(w, 4), height=round(h, 4), mediabox=[round(w, 4), round(h, 4)],
+                            pixels=list(im.size), skew=skew, scan_rotation=rot)
+                rel = "skew/%s.png" % stem
+                write_images(os.path.join(outdir, rel), "png", [(im, 300, None)], [128])
+                e = gc.doc_entry(outdir, rel, [page], sorted({font, "english", "png", "300dpi", layout, "skew"}))
+                e["set"] = name
+                e["source"] = os.path.relpath(src, outdir)
+                docs.append(e)
+    with open(os.path.join(outdir, "skew", "manifest.txt"), "w", encoding="utf-8") as f:
+        for d in docs:
+            f.write(os.path.join(outdir, d["file"]) + "\n")
+    return docs
+
+
+def angles(text, allowed=None):
+    """A comma-separated list of degrees."""
+    try:
+        out = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not a comma-separated list of degrees" % text)
+    out = [int(x) if x == int(x) else x for x in out]
+    if allowed and any(x not in allowed for x in out):
+        raise argparse.ArgumentTypeError("rotations are 90, 180 or 270")
+    if not allowed and any(abs(x) > 45 for x in out):
+        raise argparse.ArgumentTypeError("a skew is within +-45 degrees")
+    return out
+
+
 def gen_bench(outdir, rng, n_pages, tmp, fmt="png"):
     """n_pages clean 300-dpi pages, alternately single and two-column, as
     gray PNGs or (fmt "tiff-g4") bilevel G4 TIFFs."""
@@ -291,17 +385,28 @@ def main():
     ap.add_argument("--bench-format", choices=("png", "tiff-g4"), default="png",
                     help="the benchmark pages' format (default png: gray)")
     ap.add_argument("--no-test-sets", action="store_true",
-                    help="write only the benchmark set (with --bench)")
+                    help="write only the benchmark set (with --bench) and the skew set")
+    ap.add_argument("--skew", type=angles, default=[], metavar="DEG,...",
+                    help="also write skewed pages (skew/), e.g. -3,-1,0.5,2 (counter-clockwise)")
+    ap.add_argument("--rotate", type=lambda t: angles(t, (90, 180, 270)), default=[], metavar="DEG,...",
+                    help="also write pages turned 90, 180 or 270 degrees clockwise (skew/)")
+    ap.add_argument("--skew-pages", type=int, default=1, metavar="N",
+                    help="pages per layout and angle in skew/ (default 1)")
+    ap.add_argument("--skew-layouts", default="single,two-column",
+                    help="layouts of the skew/ pages (default single,two-column)")
     a = ap.parse_args()
+    layouts = [x for x in a.skew_layouts.split(",") if x]
+    if any(x not in ("single", "two-column") for x in layouts):
+        ap.error("--skew-layouts takes single and two-column")
     t0 = time.time()
     gc.register_fonts()
     out = os.path.abspath(a.outdir)
-    for sub in ("clean300", "degraded", "mixed", "bench", "src", "truth"):
+    for sub in ("clean300", "degraded", "mixed", "bench", "skew", "src", "truth"):
         p = os.path.join(out, sub)
         if os.path.lexists(p):
             shutil.rmtree(p)
     for sub in ("src", "truth") + (() if a.no_test_sets else ("clean300", "degraded", "mixed")) + \
-            (("bench",) if a.bench else ()):
+            (("bench",) if a.bench else ()) + (("skew",) if a.skew or a.rotate else ()):
         os.makedirs(os.path.join(out, sub), exist_ok=True)
     docs, bench_pdf = [], None
     with tempfile.TemporaryDirectory() as tmp:
@@ -314,6 +419,8 @@ def main():
             bdocs, bench_pdf = gen_bench(out, random.Random("%d/bench" % a.seed), a.bench, tmp,
                                          a.bench_format)
             docs += bdocs
+        if a.skew or a.rotate:
+            docs += gen_skew(out, a.seed, a.skew, a.rotate, layouts, max(a.skew_pages, 1), tmp)
     truth = {"format": "quire-corpus-truth/1", "seed": a.seed, "generator": "tests/gen/gen_scans.py",
              "documents": docs, "no_record": []}
     if bench_pdf:

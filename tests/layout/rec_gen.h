@@ -63,6 +63,7 @@ static inline void rec_gen(uint64_t id, lay_doc *d) {
         }
         lay_page_kind kind = shape == 1 ? LAY_PAGE_FAILED : nl ? LAY_PAGE_OCR : LAY_PAGE_EMPTY;
         REC_OK(lay_page_end(d, kind, 0.01f * (float)(p + 1), 0));
+        if (kind == LAY_PAGE_OCR) lay_doc_page(d, p)->skew_deg = 0.75f * (float)p - 1.0f;
     }
     if (shape == 1) REC_OK(lay_doc_set_error(d, LAY_DOC_ERROR, "2 pages failed"));
     if (shape == 3) {
@@ -72,6 +73,7 @@ static inline void rec_gen(uint64_t id, lay_doc *d) {
         REC_OK(lay_doc_warn(d, "second warning, not kept"));
         d->seconds = -0.0f;
         lay_doc_page(d, 0)->seconds = __builtin_nanf("0x5a5");
+        lay_doc_page(d, 1)->skew_deg = -0.0f;
         lay_doc_line(d, 0)->conf = __builtin_inff();
     }
 }
@@ -102,7 +104,7 @@ static inline int rec_equal(const lay_doc *a, const lay_doc *b) {
         if (x->page != y->page || x->kind != y->kind || x->rotation != y->rotation ||
             !rec_feq(x->width, y->width) || !rec_feq(x->height, y->height) ||
             x->lines != y->lines || x->first_line != y->first_line ||
-            !rec_feq(x->seconds, y->seconds))
+            !rec_feq(x->seconds, y->seconds) || !rec_feq(x->skew_deg, y->skew_deg))
             why = "a page";
     }
     for (size_t i = 0; !why && i < a->line_v.len; i++) {

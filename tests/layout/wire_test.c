@@ -9,8 +9,9 @@
 
 #include "tests/layout/rec_gen.h"
 
-/* Byte offsets in a version-1 image (layout.h). */
-enum { W_STATUS = 24, W_RETRY = 41, W_PATH = 46, W_PAGE = 31, W_LINE = 44 };
+/* Byte offsets in a version-2 image (layout.h); version 1's pages had no
+ * skew_deg (4 bytes fewer, at their end). */
+enum { W_STATUS = 24, W_RETRY = 41, W_PATH = 46, W_PAGE = 35, W_PAGE_V1 = 31, W_LINE = 44 };
 
 typedef struct {
     size_t counts, pages, lines, text; /* where each part starts */
@@ -135,7 +136,8 @@ static void test_targeted_inconsistencies(void) {
         uint64_t v;
         int n;
     } edit[] = {
-        {0, 2, 4},                                /* unknown version */
+        {0, LAY_WIRE_VERSION + 1, 4},             /* unknown version */
+        {0, 1, 4},                                /* version 1 with version 2's pages */
         {W_STATUS, 4, 1},                         /* status outside its enum */
         {W_RETRY, 2, 1},                          /* retry neither 0 nor 1 */
         {W_PATH + 4, 0, 1},                       /* NUL in the path */
@@ -161,6 +163,29 @@ static void test_targeted_inconsistencies(void) {
     }
     lay_doc_free(&d);
     q_buf_free(&img);
+}
+
+/* A version-1 image (pages without skew_deg, as the previous quire's record
+ * logs hold) still reads: the same record with skew 0. */
+static void test_version1_reads(void) {
+    for (uint64_t id = 0; id < 5; id++) {
+        lay_doc d, x;
+        q_buf img = {0}, old = {0};
+        pack(id, &d, &img);
+        const unsigned char *p = (const unsigned char *)img.data;
+        img_parts w = parts_of(p, &d);
+        REC_OK(q_buf_append(&old, img.data, w.pages));
+        put_le((unsigned char *)old.data, 1, 4);
+        for (size_t i = 0; i < d.page_v.len; i++)
+            REC_OK(q_buf_append(&old, img.data + w.pages + i * W_PAGE, W_PAGE_V1));
+        REC_OK(q_buf_append(&old, img.data + w.lines, img.len - w.lines));
+        REC_OK(lay_doc_unpack(old.data, old.len, &x));
+        for (size_t i = 0; i < d.page_v.len; i++)
+            lay_doc_page(&d, i)->skew_deg = 0.0f;
+        CHECK(rec_equal(&d, &x));
+        lay_doc_free(&d), lay_doc_free(&x);
+        q_buf_free(&img), q_buf_free(&old);
+    }
 }
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
@@ -209,6 +234,7 @@ int main(void) {
     test_pack_appends();
     test_every_truncation_and_trailing_byte();
     test_targeted_inconsistencies();
+    test_version1_reads();
     test_random_flips();
     test_random_garbage();
     if (rec_failures) fprintf(stderr, "%d check(s) failed\n", rec_failures);

@@ -10,7 +10,7 @@ for want in 'ATTRIBUTE "schema"' 'ATTRIBUTE "quire_version"' 'ATTRIBUTE "created
     'DATASET "documents"' 'DATASET "pages"' 'DATASET "lines"' 'DATASET "text"' \
     'H5T_ENUM' '"ok"' '"error"' '"timeout"' '"skipped"' '"text"' '"ocr"' '"empty"' '"failed"' \
     '"doc"' '"path"' '"bytes"' '"status"' '"text_pages"' '"ocr_pages"' '"seconds"' '"rank"' \
-    '"retryable"' '"warnings"' '"warning"' \
+    '"retryable"' '"warnings"' '"warning"' '"skew_deg"' \
     '"kind"' '"width"' '"height"' '"rotation"' '"first_line"' '"block"' '"bbox"' '"conf"' \
     '"text_start"' '"text_len"' 'H5T_ARRAY { [4] H5T_IEEE_F32LE }' 'CSET H5T_CSET_UTF8' \
     'STRPAD H5T_STR_NULLPAD' 'H5T_STD_U64LE' 'H5T_STD_I16LE' 'H5T_STD_U8LE'; do

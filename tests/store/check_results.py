@@ -28,7 +28,7 @@ with h5py.File(path, "r") as f:
                       "text_pages", "ocr_pages", "seconds", "rank",
                       "retryable", "warnings", "warning"],
         "pages": ["doc", "page", "kind", "width", "height", "rotation", "lines",
-                  "first_line", "seconds"],
+                  "first_line", "seconds", "skew_deg"],
         "lines": ["doc", "page", "block", "bbox", "conf", "text_start", "text_len"],
     }
     for name, fields in want.items():
@@ -53,7 +53,7 @@ with h5py.File(path, "r") as f:
           f"kind enum {h5py.check_enum_dtype(pt['kind'])}")
     for fld, typ in (("doc", "<u8"), ("page", "<u4"), ("width", "<f4"), ("height", "<f4"),
                      ("rotation", "<i2"), ("lines", "<u4"), ("first_line", "<u8"),
-                     ("seconds", "<f4")):
+                     ("seconds", "<f4"), ("skew_deg", "<f4")):
         check(pt[fld] == np.dtype(typ), f"pages.{fld} is {pt[fld]}")
     lt = l.dtype
     for fld, typ in (("doc", "<u8"), ("page", "<u4"), ("block", "<u4"), ("conf", "<f4"),

@@ -110,6 +110,25 @@ static size_t read_results(const char *dir, rd_doc *out, size_t cap, char *text,
     return n <= cap ? (size_t)n : 0;
 }
 
+/* /pages skew_deg of row 0 of DIR/results.h5 (NaN when it cannot be read). */
+static float read_skew0(const char *dir) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/results.h5", dir);
+    float v = __builtin_nanf(""), all[8];
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t d = f < 0 ? -1 : H5Dopen2(f, "pages", H5P_DEFAULT);
+    hid_t s = d < 0 ? -1 : H5Dget_space(d), m = H5Tcreate(H5T_COMPOUND, sizeof(float));
+    hsize_t n = 0;
+    if (s >= 0) H5Sget_simple_extent_dims(s, &n, NULL);
+    H5Tinsert(m, "skew_deg", 0, H5T_NATIVE_FLOAT);
+    if (n >= 1 && n <= 8 && H5Dread(d, m, H5S_ALL, H5S_ALL, H5P_DEFAULT, all) >= 0) v = all[0];
+    H5Tclose(m);
+    if (s >= 0) H5Sclose(s);
+    if (d >= 0) H5Dclose(d);
+    if (f >= 0) H5Fclose(f);
+    return v;
+}
+
 static void check_status(const store_journal *j, uint64_t doc, uint8_t want, uint8_t want_retry) {
     uint8_t st = 99, retry = 99;
     CHECK(store_journal_status(j, doc, &st, &retry) && st == want && retry == want_retry,
@@ -170,8 +189,9 @@ static int mode_rule(const char *dir) {
     return 0;
 }
 
-/* An old shard (no retryable, warnings, warning, warning_len, created_ns)
- * reads with those as 0 and ""; its timeout, retried, is replaced. */
+/* An old shard (no retryable, warnings, warning, warning_len, created_ns;
+ * no /pages skew_deg) reads with those as 0 and ""; its timeout, retried, is
+ * replaced. */
 static int mode_old(const char *dir) {
     if (test_rank == 0) {
         store_journal *j = NULL;
@@ -194,6 +214,7 @@ static int mode_old(const char *dir) {
                   strcmp(r[1].error, "timeout after 9 s at page 1 of 3") == 0,
               "old rows: %zu, status %u, error '%s'", n, r[1].status, r[1].error);
         CHECK(strcmp(text, "old line oneold line two") == 0, "text '%s'", text);
+        CHECK(read_skew0(dir) == 0.0f, "an old shard's page reads skew_deg %g", read_skew0(dir));
         /* the retry: a new shard (named after the old one) with doc 1 ok */
         store_shard *w = NULL;
         OK(store_shard_open(dir, 0, &w));

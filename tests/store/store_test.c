@@ -111,6 +111,7 @@ static void gen_doc(uint64_t id, int32_t rank_field, lay_doc *d) {
         lay_page_kind kind = (p % 2) ? LAY_PAGE_OCR : LAY_PAGE_TEXT;
         if (gen_nlines(id, p) == 0) kind = LAY_PAGE_EMPTY;
         OK(lay_page_end(d, kind, 0.01f * (float)(p + 1), 0));
+        if (kind == LAY_PAGE_OCR) lay_doc_page(d, p)->skew_deg = 0.5f - 0.25f * (float)(id % 7);
     }
 }
 
@@ -191,7 +192,7 @@ typedef struct {
     uint64_t doc, first_line;
     uint32_t page, lines;
     uint8_t kind;
-    float width, height, seconds;
+    float width, height, seconds, skew_deg;
     int16_t rotation;
 } rd_page;
 typedef struct {
@@ -349,12 +350,12 @@ static void verify(const char *dir, int ndocs) {
         check_members(dd, n, c, s, 13);
     }
     {
-        const char *n[] = {"doc",      "page",  "kind",       "width",  "height",
-                           "rotation", "lines", "first_line", "seconds"};
+        const char *n[] = {"doc",      "page",  "kind",       "width",   "height",
+                           "rotation", "lines", "first_line", "seconds", "skew_deg"};
         H5T_class_t c[] = {H5T_INTEGER, H5T_INTEGER, H5T_ENUM,    H5T_FLOAT, H5T_FLOAT,
-                           H5T_INTEGER, H5T_INTEGER, H5T_INTEGER, H5T_FLOAT};
-        size_t s[] = {8, 4, 1, 4, 4, 2, 4, 8, 4};
-        check_members(dp, n, c, s, 9);
+                           H5T_INTEGER, H5T_INTEGER, H5T_INTEGER, H5T_FLOAT, H5T_FLOAT};
+        size_t s[] = {8, 4, 1, 4, 4, 2, 4, 8, 4, 4};
+        check_members(dp, n, c, s, 10);
     }
     {
         const char *n[] = {"doc", "page", "block", "bbox", "conf", "text_start", "text_len"};
@@ -419,6 +420,7 @@ static void verify(const char *dir, int ndocs) {
     H5Tinsert(mpage, "lines", HOFFSET(rd_page, lines), H5T_NATIVE_UINT32);
     H5Tinsert(mpage, "first_line", HOFFSET(rd_page, first_line), H5T_NATIVE_UINT64);
     H5Tinsert(mpage, "seconds", HOFFSET(rd_page, seconds), H5T_NATIVE_FLOAT);
+    H5Tinsert(mpage, "skew_deg", HOFFSET(rd_page, skew_deg), H5T_NATIVE_FLOAT);
     hsize_t four = 4;
     hid_t box = H5Tarray_create2(H5T_NATIVE_FLOAT, 1, &four);
     hid_t mline = H5Tcreate(H5T_COMPOUND, sizeof(rd_line));
@@ -479,7 +481,8 @@ static void verify(const char *dir, int ndocs) {
             CHECK(g->doc == d.doc && g->page == e->page && g->kind == e->kind &&
                       g->width == e->width && g->height == e->height &&
                       g->rotation == e->rotation && g->lines == e->lines &&
-                      g->seconds == e->seconds && g->first_line == doc_line0 + e->first_line,
+                      g->seconds == e->seconds && g->skew_deg == e->skew_deg &&
+                      g->first_line == doc_line0 + e->first_line,
                   "doc %llu page %zu (first_line %llu want %zu)", (unsigned long long)d.doc, p,
                   (unsigned long long)g->first_line, doc_line0 + (size_t)e->first_line);
         }

@@ -14,7 +14,7 @@ need() {  # need LABEL FIXED-STRING TEXT
 for a in schema quire_version created models config; do need "root attribute" "ATTRIBUTE \"$a\"" "$hdr"; done
 for d in documents pages lines text; do need "dataset" "DATASET \"$d\"" "$hdr"; done
 for n in doc path bytes pages status error text_pages ocr_pages seconds rank \
-         page kind width height rotation lines first_line block bbox conf text_start text_len; do
+         page kind width height rotation lines first_line skew_deg block bbox conf text_start text_len; do
   need "compound field" "\"$n\";" "$hdr"
 done
 for n in ok error timeout skipped text ocr empty failed; do need "enum name" "\"$n\" " "$hdr"; done

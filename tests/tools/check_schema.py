@@ -30,7 +30,9 @@ SCHEMA = {
                   # added to schema 1 later (issue 15); fields are added, never renamed
                   ("retryable", "|u1"), ("warnings", "<u4"), ("warning", "string")],
     "pages": [("doc", "<u8"), ("page", "<u4"), ("kind", KIND), ("width", "<f4"), ("height", "<f4"),
-              ("rotation", "<i2"), ("lines", "<u4"), ("first_line", "<u8"), ("seconds", "<f4")],
+              ("rotation", "<i2"), ("lines", "<u4"), ("first_line", "<u8"), ("seconds", "<f4"),
+              # added to schema 1 later (issue 14): the OCR'd page's skew, degrees
+              ("skew_deg", "<f4")],
     "lines": [("doc", "<u8"), ("page", "<u4"), ("block", "<u4"), ("bbox", ("<f4", (4,))),
               ("conf", "<f4"), ("text_start", "<u8"), ("text_len", "<u4")],
 }
@@ -230,6 +232,11 @@ def check_content(f, r):
         v = pages[fld][~unread]
         if not (np.isfinite(v).all() and (v > 0).all()):
             r.err("/pages.%s has non-positive or non-finite values" % fld)
+    skew = pages["skew_deg"] if "skew_deg" in (pages.dtype.names or ()) else np.zeros(len(pages))
+    if not (np.isfinite(skew).all() and (np.abs(skew) <= 45).all()):
+        r.err("/pages.skew_deg has non-finite values or values beyond +-45 degrees")
+    if (skew[pages["kind"] != KIND["ocr"]] != 0).any():
+        r.err("/pages.skew_deg is not 0 on a page that was not OCR'd")
     for tbl, arr in (("documents", docs), ("pages", pages)):
         s = arr["seconds"]
         if not (np.isfinite(s).all() and (s >= 0).all()):

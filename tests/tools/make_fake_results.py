@@ -106,7 +106,7 @@ def build(truth, prefix, fault, rng):
             if fault == "wrong-rotation" and rot == 90:
                 rot, fault = 0, None
             prows.append((i, p["page"], KIND[kind], w, h, rot, len(lrows) - first,
-                          first, rng.uniform(0.001, 0.2)))
+                          first, rng.uniform(0.001, 0.2), 0.0))
         if fault == "typos" and d["set"] == "docs":
             fault = None
         drows.append((i, path.encode("utf-8"), d["bytes"] or 0, d["pages"], STATUS[status],
@@ -151,7 +151,7 @@ def main():
                   ("warning", str_dt(1))]
     page_fields = [("doc", "<u8"), ("page", "<u4"), ("kind", kind_dt), ("width", "<f4"),
                    ("height", "<f4"), ("rotation", "<i2"), ("lines", "<u4"), ("first_line", "<u8"),
-                   ("seconds", "<f4")]
+                   ("seconds", "<f4"), ("skew_deg", "<f4")]
     if fault == "wrong-field-order":
         page_fields[3], page_fields[4] = page_fields[4], page_fields[3]
         prows = [(r[0], r[1], r[2], r[4], r[3]) + r[5:] for r in prows]
