@@ -51,7 +51,7 @@ rank_of() { tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null | sed -n 's/^OMPI_COMM_
 victim() {
   local p pp parent_is_quire
   for p in $(quire_pids); do
-    pp=$(ps -o ppid= -p "$p" | tr -d ' ')
+    pp=$({ ps -o ppid= -p "$p" 2>/dev/null || true; } | tr -d ' ')
     parent_is_quire=0
     [ "$(cat /proc/"$pp"/comm 2>/dev/null)" = quire ] && parent_is_quire=1
     case $role in

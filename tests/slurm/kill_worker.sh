@@ -12,7 +12,7 @@ wait_shard "$out"
 # document only: tests/e2e/kill.sh)
 victim=
 for p in $(pgrep -x quire); do
-  pp=$(ps -o ppid= -p "$p" | tr -d ' ')
+  pp=$({ ps -o ppid= -p "$p" 2>/dev/null || true; } | tr -d ' ')
   [ "$(cat "/proc/$pp/comm" 2>/dev/null)" = quire ] && continue
   env=$(tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null) || continue
   grep -qx "SLURM_JOB_ID=$id" <<<"$env" && grep -qx "SLURM_PROCID=2" <<<"$env" && victim=$p
