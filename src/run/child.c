@@ -319,7 +319,7 @@ q_status run_child_read(run_child *c, const run_item *it, run_child_tick tick, v
     double t0 = q_now();
     double deadline = o->timeout > 0 ? t0 + o->timeout : 0;
     child_doc_msg m = {.doc = it->doc, .bytes = it->bytes, .deadline = deadline};
-    char first[160] = "", where[64];
+    char first[200] = "", where[64];
     for (int attempt = 0;; attempt++) {
         c->progress[0] = c->progress[1] = 0;
         q_status st = run_child_start(c);
