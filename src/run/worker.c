@@ -66,11 +66,17 @@ static int worker_tick(void *user) {
     return sig && sig != SIGUSR1;
 }
 
+/* Every record appended is in a closed shard: the log can go. Failing to
+ * remove it costs only duplicates, which consolidation drops. */
+static void worker_reset_log(worker *w) {
+    if (store_reclog_reset(w->log))
+        q_log(Q_LOG_WARN, "%s (a rerun may hold some documents twice: harmless)", q_errmsg());
+}
+
 /* Closes the open shard; its records no longer need the log. */
 static q_status worker_close_shard(worker *w) {
     q_status st = store_shard_close(w->shard);
-    if (!st && store_reclog_reset(w->log))
-        q_log(Q_LOG_WARN, "%s (a rerun may hold some documents twice: harmless)", q_errmsg());
+    if (!st) worker_reset_log(w);
     return st;
 }
 
@@ -83,8 +89,7 @@ static q_status worker_keep(worker *w, const lay_doc *rec) {
     if (store_shard_pending(w->shard) == 0) w->shard_opened = q_now();
     q_status st = store_shard_append(w->shard, rec);
     /* the shard closed by itself (size limits) */
-    if (!st && store_shard_pending(w->shard) == 0 && store_reclog_reset(w->log))
-        q_log(Q_LOG_WARN, "%s (a rerun may hold some documents twice: harmless)", q_errmsg());
+    if (!st && store_shard_pending(w->shard) == 0) worker_reset_log(w);
     return st;
 }
 
