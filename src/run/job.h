@@ -78,6 +78,11 @@ void run_progress_add(run_progress *p, const run_request *r);
 void run_progress_tick(run_progress *p, int force);
 void run_progress_done(run_progress *p);
 
+/* Right after MPI_Init, before any message: fails when the MPI runtime has
+ * put this rank on a node that is not its own (two nodes with one host
+ * name), with the fix in the message. Q_OK where it cannot tell (no PMIx). */
+q_status run_nodes_check(void);
+
 /* Coordinator loop (rank 0 when size > 1): answers requests until every
  * worker was told to stop. */
 q_status run_coordinate(run_job *job);

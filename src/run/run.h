@@ -35,7 +35,13 @@ typedef struct {
     double max_pixels;       /* --max-pixels */
     double max_memory;       /* --max-memory bytes per reader process, 0 = none;
                                 -1 = the default (run_child_default_memory) */
+    double peer_timeout;     /* --peer-timeout: a rank silent this long stops the job; 0 = never */
 } run_options;
+
+/* --peer-timeout's default: longer than anything a rank does between two
+ * signs of life (closing a shard on a slow shared file system, a large page's
+ * OCR on a GPU rank's CPU), short against a day's allocation. */
+#define RUN_PEER_TIMEOUT_DEFAULT 300.0
 
 void run_options_default(run_options *o);
 
