@@ -14,6 +14,7 @@
 #   sim.sh mpirun ARGS...  mpirun from node 0 over every node ($QSIM_SLOTS per node, default 3)
 #   sim.sh pids K          the pids of quire processes on node K
 #   sim.sh link K up|down  plug or unplug node K's network link
+#   sim.sh sysctl K KEY=V  a sysctl of node K's network stack (net.ipv4.*)
 #   sim.sh down            remove everything (also what a killed test left)
 #
 # State lives in $QSIM_STATE (default /run/quire-sim). Exits 77 where namespaces
@@ -30,6 +31,10 @@ count() { cat "$state/nodes"; }
 
 sim_down() {
   local f
+  # whatever still runs on a node (ranks whose daemon lost mpirun) goes first
+  for f in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$pfx" || true); do
+    ip netns pids "$f" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+  done
   for f in "$state"/node*.pid; do
     [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null || true
   done
@@ -108,5 +113,6 @@ case $cmd in
   mpirun) sim_mpirun "$@" ;;
   pids) sim_pids "${1:?node}" ;;
   link) ip -n ${pfx}hub link set ${pfx}v"${1:?node}" "${2:?up or down}" ;;
+  sysctl) ip netns exec ${pfx}"${1:?node}" sysctl -q -w "${2:?KEY=VALUE}" ;;
   *) sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//' | head -n -1 >&2; exit 2 ;;
 esac
