@@ -241,10 +241,67 @@ static void test_recover(const char *dir) {
     CHECK(st == Q_ERR_IO && strstr(q_errmsg(), "--force"), "no copy: %s", q_errmsg());
 }
 
+/* Not a test: the cost of a rewrite beside the consolidation, on a journal
+ * of NDOCS documents of LINES lines in 64-document shards (store_test's
+ * bench), each id moved by one (a file added at the front of the list). */
+static int bench(const char *dir, int ndocs, int nlines) {
+    sh("rm -rf \"$O\" && mkdir -p \"$O\"", dir);
+    store_shard *w = NULL;
+    OK(store_shard_open(dir, 0, &w));
+    store_input *next = calloc((size_t)ndocs + 1, sizeof *next);
+    uint64_t *map = calloc((size_t)ndocs, sizeof *map);
+    char(*paths)[40] = calloc((size_t)ndocs + 1, 40);
+    for (int i = 0; i < ndocs; i++) {
+        lay_doc d;
+        snprintf(paths[i + 1], 40, "/bench/doc-%07d.pdf", i);
+        OK(lay_doc_init(&d, (uint64_t)i, paths[i + 1]));
+        for (uint32_t p = 0; p < 4; p++) {
+            OK(lay_page_begin(&d, p, 612, 792, 0));
+            for (int k = 0; k < nlines / 4; k++) {
+                const float box[4] = {1, 2 + (float)k, 300, 12 + (float)k};
+                char text[64];
+                int n = snprintf(text, sizeof text, "line %d of page %u", k, p);
+                OK(lay_line_add(&d, box, 1.0f, 10.0f, text, (size_t)n));
+            }
+            OK(lay_page_end(&d, LAY_PAGE_TEXT, 0.1f, 0));
+        }
+        OK(store_shard_append(w, &d));
+        lay_doc_free(&d);
+        if (store_shard_pending(w) == 64) OK(store_shard_close(w));
+        map[i] = (uint64_t)i + 1;
+    }
+    store_shard_free(w);
+    snprintf(paths[0], 40, "/bench/added.pdf");
+    for (int i = 0; i <= ndocs; i++)
+        next[i] = (store_input){paths[i], paths[i], 0, 0};
+    const store_meta meta = {"9.9.9-test", "{}", "{}"};
+    double t0 = MPI_Wtime();
+    OK(store_consolidate(MPI_COMM_WORLD, dir, &meta));
+    double t1 = MPI_Wtime();
+    store_remap_stats rs;
+    OK(store_journal_remap(dir, map, (size_t)ndocs, next, (size_t)ndocs + 1, &rs));
+    double t2 = MPI_Wtime();
+    store_inputs t;
+    int found = 0;
+    OK(store_inputs_read(dir, &t, &found));
+    double t3 = MPI_Wtime();
+    printf("bench: %d docs, %d lines: consolidate %.2f s, rewrite %.2f s (%llu kept), "
+           "reading the input table %.4f s\n",
+           ndocs, ndocs * (nlines / 4 * 4), t1 - t0, t2 - t1, (unsigned long long)rs.kept, t3 - t2);
+    store_inputs_free(&t);
+    free(next), free(map), free(paths);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
+    if (argc == 5 && !strcmp(argv[1], "bench")) {
+        int rc = bench(argv[2], atoi(argv[3]), atoi(argv[4]));
+        MPI_Finalize();
+        return rc;
+    }
     if (argc != 2) {
-        fprintf(stderr, "usage: ident_test DIR\n");
+        fprintf(stderr, "usage: ident_test DIR | ident_test bench DIR NDOCS LINES\n");
         MPI_Abort(MPI_COMM_WORLD, 2);
     }
     sh("rm -rf \"$O\" && mkdir -p \"$O\"", argv[1]);
