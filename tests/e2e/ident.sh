@@ -104,9 +104,12 @@ read_this_run change 2
 REREAD="c f" expect "$w/shrink.h5" b:b c:c f:f2
 snap change
 
-# a file listed twice (and once more through another path): read once
-run repeated 1 "$w/in" "$w/in/b.pdf" "$w/in/../in/c.pdf"
-said repeated "2 repeated inputs listed once"
+# a file listed twice, once more through another path and once through a
+# symbolic link in a walked folder: read once, kept at its first place
+mkdir -p "$w/alias"
+ln -s ../in/f.pdf "$w/alias/f-link.pdf"
+run repeated 1 "$w/in" "$w/in/b.pdf" "$w/in/../in/c.pdf" "$w/alias"
+said repeated "3 repeated inputs listed once"
 read_this_run repeated 0
 expect "$w/change.h5" b:b c:c f:f2
 
