@@ -165,7 +165,7 @@ static int ident_rewrite(run_job *job, store_journal **journal, const uint64_t *
         return 1;
     }
     store_remap_stats rs;
-    q_status st = store_journal_remap(o->out_dir, map, nmap, cur, job->inputs.n, &rs);
+    q_status st = store_journal_remap(o->out_dir, *journal, map, nmap, cur, job->inputs.n, &rs);
     if (st) {
         q_log(Q_LOG_ERROR,
               "rewriting the journal for the changed inputs: %s (%s/journal is "

@@ -282,16 +282,15 @@ static q_status remap_copy_shard(const remap_shard *sh, size_t seq, const store_
 }
 
 /* Writes the new journal into stage/journal. */
-static q_status remap_build(const char *outdir, const char *stage, const uint64_t *map, size_t nmap,
-                            const store_input *next, size_t n, store_remap_stats *out) {
+static q_status remap_build(const char *outdir, const store_journal *j, const char *stage,
+                            const uint64_t *map, size_t nmap, const store_input *next, size_t n,
+                            store_remap_stats *out) {
     char jdir[4200], path[8400];
-    store_journal *j = NULL;
     store_names names = {0};
     store_shard *w = NULL;
     remap_shard sh = {0};
     snprintf(jdir, sizeof jdir, "%s/journal", outdir);
-    q_status st = store_journal_scan(outdir, &j);
-    if (!st) st = store_list_shards(jdir, &names);
+    q_status st = store_list_shards(jdir, &names);
     if (!st && names.n != store_journal_nshards(j))
         st = Q_FAIL(Q_ERR_USAGE, "%s changed while it was read: is another quire running?", jdir);
     if (!st) st = store_shard_open(stage, 0, &w);
@@ -305,13 +304,13 @@ static q_status remap_build(const char *outdir, const char *stage, const uint64_
     if (!st) st = cs;
     store_shard_free(w);
     store_names_free(&names);
-    store_journal_free(j);
     if (!st) st = store_inputs_write(stage, next, n);
     return st;
 }
 
-q_status store_journal_remap(const char *outdir, const uint64_t *map, size_t nmap,
-                             const store_input *next, size_t n, store_remap_stats *out) {
+q_status store_journal_remap(const char *outdir, const store_journal *j, const uint64_t *map,
+                             size_t nmap, const store_input *next, size_t n,
+                             store_remap_stats *out) {
     char stage[4200], live[4200], fresh[4300], old[4300];
     memset(out, 0, sizeof *out);
     store_h5_quiet();
@@ -322,7 +321,7 @@ q_status store_journal_remap(const char *outdir, const uint64_t *map, size_t nma
     q_status st = remap_check_idle(live);
     if (!st) st = store_remap_clear(outdir);
     if (!st) st = q_mkdirs(fresh);
-    if (!st) st = remap_build(outdir, stage, map, nmap, next, n, out);
+    if (!st) st = remap_build(outdir, j, stage, map, nmap, next, n, out);
     if (!st) st = store_fsync_path(stage, 1);
     if (st) {
         q_status keep = st;

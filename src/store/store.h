@@ -166,19 +166,19 @@ typedef struct {
 
 /* Rank 0, after store_journal_recover, before any worker writes: rewrites
  * OUT/journal once into the numbering of `next` (the new input table, n
- * entries). map[old] is the new id of old document `old` or
- * STORE_DOC_DROPPED; an old id >= nmap is dropped. Of each document only the
- * record store_journal_scan counts is carried over (so no duplicates are
- * left), its doc field set to the new id and its path to next[new].path;
- * every other field (status, seconds, rank, pages, lines, text) is kept.
- * The new shards and `next` as the table are written into
- * OUT/journal-remap/journal, then switched in with two renames (the old
- * journal goes to OUT/journal-remap/old, removed last): a crash at any point
- * leaves a state store_remap_recover turns into either the old or the new
+ * entries). `j` is the journal's scan (store_journal_scan, after the
+ * recovery): it says which record of each document counts. map[old] is the new id of old document
+ * `old` or STORE_DOC_DROPPED; an old id >= nmap is dropped. Of each document only the record
+ * store_journal_scan counts is carried over (so no duplicates are left), its doc field set to the
+ * new id and its path to next[new].path; every other field (status, seconds, rank, pages, lines,
+ * text) is kept. The new shards and `next` as the table are written into OUT/journal-remap/journal,
+ * then switched in with two renames (the old journal goes to OUT/journal-remap/old, removed last):
+ * a crash at any point leaves a state store_remap_recover turns into either the old or the new
  * journal. Refuses (Q_ERR_USAGE) while a record log of another live process
  * is in the journal. Errors name the file; OUT/journal is then unchanged. */
-q_status store_journal_remap(const char *outdir, const uint64_t *map, size_t nmap,
-                             const store_input *next, size_t n, store_remap_stats *out);
+q_status store_journal_remap(const char *outdir, const store_journal *j, const uint64_t *map,
+                             size_t nmap, const store_input *next, size_t n,
+                             store_remap_stats *out);
 
 /* Rank 0, first thing on a journal (before store_journal_recover): finishes
  * or undoes a store_journal_remap that was killed. OUT/journal-remap present

@@ -167,17 +167,18 @@ static void test_remap(const char *dir) {
     snprintf(rlog, sizeof rlog, "%s/journal/r00009-h-1-000000.rlog", out);
     FILE *f = fopen(rlog, "w");
     if (f) fclose(f);
+    store_journal *j;
+    OK(store_journal_scan(out, &j));
     store_remap_stats rs;
-    q_status st = store_journal_remap(out, map, 6, next, 3, &rs);
+    q_status st = store_journal_remap(out, j, map, 6, next, 3, &rs);
     CHECK(st == Q_ERR_USAGE && strstr(q_errmsg(), "another quire"), "rlog: %s", q_errmsg());
     CHECK(!exists(stage), "nothing left of a refused rewrite");
     unlink(rlog);
-
-    OK(store_journal_remap(out, map, 6, next, 3, &rs));
+    OK(store_journal_remap(out, j, map, 6, next, 3, &rs));
+    store_journal_free(j);
     CHECK(rs.kept == 3 && rs.dropped == 2, "kept %llu dropped %llu", (unsigned long long)rs.kept,
           (unsigned long long)rs.dropped);
     CHECK(!exists(stage), "the staging folder is removed");
-    store_journal *j;
     OK(store_journal_scan(out, &j));
     CHECK(store_journal_count(j) == 3, "%zu documents", store_journal_count(j));
     for (uint64_t id = 0; id < 3; id++) {
@@ -279,7 +280,10 @@ static int bench(const char *dir, int ndocs, int nlines) {
     OK(store_consolidate(MPI_COMM_WORLD, dir, &meta));
     double t1 = MPI_Wtime();
     store_remap_stats rs;
-    OK(store_journal_remap(dir, map, (size_t)ndocs, next, (size_t)ndocs + 1, &rs));
+    store_journal *j;
+    OK(store_journal_scan(dir, &j));
+    OK(store_journal_remap(dir, j, map, (size_t)ndocs, next, (size_t)ndocs + 1, &rs));
+    store_journal_free(j);
     double t2 = MPI_Wtime();
     store_inputs t;
     int found = 0;
