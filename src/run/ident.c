@@ -164,12 +164,17 @@ static int ident_rewrite(run_job *job, store_journal **journal, const uint64_t *
               (unsigned long long)c->changed);
         return 1;
     }
+    /* one line before: on a journal of millions of documents this takes minutes */
+    q_log(Q_LOG_INFO,
+          "the inputs changed: rewriting the %zu documents of %s/journal into the new "
+          "list's ids",
+          store_journal_count(*journal), o->out_dir);
     store_remap_stats rs;
     q_status st = store_journal_remap(o->out_dir, *journal, map, nmap, cur, job->inputs.n, &rs);
     if (st) {
         q_log(Q_LOG_ERROR,
-              "rewriting the journal for the changed inputs: %s (%s/journal is "
-              "unchanged; rerun, or --force to start over)",
+              "rewriting the journal for the changed inputs: %s (the next run finds %s/journal "
+              "as it was, or finishes the switch; --force starts over)",
               q_errmsg(), o->out_dir);
         return 1;
     }
