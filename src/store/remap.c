@@ -30,6 +30,7 @@ static q_status remap_rm(const char *path, int depth) {
                                : Q_FAIL(Q_ERR_IO, "cannot stat %s: %s", path, strerror(errno));
     if (S_ISDIR(sb.st_mode) && depth >= 0) {
         DIR *d = opendir(path);
+        if (!d && errno == ENOENT) return Q_OK; /* another array task got there first */
         if (!d) return Q_FAIL(Q_ERR_IO, "cannot list %s: %s", path, strerror(errno));
         q_status st = Q_OK;
         struct dirent *e;
@@ -40,7 +41,7 @@ static q_status remap_rm(const char *path, int depth) {
             st = remap_rm(sub, depth - 1);
         }
         closedir(d);
-        if (!st && rmdir(path) != 0)
+        if (!st && rmdir(path) != 0 && errno != ENOENT)
             st = Q_FAIL(Q_ERR_IO, "cannot remove %s: %s", path, strerror(errno));
         return st;
     }
@@ -69,8 +70,9 @@ q_status store_remap_recover(const char *outdir, int *what) {
     if (!remap_exists(stage)) return Q_OK;
     *what = 1;
     if (!remap_exists(live)) {
-        /* killed between the two renames: the new journal is complete */
-        if (rename(fresh, live) != 0)
+        /* killed between the two renames: the new journal is complete (an
+         * array task starting at the same moment may have moved it in) */
+        if (rename(fresh, live) != 0 && !remap_exists(live))
             return Q_FAIL(Q_ERR_IO,
                           "%s/journal is missing and %s holds no complete rewrite of it (%s): "
                           "rerun with --force to start over",
