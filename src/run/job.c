@@ -149,6 +149,19 @@ static int job_prepare(run_job *job) {
                            ".pdf, .tif, .tiff, .png, .jpg, .jpeg files)");
         return 2;
     }
+    if (job->inputs.repeats)
+        q_log(Q_LOG_INFO,
+              "%zu repeated inputs listed once: the same file (after realpath) as an earlier "
+              "input, which is kept",
+              job->inputs.repeats);
+    int undone = 0;
+    if ((st = store_remap_recover(o->out_dir, &undone)) != Q_OK) {
+        q_log(Q_LOG_ERROR, "%s", q_errmsg());
+        return 1;
+    }
+    if (undone)
+        q_log(Q_LOG_WARN, "a rewrite of %s/journal for changed inputs was interrupted: %s",
+              o->out_dir, undone == 2 ? "finished now" : "the journal is whole, leftover removed");
     store_recovery rec = {0};
     if ((st = store_journal_recover(o->out_dir, &rec)) != Q_OK) {
         q_log(Q_LOG_ERROR, "%s (free space in %s, then rerun)", q_errmsg(), o->out_dir);
@@ -166,6 +179,10 @@ static int job_prepare(run_job *job) {
               "%s (the journal in %s/journal is damaged: move the named file away "
               "to redo its documents, or rerun with --force to start over)",
               q_errmsg(), o->out_dir);
+        return 1;
+    }
+    if (run_ident_sync(job, &journal)) {
+        store_journal_free(journal);
         return 1;
     }
     job->todo = malloc(job->inputs.n * sizeof *job->todo);
