@@ -323,16 +323,17 @@ static int job_work_phase(run_job *job) {
     return failed;
 }
 
-static void job_summary(const run_job *job, double seconds) {
+static void job_summary(const run_job *job, double seconds, double writing) {
     const run_counts *c = &job->counts;
     q_log(Q_LOG_INFO,
           "done: %zu documents in %s/results.h5 (%llu this run, %llu resumed, %llu failed this "
-          "run); this run: %llu pages (%llu text, %llu ocr, %llu failed), %llu lines in %.1f s",
+          "run); this run: %llu pages (%llu text, %llu ocr, %llu failed), %llu lines in %.1f s "
+          "(results.h5 written in %.2f s)",
           job->inputs.n, job->opt->out_dir, (unsigned long long)c->docs,
           (unsigned long long)job->resumed, (unsigned long long)c->docs_failed,
           (unsigned long long)c->pages, (unsigned long long)c->text_pages,
           (unsigned long long)c->ocr_pages, (unsigned long long)c->failed_pages,
-          (unsigned long long)c->lines, seconds);
+          (unsigned long long)c->lines, seconds, writing);
 }
 
 int run_main(const run_options *o) {
@@ -409,6 +410,7 @@ int run_main(const run_options *o) {
         goto out;
     }
 
+    double t_write = q_now();
     st = job_consolidate(&job);
     /* one line, from rank 0: consolidation agrees its errors, so every rank
      * holds the same one */
@@ -417,7 +419,7 @@ int run_main(const run_options *o) {
         goto out;
     }
     if (job.rank == 0) {
-        job_summary(&job, q_now() - job.t_start);
+        job_summary(&job, q_now() - job.t_start, q_now() - t_write);
         run_report_print(&job);
     }
 out:

@@ -61,8 +61,10 @@ sim_up() {
     ip -n ${pfx}$k addr add "$(addr "$k")/24" dev eth0
     ip -n ${pfx}$k link set eth0 up
     ip -n ${pfx}$k link set lo up
-    # the holder: own host name, own /tmp and /dev/shm, then it waits
-    ip netns exec ${pfx}$k unshare --mount --uts --propagation slave sh -c \
+    # the holder: own host name, own /tmp and /dev/shm, then it waits. It
+    # joins the network namespace with nsenter, not `ip netns exec`, which
+    # mounts a fresh /sys and so hides /sys/fs/cgroup (slurmd needs it)
+    unshare --mount --uts --propagation slave nsenter --net=/run/netns/${pfx}$k sh -c \
       "mount -t tmpfs -o size=512m tmpfs /tmp && mount -t tmpfs -o size=2g tmpfs /dev/shm &&
        hostname '$name' && exec sleep infinity" </dev/null >/dev/null 2>&1 &
     echo $! >"$state/node$k.pid"
