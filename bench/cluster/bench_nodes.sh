@@ -38,7 +38,7 @@ echo "| nodes | dispatch, automatic batches: docs/s (requests) | dispatch, \`--b
 echo "|---|---|---|---|---|"
 for nodes in 1 2 4; do
   [ "$nodes" = 1 ] || "$sim" up "$nodes" >/dev/null
-  auto=$(launch "$nodes" $((8 / nodes)) "$bin" "$DOCS" 0 | awk '{print $(NF-1) " (" $9 ")"}')
+  auto=$(launch "$nodes" $((8 / nodes)) "$bin" "$DOCS" 0 | awk '{print $(NF-1) " (" $8 ")"}')
   one=$(launch "$nodes" $((8 / nodes)) "$bin" "$((DOCS / 10))" 1 | awk '{print $(NF-1)}')
   out=$work/out-$nodes
   slots=$((6 / nodes))
