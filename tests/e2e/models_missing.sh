@@ -47,11 +47,11 @@ fix="models/fetch.sh, or point --models DIR \(or \\\$QUIRE_MODELS\)|models/fetch
 expect_stop empty "$work/empty" "$fix"
 if [ "$mode" = np1 ]; then
   mkdir -p "$work/bad"
-  cp "$models"/* "$work/bad/"
+  cp "$models"/*.onnx "$models"/*.txt "$work/bad/" # the model files only (not a cache beside them)
   printf 'x' >>"$work/bad/ch_PP-OCRv4_rec_infer.onnx"
   expect_stop checksum "$work/bad" "has SHA-256 .*run models/fetch.sh again"
   mkdir -p "$work/unreadable"
-  cp "$models"/* "$work/unreadable/"
+  cp "$models"/*.onnx "$models"/*.txt "$work/unreadable/"
   rm "$work/unreadable/ch_PP-OCRv4_det_infer.onnx"
   mkdir "$work/unreadable/ch_PP-OCRv4_det_infer.onnx"
   expect_stop unreadable "$work/unreadable" "$fix"
