@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# quire export end to end (issue 16, item 3): a real run over generated
+# born-digital PDFs, scans (PDF, TIFF G4/LZW, PNG, JPEG, a mixed PDF) and two
+# bad inputs, then `quire export` in each format, checked against results.h5
+# by tests/e2e/export_check.py.
+#   export.sh run      fixture: the corpora and `mpirun -np 3 quire run` on them
+#   export.sh text     text files = results.h5's text; = `quire text` output
+#   export.sh jsonl    JSON lines = results.h5's lines
+#   export.sh alto     ALTO 4.4 files validate (validate-alto.sh), text and boxes
+#   export.sh hocr     hOCR parses with its classes nested, boxes in the page
+#   export.sh pdf      searchable PDFs: pdftotext words, page images, copies
+#   export.sh select   --id / --path, failed documents skipped, exit codes
+#   export.sh np3      under mpirun -np 3: the same files as one process
+# Outside CTest: QUIRE_BIN=build/quire QUIRE_SRC=$PWD E2E_WORK=/tmp/e2e-export bash tests/e2e/export.sh run
+. "$(dirname "$0")/lib.sh"
+mode=${1:?mode}
+W=$E2E_WORK/export
+OUT=out
+CHECK=("$PY" "$QUIRE_SRC/tests/e2e/export_check.py")
+export_to() { # export_to FORMAT DIR [ARGS...]: one process, exit status kept
+  local f=$1 d=$2
+  shift 2
+  rm -rf "$d"
+  "$QUIRE_BIN" export "$OUT" --format "$f" --to "$d" "$@"
+}
+
+if [ "$mode" = run ]; then
+  rm -rf "$W"
+  mkdir -p "$W"
+  cd "$W"
+  "$PY" "$QUIRE_SRC/tests/gen/gen_corpus.py" corpus --docs 4 --bad --seed 11 >/dev/null
+  "$PY" "$QUIRE_SRC/tests/gen/gen_scans.py" scans --seed 7 >/dev/null
+  # paths as given (relative): export finds the sources from the same folder
+  quire_np 3 --gpus 0 --out "$OUT" corpus/docs corpus/bad/zero.pdf corpus/bad/garbage.pdf \
+    scans/clean300 scans/degraded/q40.jpg scans/mixed
+  exit 0
+fi
+cd "$W"
+[ -f "$OUT/results.h5" ] || fail "no $W/$OUT/results.h5 (the e2e_export_run fixture)"
+
+case $mode in
+text)
+  export_to text x-text 2>&1 | tee text.log
+  [ "${PIPESTATUS[0]}" = 0 ] || fail "export --format text failed"
+  "${CHECK[@]}" text "$OUT/results.h5" x-text
+  grep -Eq "skipped: [0-9]{6} corpus/bad/zero.pdf \(error: .+\)" text.log ||
+    fail "the empty PDF was not skipped with its reason"
+  grep -Eq "export: 10 written, 2 skipped, 0 failed" text.log || fail "wrong summary line"
+  # the same text as `quire text` (pages: form feed there, a blank line here)
+  for f in corpus/docs/*twocol*.pdf scans/mixed/text_scan_text.pdf; do
+    got=$(ls x-text/*-"$(basename "${f%.*}")".txt)
+    "$QUIRE_BIN" text "$f" 2>/dev/null >qt.txt || fail "quire text $f"
+    "$PY" - "$got" qt.txt <<'PYEOF' || fail "$got differs from quire text $f"
+import sys
+pages = [p.strip("\n") for p in open(sys.argv[1], encoding="utf-8").read().split("\f")]
+got = "\n\n".join(p for p in pages if p) + "\n"
+sys.exit(0 if got == open(sys.argv[2], encoding="utf-8").read() else 1)
+PYEOF
+  done
+  ;;
+jsonl | hocr)
+  export_to "$mode" "x-$mode" || fail "export --format $mode failed"
+  "${CHECK[@]}" "$mode" "$OUT/results.h5" "x-$mode"
+  ;;
+alto)
+  export_to alto x-alto || fail "export --format alto failed"
+  validate=${QUIRE_SHARED:-$QUIRE_SRC/../shared}/formats/validate-alto.sh
+  [ -f "$validate" ] || { echo "SKIP: no $validate (../shared/formats)"; exit 77; }
+  sh "$validate" x-alto/*.xml || fail "ALTO files do not validate"
+  "${CHECK[@]}" alto "$OUT/results.h5" x-alto
+  ;;
+select)
+  export_to jsonl x-sel --id 0,9 --id 9 || fail "--id 0,9 failed"
+  [ "$(ls x-sel | wc -l)" = 2 ] || fail "--id 0,9: $(ls x-sel)"
+  ls x-sel/000000-*.jsonl x-sel/000009-*.jsonl >/dev/null || fail "--id 0,9: wrong files"
+  export_to text x-sel --path scan.pdf || fail "--path scan.pdf failed"
+  [ "$(ls x-sel)" = "000009-scan.txt" ] || fail "--path scan.pdf: $(ls x-sel)"
+  export_to text x-sel --path "$PWD/none.pdf" 2>sel.log && fail "--path matching nothing: exit 0"
+  grep -q "no document's path matches" sel.log || fail "--path matching nothing: no reason"
+  rc=0
+  export_to text x-sel --id 4,999 2>sel.log || rc=$?
+  [ "$rc" = 1 ] || fail "--id of an unknown document: exit $rc, want 1"
+  grep -q "no document 999" sel.log || fail "unknown id: no reason given"
+  grep -Eq "skipped: 000004 .*zero.pdf" sel.log || fail "--id of a failed document: not skipped"
+  rc=0
+  "$QUIRE_BIN" export "$OUT/results.h5" --format alto --to x-sel --id 1 || rc=$?
+  [ "$rc" = 0 ] && [ -f x-sel/000001-*.alto.xml ] || fail "export RESULTS.h5 path: exit $rc"
+  for bad in "--format xml --to d" "--to d" "--format text" "--format text --to d --id x" \
+    "--format text --to d --bogus"; do
+    rc=0
+    # shellcheck disable=SC2086
+    "$QUIRE_BIN" export "$OUT" $bad 2>/dev/null || rc=$?
+    [ "$rc" = 2 ] || fail "quire export OUT $bad: exit $rc, want 2"
+  done
+  rc=0
+  "$QUIRE_BIN" export nowhere --format text --to d 2>sel.log || rc=$?
+  [ "$rc" = 1 ] && grep -q "nowhere/results.h5" sel.log || fail "missing results.h5: exit $rc"
+  "$QUIRE_BIN" export --help | grep -q -- "--format" || fail "--help"
+  ;;
+np3)
+  export_to hocr x-np1 || fail "export --format hocr failed"
+  rm -rf x-np3
+  bounded 300 "$MPIEXEC" -np 3 "$QUIRE_BIN" export "$OUT" --format hocr --to x-np3 2>&1 |
+    tee np3.log
+  [ "${PIPESTATUS[0]}" = 0 ] || fail "mpirun -np 3 quire export failed"
+  [ "$(grep -c "export: 10 written, 2 skipped, 0 failed" np3.log)" = 1 ] ||
+    fail "want one summary line for the whole job"
+  for r in 0 1 2; do grep -q " r$r\] " np3.log || fail "rank $r printed nothing"; done
+  diff -r x-np1 x-np3 || fail "mpirun -np 3 wrote other files than one process"
+  ;;
+*) fail "unknown mode $mode" ;;
+esac
+echo "export $mode: ok"
