@@ -8,8 +8,10 @@
 #define _POSIX_C_SOURCE 200809L
 #include "store_private.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 /* A document's rows may not exceed these (a damaged count is an error, not
  * a huge allocation). */
@@ -105,6 +107,12 @@ static q_status res_open_tables(store_results *r) {
 q_status store_results_open(const char *path, store_results **out) {
     *out = NULL;
     store_h5_quiet();
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return Q_FAIL(Q_ERR_IO,
+                      "no results.h5 at %s: %s (give a finished run's --out folder or "
+                      "its results.h5)",
+                      path, strerror(errno));
     store_results *r = calloc(1, sizeof *r);
     if (!r) return Q_FAIL(Q_ERR_NOMEM, "out of memory opening %s", path);
     r->f = r->docs = r->pages = r->lines = r->text = -1;

@@ -47,7 +47,7 @@ text)
     fail "the empty PDF was not skipped with its reason"
   grep -Eq "export: 10 written, 2 skipped, 0 failed" text.log || fail "wrong summary line"
   # the same text as `quire text` (pages: form feed there, a blank line here)
-  for f in corpus/docs/*twocol*.pdf scans/mixed/text_scan_text.pdf; do
+  for f in corpus/docs/d003_*.pdf scans/mixed/text_scan_text.pdf; do
     got=$(ls x-text/*-"$(basename "${f%.*}")".txt)
     "$QUIRE_BIN" text "$f" 2>/dev/null >qt.txt || fail "quire text $f"
     "$PY" - "$got" qt.txt <<'PYEOF' || fail "$got differs from quire text $f"
@@ -68,6 +68,25 @@ alto)
   [ -f "$validate" ] || { echo "SKIP: no $validate (../shared/formats)"; exit 77; }
   sh "$validate" x-alto/*.xml || fail "ALTO files do not validate"
   "${CHECK[@]}" alto "$OUT/results.h5" x-alto
+  ;;
+pdf)
+  export_to pdf x-pdf || fail "export --format pdf failed"
+  "${CHECK[@]}" pdf "$OUT/results.h5" x-pdf
+  # sources changed or gone since the run: those documents fail, the others
+  # are written, exit 1
+  rm -rf alt && mkdir alt && cp -r corpus scans alt/
+  echo >>alt/scans/clean300/page.png
+  rm alt/corpus/docs/d000_single_helvetica.pdf
+  rc=0
+  (cd alt && "$QUIRE_BIN" export ../"$OUT" --format pdf --to ../x-alt) 2>alt.log || rc=$?
+  cat alt.log
+  [ "$rc" = 1 ] || fail "changed sources: exit $rc, want 1"
+  grep -Eq "failed: 000008 scans/clean300/page.png: .*changed since the run" alt.log ||
+    fail "a changed source was not named"
+  grep -Eq "failed: 000000 corpus/docs/d000_single_helvetica.pdf: .*gone since the run" alt.log ||
+    fail "a vanished source was not named"
+  grep -q "export: 8 written, 2 skipped, 2 failed" alt.log || fail "wrong summary with bad sources"
+  [ "$(ls x-alt | wc -l)" = 8 ] || fail "changed sources: want 8 files, got $(ls x-alt)"
   ;;
 select)
   export_to jsonl x-sel --id 0,9 --id 9 || fail "--id 0,9 failed"
@@ -94,7 +113,7 @@ select)
   done
   rc=0
   "$QUIRE_BIN" export nowhere --format text --to d 2>sel.log || rc=$?
-  [ "$rc" = 1 ] && grep -q "nowhere/results.h5" sel.log || fail "missing results.h5: exit $rc"
+  [ "$rc" = 1 ] && grep -q "no results.h5 at nowhere" sel.log || fail "missing results.h5: exit $rc"
   "$QUIRE_BIN" export --help | grep -q -- "--format" || fail "--help"
   ;;
 np3)

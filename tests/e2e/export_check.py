@@ -20,7 +20,11 @@ temporary ones) in DIR.  Then per format:
          are its line's text, boxes inside the page.
   pdf    pdftotext's words against results.h5's text: bag-of-words error
          <= --pdf-max-bow (default 0.02) per document; the page count is the
-         document's.
+         document's; on OCR'd pages every word pdftotext places (-bbox) lies
+         inside one of the page's line boxes (within 1 pt), so a search
+         highlights the right place, and `pdfimages -list` shows an image on
+         each; a born-digital PDF (no OCR'd page) is a byte copy of its
+         source (paths relative to the current folder).
 Exit 1 with every failure listed, 0 when all hold.
 """
 import argparse
@@ -64,6 +68,7 @@ def load(path):
                          "text": text[s:s + int(l["text_len"])].decode("utf-8", "replace")})
         out.append({"doc": doc, "path": d["path"].decode(), "status": int(d["status"]),
                     "pages": [(int(p["page"]), float(p["width"]), float(p["height"])) for p in pg],
+                    "kinds": [int(p["kind"]) for p in pg],
                     "lines": recs})
     return out
 
@@ -210,6 +215,35 @@ def check_pdf(d, path, max_bow):
           % (os.path.basename(path), bow, miss, extra, total))
     if bow > max_bow:
         fail("%s: bag-of-words error %.4f > %.4f" % (path, bow, max_bow))
+    ocr = [p for (p, _, _), k in zip(d["pages"], d["kinds"]) if k == 1]
+    if not ocr:
+        if open(path, "rb").read() != open(d["path"], "rb").read():
+            fail("%s: a born-digital PDF, but not a copy of %s" % (path, d["path"]))
+        return
+    imgs = subprocess.run(["pdfimages", "-list", path], capture_output=True, text=True).stdout
+    with_image = {int(l.split()[0]) - 1 for l in imgs.splitlines()[2:] if l.strip()}
+    for p in ocr:
+        if p not in with_image:
+            fail("%s: pdfimages -list shows no image on page %d" % (path, p + 1))
+        check_pdf_boxes(d, path, p)
+
+
+WORD = re.compile(r'<word xMin="([-0-9.]+)" yMin="([-0-9.]+)" xMax="([-0-9.]+)" '
+                  r'yMax="([-0-9.]+)">')
+
+
+def check_pdf_boxes(d, path, p):
+    """Every word pdftotext finds on page p lies in one of the page's lines."""
+    out = subprocess.run(["pdftotext", "-bbox", "-f", str(p + 1), "-l", str(p + 1), path, "-"],
+                         capture_output=True, text=True).stdout
+    boxes = [l["bbox"] for l in d["lines"] if l["page"] == p]
+    words = [[float(v) for v in m.groups()] for m in WORD.finditer(out)]
+    if boxes and not words:
+        fail("%s: page %d: pdftotext places no words" % (path, p + 1))
+    for w in words:
+        if not any(b[0] - 1 <= w[0] and w[2] <= b[2] + 1 and b[1] - 1 <= w[1] and w[3] <= b[3] + 1
+                   for b in boxes):
+            return fail("%s: page %d: word at %s is in no line's box" % (path, p + 1, w))
 
 
 def main():
