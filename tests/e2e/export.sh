@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # quire export end to end (issue 16, item 3): a real run over generated
-# born-digital PDFs, scans (PDF, TIFF G4/LZW, PNG, JPEG, a mixed PDF) and two
-# bad inputs, then `quire export` in each format, checked against results.h5
-# by tests/e2e/export_check.py.
+# born-digital PDFs, scans (PDF, TIFF G4/LZW, PNG, JPEG, a mixed PDF, three
+# pages scanned sideways or upside down) and two bad inputs, then `quire
+# export` in each format, checked against results.h5 by
+# tests/e2e/export_check.py.
 #   export.sh run      fixture: the corpora and `mpirun -np 3 quire run` on them
 #   export.sh text     text files = results.h5's text; = `quire text` output
 #   export.sh jsonl    JSON lines = results.h5's lines
@@ -30,9 +31,11 @@ if [ "$mode" = run ]; then
   cd "$W"
   "$PY" "$QUIRE_SRC/tests/gen/gen_corpus.py" corpus --docs 4 --bad --seed 11 >/dev/null
   "$PY" "$QUIRE_SRC/tests/gen/gen_scans.py" scans --seed 7 >/dev/null
+  "$PY" "$QUIRE_SRC/tests/gen/gen_scans.py" turned --seed 3 --no-test-sets --rotate 90,180,270 \
+    --skew-layouts single >/dev/null
   # paths as given (relative): export finds the sources from the same folder
   quire_np 3 --gpus 0 --out "$OUT" corpus/docs corpus/bad/zero.pdf corpus/bad/garbage.pdf \
-    scans/clean300 scans/degraded/q40.jpg scans/mixed
+    scans/clean300 scans/degraded/q40.jpg scans/mixed turned/skew
   exit 0
 fi
 cd "$W"
@@ -45,7 +48,7 @@ text)
   "${CHECK[@]}" text "$OUT/results.h5" x-text
   grep -Eq "skipped: [0-9]{6} corpus/bad/zero.pdf \(error: .+\)" text.log ||
     fail "the empty PDF was not skipped with its reason"
-  grep -Eq "export: 10 written, 2 skipped, 0 failed" text.log || fail "wrong summary line"
+  grep -Eq "export: 13 written, 2 skipped, 0 failed" text.log || fail "wrong summary line"
   # the same text as `quire text` (pages: form feed there, a blank line here)
   for f in corpus/docs/d003_*.pdf scans/mixed/text_scan_text.pdf; do
     got=$(ls x-text/*-"$(basename "${f%.*}")".txt)
@@ -74,7 +77,7 @@ pdf)
   "${CHECK[@]}" pdf "$OUT/results.h5" x-pdf
   # sources changed or gone since the run: those documents fail, the others
   # are written, exit 1
-  rm -rf alt && mkdir alt && cp -r corpus scans alt/
+  rm -rf alt && mkdir alt && cp -r corpus scans turned alt/
   echo >>alt/scans/clean300/page.png
   rm alt/corpus/docs/d000_single_helvetica.pdf
   rc=0
@@ -85,8 +88,8 @@ pdf)
     fail "a changed source was not named"
   grep -Eq "failed: 000000 corpus/docs/d000_single_helvetica.pdf: .*gone since the run" alt.log ||
     fail "a vanished source was not named"
-  grep -q "export: 8 written, 2 skipped, 2 failed" alt.log || fail "wrong summary with bad sources"
-  [ "$(ls x-alt | wc -l)" = 8 ] || fail "changed sources: want 8 files, got $(ls x-alt)"
+  grep -q "export: 11 written, 2 skipped, 2 failed" alt.log || fail "wrong summary with bad sources"
+  [ "$(ls x-alt | wc -l)" = 11 ] || fail "changed sources: want 11 files, got $(ls x-alt)"
   ;;
 select)
   export_to jsonl x-sel --id 0,9 --id 9 || fail "--id 0,9 failed"
@@ -122,7 +125,7 @@ np3)
   bounded 300 "$MPIEXEC" -np 3 "$QUIRE_BIN" export "$OUT" --format hocr --to x-np3 2>&1 |
     tee np3.log
   [ "${PIPESTATUS[0]}" = 0 ] || fail "mpirun -np 3 quire export failed"
-  [ "$(grep -c "export: 10 written, 2 skipped, 0 failed" np3.log)" = 1 ] ||
+  [ "$(grep -c "export: 13 written, 2 skipped, 0 failed" np3.log)" = 1 ] ||
     fail "want one summary line for the whole job"
   for r in 0 1 2; do grep -q " r$r\] " np3.log || fail "rank $r printed nothing"; done
   diff -r x-np1 x-np3 || fail "mpirun -np 3 wrote other files than one process"
