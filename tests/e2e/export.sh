@@ -118,6 +118,28 @@ select)
   "$QUIRE_BIN" export nowhere --format text --to d 2>sel.log || rc=$?
   [ "$rc" = 1 ] && grep -q "no results.h5 at nowhere" sel.log || fail "missing results.h5: exit $rc"
   "$QUIRE_BIN" export --help | grep -q -- "--format" || fail "--help"
+  # a file that is not HDF5: one clear line, exit 1
+  head -c 5000 /dev/urandom >garbage.h5
+  rc=0
+  "$QUIRE_BIN" export garbage.h5 --format text --to d 2>sel.log || rc=$?
+  [ "$rc" = 1 ] && grep -q "garbage.h5 is not a readable results.h5" sel.log ||
+    fail "a garbage results.h5: exit $rc, $(cat sel.log)"
+  # /text cut short: the documents whose lines point past it fail one by
+  # one, the first ones are still written
+  cp "$OUT/results.h5" short.h5
+  "$PY" - short.h5 <<'PYEOF'
+import sys, h5py
+with h5py.File(sys.argv[1], "r+") as f:
+    t = f["text"][...]
+    del f["text"]
+    f.create_dataset("text", data=t[:len(t) // 2])
+PYEOF
+  rc=0
+  "$QUIRE_BIN" export short.h5 --format jsonl --to x-short 2>sel.log || rc=$?
+  [ "$rc" = 1 ] || fail "a damaged results.h5: exit $rc, want 1"
+  grep -Eq "failed: document [0-9]+: short.h5, document [0-9]+: line [0-9]+ .*out of range" sel.log ||
+    fail "a damaged document was not named: $(cat sel.log)"
+  [ -f x-short/000000-d000_single_helvetica.jsonl ] || fail "documents before the damage lost"
   ;;
 np3)
   export_to hocr x-np1 || fail "export --format hocr failed"
