@@ -140,8 +140,8 @@ static void export_row(const export_options *o, store_results *r, size_t row, ex
     lay_doc d;
     char name[256], dst[4224];
     if (store_results_read(r, row, &d)) {
-        q_log(Q_LOG_WARN, "failed: document %llu: %s",
-              (unsigned long long)store_results_doc_id(r, row), q_errmsg());
+        q_log(Q_LOG_WARN, "failed: %06llu: %s", (unsigned long long)store_results_doc_id(r, row),
+              q_errmsg());
         c->failed++;
         return;
     }

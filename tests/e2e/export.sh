@@ -12,6 +12,8 @@
 #   export.sh pdf      searchable PDFs: pdftotext words, page images, copies
 #   export.sh select   --id / --path, failed documents skipped, exit codes
 #   export.sh np3      under mpirun -np 3: the same files as one process
+#   export.sh leaks    pdf, alto and a damaged results.h5 under valgrind: no
+#                      memory error, no definite leak (skipped without valgrind)
 # Outside CTest: QUIRE_BIN=build/quire QUIRE_SRC=$PWD E2E_WORK=/tmp/e2e-export bash tests/e2e/export.sh run
 . "$(dirname "$0")/lib.sh"
 mode=${1:?mode}
@@ -137,7 +139,7 @@ PYEOF
   rc=0
   "$QUIRE_BIN" export short.h5 --format jsonl --to x-short 2>sel.log || rc=$?
   [ "$rc" = 1 ] || fail "a damaged results.h5: exit $rc, want 1"
-  grep -Eq "failed: document [0-9]+: short.h5, document [0-9]+: line [0-9]+ .*out of range" sel.log ||
+  grep -Eq "failed: [0-9]{6}: short.h5, document [0-9]+: line [0-9]+: its text is past the end" sel.log ||
     fail "a damaged document was not named: $(cat sel.log)"
   [ -f x-short/000000-d000_single_helvetica.jsonl ] || fail "documents before the damage lost"
   ;;
@@ -151,6 +153,29 @@ np3)
     fail "want one summary line for the whole job"
   for r in 0 1 2; do grep -q " r$r\] " np3.log || fail "rank $r printed nothing"; done
   diff -r x-np1 x-np3 || fail "mpirun -np 3 wrote other files than one process"
+  ;;
+leaks)
+  command -v valgrind >/dev/null || { echo "SKIP: valgrind not installed"; exit 77; }
+  cp "$OUT/results.h5" short.h5
+  "$PY" - short.h5 <<'PYEOF'
+import sys, h5py
+with h5py.File(sys.argv[1], "r+") as f:
+    t = f["text"][...]
+    del f["text"]
+    f.create_dataset("text", data=t[:len(t) // 2])
+PYEOF
+  for args in "0 $OUT --format pdf --id 6,8,9,10,11,12,13" "0 $OUT --format alto" \
+    "1 short.h5 --format hocr"; do
+    want=${args%% *}
+    args=${args#* }
+    rm -rf x-vg
+    rc=0
+    # shellcheck disable=SC2086
+    valgrind -q --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite \
+      --error-exitcode=9 --num-callers=30 --suppressions="$QUIRE_SRC/tests/e2e/valgrind.supp" \
+      "$QUIRE_BIN" export $args --to x-vg -q || rc=$?
+    [ "$rc" = "$want" ] || fail "valgrind: quire export $args: exit $rc, want $want"
+  done
   ;;
 *) fail "unknown mode $mode" ;;
 esac
