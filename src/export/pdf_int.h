@@ -26,6 +26,10 @@ float pdffont_advance(void);
  * reference (the caller drops it). Throws on MuPDF errors. */
 pdf_obj *pdffont_add(fz_context *ctx, pdf_document *doc, const pdffont_map *m);
 
+/* Appends a glyphless TrueType font program with glyphs 0..glyphs-1, all
+ * empty and of the layer's one width (pdfttf.c). */
+q_status pdf_ttf_build(unsigned glyphs, q_buf *out);
+
 /* Appends the text layer of page i of `d` to `out`: `disp` maps the page
  * as displayed (points, origin top-left, y down; results.h5's frame) to the
  * content stream's space; `turn` is the quarter turn quire applied to read

@@ -5,8 +5,8 @@
  * is spread evenly over its box, as OCRmyPDF's glyphless font does. A Type0
  * font with Identity-H takes 2-byte codes: each document numbers its
  * distinct characters 1..N (any Unicode character, beyond the BMP too) and
- * its ToUnicode CMap lists them. The font program is not embedded: nothing
- * is drawn with it. */
+ * its ToUnicode CMap lists them. The font program embedded is a glyphless
+ * one (pdfttf.c) whose glyph ids are those codes. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,15 +123,23 @@ static q_status pdffont_cmap(const pdffont_map *m, q_buf *b) {
 }
 
 pdf_obj *pdffont_add(fz_context *ctx, pdf_document *doc, const pdffont_map *m) {
-    q_buf cm = {0};
-    if (pdffont_cmap(m, &cm)) fz_throw(ctx, FZ_ERROR_GENERIC, "out of memory for a CMap");
-    pdf_obj *font = NULL, *cid = NULL, *fd = NULL, *tu = NULL, *info = NULL, *arr = NULL;
-    fz_buffer *buf = NULL;
-    fz_var(font), fz_var(cid), fz_var(fd), fz_var(tu), fz_var(buf);
+    q_buf cm = {0}, ttf = {0};
+    if (pdffont_cmap(m, &cm) || pdf_ttf_build((unsigned)m->n + 1, &ttf)) {
+        q_buf_free(&cm);
+        q_buf_free(&ttf);
+        fz_throw(ctx, FZ_ERROR_GENERIC, "out of memory for the text layer's font");
+    }
+    pdf_obj *font = NULL, *cid = NULL, *fd = NULL, *tu = NULL, *ff = NULL, *info, *arr;
+    fz_buffer *buf = NULL, *fbuf = NULL;
+    fz_var(font), fz_var(cid), fz_var(fd), fz_var(tu), fz_var(ff), fz_var(buf), fz_var(fbuf);
     fz_try(ctx) {
         buf = fz_new_buffer_from_copied_data(ctx, (const unsigned char *)cm.data, cm.len);
         tu = pdf_add_stream(ctx, doc, buf, NULL, 0);
+        fbuf = fz_new_buffer_from_copied_data(ctx, (const unsigned char *)ttf.data, ttf.len);
+        ff = pdf_add_stream(ctx, doc, fbuf, NULL, 0);
+        pdf_dict_put_int(ctx, ff, PDF_NAME(Length1), (int64_t)ttf.len);
         fd = pdf_add_new_dict(ctx, doc, 10);
+        pdf_dict_put(ctx, fd, PDF_NAME(FontFile2), ff);
         pdf_dict_put(ctx, fd, PDF_NAME(Type), PDF_NAME(FontDescriptor));
         pdf_dict_put_name(ctx, fd, PDF_NAME(FontName), "QuireInvisibleText");
         pdf_dict_put_int(ctx, fd, PDF_NAME(Flags), 4);
@@ -165,10 +173,13 @@ pdf_obj *pdffont_add(fz_context *ctx, pdf_document *doc, const pdffont_map *m) {
     }
     fz_always(ctx) {
         fz_drop_buffer(ctx, buf);
+        fz_drop_buffer(ctx, fbuf);
         pdf_drop_obj(ctx, cid);
         pdf_drop_obj(ctx, fd);
         pdf_drop_obj(ctx, tu);
+        pdf_drop_obj(ctx, ff);
         q_buf_free(&cm);
+        q_buf_free(&ttf);
     }
     fz_catch(ctx) {
         pdf_drop_obj(ctx, font);
