@@ -126,6 +126,29 @@ select)
   "$QUIRE_BIN" export garbage.h5 --format text --to d 2>sel.log || rc=$?
   [ "$rc" = 1 ] && grep -q "garbage.h5 is not a readable results.h5" sel.log ||
     fail "a garbage results.h5: exit $rc, $(cat sel.log)"
+  # a results.h5 of an older schema-1 writer (no retryable, warnings,
+  # warning, skew_deg): read by field names, the same files
+  "$PY" - "$OUT/results.h5" old.h5 <<'PYEOF'
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1]) as src, h5py.File(sys.argv[2], "w") as dst:
+    dst.attrs["schema"] = 1
+    drop = {"documents": ("retryable", "warnings", "warning"), "pages": ("skew_deg",)}
+    for name in ("documents", "pages", "lines", "text"):
+        a = src[name][...]
+        if name in drop:
+            keep = [n for n in a.dtype.names if n not in drop[name]]
+            b = np.empty(len(a), dtype=np.dtype([(n, a.dtype.fields[n][0]) for n in keep]))
+            for n in keep:
+                b[n] = a[n]
+            a = b
+        dst.create_dataset(name, data=a, chunks=True, compression="gzip")
+PYEOF
+  for f in jsonl alto; do
+    export_to "$f" x-new -q || fail "export $f"
+    rm -rf x-old
+    "$QUIRE_BIN" export old.h5 --format "$f" --to x-old -q || fail "export $f of an older results.h5"
+    diff -r x-new x-old || fail "an older results.h5 gives other $f files"
+  done
   # /text cut short: the documents whose lines point past it fail one by
   # one, the first ones are still written
   cp "$OUT/results.h5" short.h5
