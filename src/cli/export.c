@@ -86,7 +86,7 @@ static int export_parse(int argc, char **argv, export_args *a) {
     int c;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "f:t:qhV", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":f:t:qhV", longs, NULL)) != -1) {
         if (c == 'h') {
             fputs(export_help, stdout);
             return CLI_OK;
@@ -107,7 +107,7 @@ static int export_parse(int argc, char **argv, export_args *a) {
             a->paths = p, a->paths[a->npaths++] = optarg;
         } else if (c == 'q') {
             a->quiet = 1;
-        } else if (c == ':' || (c == '?' && optopt)) {
+        } else if (c == ':') { /* the leading ':' of the option string: a value is missing */
             return EXPORT_USAGE("option '%s' needs a value", argv[optind - 1]);
         } else {
             return EXPORT_USAGE("unknown option '%s'", argv[optind - 1]);
