@@ -12,6 +12,8 @@
 #   export.sh pdf      searchable PDFs: pdftotext words, page images, copies
 #   export.sh select   --id / --path, failed documents skipped, exit codes
 #   export.sh np3      under mpirun -np 3: the same files as one process
+#   export.sh hostile  a line of text with XML and JSON specials, controls,
+#                      CJK, an emoji and an invalid byte, in every format
 #   export.sh leaks    pdf, alto and a damaged results.h5 under valgrind: no
 #                      memory error, no definite leak (skipped without valgrind)
 # Outside CTest: QUIRE_BIN=build/quire QUIRE_SRC=$PWD E2E_WORK=/tmp/e2e-export bash tests/e2e/export.sh run
@@ -176,6 +178,40 @@ np3)
     fail "want one summary line for the whole job"
   for r in 0 1 2; do grep -q " r$r\] " np3.log || fail "rank $r printed nothing"; done
   diff -r x-np1 x-np3 || fail "mpirun -np 3 wrote other files than one process"
+  ;;
+hostile)
+  # one line of a born-digital (0) and of a scanned document (9) rewritten in
+  # place in a copy of results.h5 (same length)
+  "$PY" - "$OUT/results.h5" hostile.h5 <<'PYEOF'
+import shutil, sys, h5py, numpy as np
+shutil.copy(sys.argv[1], sys.argv[2])
+with h5py.File(sys.argv[2], "r+") as f:
+    lines, t = f["lines"][...], f["text"]
+    bad = '<a&b> "q" \\ \t\x01 é 漢字 😀 '.encode() + b"\xff"
+    for doc in (0, 9):
+        i = [k for k, l in enumerate(lines) if l["doc"] == doc and l["text_len"] > len(bad) + 4][0]
+        s, n = int(lines[i]["text_start"]), int(lines[i]["text_len"])
+        t[s:s + n] = np.frombuffer(bad + b" " + b"x" * (n - len(bad) - 1), dtype=np.uint8)
+PYEOF
+  for f in text jsonl hocr alto pdf; do
+    rm -rf "h-$f"
+    "$QUIRE_BIN" export hostile.h5 --format "$f" --to "h-$f" --id 0,9 -q || fail "hostile $f"
+  done
+  validate=${QUIRE_SHARED:-$QUIRE_SRC/../shared}/formats/validate-alto.sh
+  if [ -f "$validate" ]; then sh "$validate" h-alto/*.xml || fail "hostile text: ALTO invalid"; fi
+  xmllint --nonet --noout h-hocr/*.hocr || fail "hostile text: hOCR is not well-formed XML"
+  "$PY" - <<'PYEOF' || fail "hostile text did not survive"
+import glob, json, subprocess, sys
+want = '<a&b> "q" \\ \t\x01 é 漢字 😀 \ufffd'
+for p in glob.glob("h-jsonl/*.jsonl"):
+    texts = [json.loads(l)["text"] for l in open(p, encoding="utf-8")]
+    assert any(t.startswith(want) for t in texts), p
+for p in glob.glob("h-text/*.txt"):
+    assert want in open(p, encoding="utf-8").read(), p
+pdf = subprocess.run(["pdftotext", glob.glob("h-pdf/000009-*.pdf")[0], "-"], capture_output=True,
+                     text=True).stdout
+assert '<a&b> "q" \\' in pdf and "é 漢字 😀 \ufffd" in pdf, pdf[:300]
+PYEOF
   ;;
 leaks)
   command -v valgrind >/dev/null || { echo "SKIP: valgrind not installed"; exit 77; }
