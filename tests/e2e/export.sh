@@ -32,7 +32,7 @@ export_to() { # export_to FORMAT DIR [ARGS...]: one process, exit status kept
 if [ "$mode" = run ]; then
   rm -rf "$W"
   mkdir -p "$W"
-  cd "$W"
+  cd "$W" || exit 1
   "$PY" "$QUIRE_SRC/tests/gen/gen_corpus.py" corpus --docs 4 --bad --seed 11 >/dev/null
   "$PY" "$QUIRE_SRC/tests/gen/gen_scans.py" scans --seed 7 >/dev/null
   "$PY" "$QUIRE_SRC/tests/gen/gen_scans.py" turned --seed 3 --no-test-sets --rotate 90,180,270 \
@@ -42,7 +42,7 @@ if [ "$mode" = run ]; then
     scans/clean300 scans/degraded/q40.jpg scans/mixed turned/skew
   exit 0
 fi
-cd "$W"
+cd "$W" || exit 1
 [ -f "$OUT/results.h5" ] || fail "no $W/$OUT/results.h5 (the e2e_export_run fixture)"
 
 case $mode in
