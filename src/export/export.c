@@ -164,6 +164,14 @@ static void export_row(const export_options *o, store_results *r, size_t row, ex
     lay_doc_free(&d);
 }
 
+/* This rank's share [*lo, *hi) of n selected documents: a contiguous block,
+ * so that each rank reads results.h5's rows in order (the page cursor of
+ * store_results_read then finds each next document without a search). */
+static void export_share(const export_options *o, size_t n, size_t *lo, size_t *hi) {
+    *lo = n * (size_t)o->rank / (size_t)o->size;
+    *hi = n * ((size_t)o->rank + 1) / (size_t)o->size;
+}
+
 /* --id: the rows of the ids, sorted and unique; rank 0 counts the unknown. */
 static q_status export_by_id(const export_options *o, store_results *r, export_counts *c) {
     uint64_t *ids = malloc((o->nids ? o->nids : 1) * sizeof *ids);
@@ -181,18 +189,20 @@ static q_status export_by_id(const export_options *o, store_results *r, export_c
         }
         ids[j] = v, n++;
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++) { /* the known ids first, in place */
         size_t row;
-        if (!store_results_find(r, ids[i], &row)) {
-            if (o->rank == 0) {
-                q_log(Q_LOG_WARN, "failed: no document %llu in %s", (unsigned long long)ids[i],
-                      o->results);
-                c->failed++;
-            }
-            continue;
+        if (store_results_find(r, ids[i], &row)) {
+            ids[k++] = row;
+        } else if (o->rank == 0) {
+            q_log(Q_LOG_WARN, "failed: no document %llu in %s", (unsigned long long)ids[i],
+                  o->results);
+            c->failed++;
         }
-        if (k++ % (size_t)o->size == (size_t)o->rank) export_row(o, r, row, c);
     }
+    size_t lo, hi;
+    export_share(o, k, &lo, &hi);
+    for (size_t i = lo; i < hi; i++)
+        export_row(o, r, (size_t)ids[i], c);
     free(ids);
     return Q_OK;
 }
@@ -206,7 +216,9 @@ q_status export_run(const export_options *o, export_counts *c, uint64_t *hits) {
     if (o->nids) {
         st = export_by_id(o, r, c);
     } else {
-        for (size_t row = (size_t)o->rank; row < n; row += (size_t)o->size) {
+        size_t lo, hi;
+        export_share(o, n, &lo, &hi);
+        for (size_t row = lo; row < hi; row++) {
             if (o->npaths) {
                 lay_doc h;
                 if (store_results_read_head(r, row, &h)) {
@@ -222,5 +234,9 @@ q_status export_run(const export_options *o, export_counts *c, uint64_t *hits) {
         }
     }
     store_results_close(r);
+    if (o->size > 1) /* under mpirun: how the work was shared (not with -q) */
+        q_log(Q_LOG_INFO, "this rank: %llu written, %llu skipped, %llu failed",
+              (unsigned long long)c->written, (unsigned long long)c->skipped,
+              (unsigned long long)c->failed);
     return st;
 }

@@ -32,7 +32,7 @@ typedef struct {
     size_t nids;
     char *const *paths; /* --path: only documents whose path is P or ends in /P */
     size_t npaths;
-    int rank, size; /* this process's share: every size-th selected document */
+    int rank, size; /* this process's share: the rank-th of size contiguous blocks */
 } export_options;
 
 typedef struct {
