@@ -21,6 +21,10 @@ target_include_directories(quire_mupdf SYSTEM INTERFACE ${MUPDF_STATIC_INCLUDE_D
 target_link_directories(quire_mupdf INTERFACE ${MUPDF_STATIC_LIBRARY_DIRS})
 target_link_libraries(quire_mupdf INTERFACE ${MUPDF_STATIC_LIBRARIES} PkgConfig::HARFBUZZ)
 
+# optional: the check that the MPI runtime tells nodes apart (src/run/nodes.c);
+# Debian's libopenmpi-dev brings it
+pkg_check_modules(PMIX IMPORTED_TARGET pmix)
+
 find_package(Threads REQUIRED)
 find_package(OpenMP COMPONENTS C)
 

@@ -49,6 +49,8 @@ static const char run_help[] =
     "      --shard-seconds S  ... or after S seconds (default 30)\n"
     "      --slice K/N        only the K-th of N equal slices of the inputs (K from 0);\n"
     "                         slices share --out; a run without --slice writes results.h5\n"
+    "      --peer-timeout S   a rank not heard from for S seconds (stopped, hung, its node\n"
+    "                         lost) stops the job with exit 1 (default 300; 0: never)\n"
     "  -q, --quiet            only warnings, errors and the end-of-job summary\n"
     "  -h, --help             this help\n"
     "  -V, --version          print quire's version and exit\n"
@@ -81,6 +83,7 @@ enum {
     OPT_SHARD_SECONDS,
     OPT_SLICE,
     OPT_MAX_MEMORY,
+    OPT_PEER_TIMEOUT,
 };
 
 /* "4G", "512M", "1.5g", "1000000" (bytes); 0 = no limit. */
@@ -125,6 +128,7 @@ int cli_run(int argc, char **argv) {
         {"shard-docs", required_argument, 0, OPT_SHARD_DOCS},
         {"shard-seconds", required_argument, 0, OPT_SHARD_SECONDS},
         {"slice", required_argument, 0, OPT_SLICE},
+        {"peer-timeout", required_argument, 0, OPT_PEER_TIMEOUT},
         {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, 'V'},
@@ -198,6 +202,12 @@ int cli_run(int argc, char **argv) {
         case OPT_SHARD_SECONDS:
             if (run_parse_seconds(optarg, &o.shard_seconds) || o.shard_seconds < 0.1)
                 return RUN_USAGE("--shard-seconds wants seconds (at least 0.1), not '%s'", optarg);
+            break;
+        case OPT_PEER_TIMEOUT:
+            if (run_parse_seconds(optarg, &o.peer_timeout) ||
+                (o.peer_timeout > 0 && o.peer_timeout < 1))
+                return RUN_USAGE("--peer-timeout wants seconds (at least 1; 0 = never), not '%s'",
+                                 optarg);
             break;
         case OPT_SLICE: {
             int k = -1, n = 0, used = 0;

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "run/alive.h"
 #include "run/job.h"
 
 /* The parent kills a child still reading this long after --timeout. */
@@ -148,6 +149,7 @@ static void child_main(run_child *c, pid_t parent) {
     signal(SIGUSR1, SIG_IGN);
     signal(SIGPIPE, SIG_IGN);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(2);
+    run_alive_forget();
     child_limit_memory(c->max_memory);
     run_reader *rd = c->rd;
     if (rd->client) {

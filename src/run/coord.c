@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "run/alive.h"
 #include "run/job.h"
 
 uint32_t run_job_take(run_job *job, run_item *items, uint32_t max_items) {
@@ -133,15 +134,10 @@ static q_status coord_answer(coord *c, int src) {
         if (st) return st;
         n = 0;
     }
-    int rc;
-    if (n) {
-        rc = MPI_Send(c->msg.data, (int)c->msg.len, MPI_BYTE, src, RUN_TAG_WORK, job->comm);
-    } else {
-        rc = MPI_Send(NULL, 0, MPI_BYTE, src, RUN_TAG_STOP, job->comm);
-        c->told[src] = 1;
-        c->active--;
-    }
-    return rc == MPI_SUCCESS ? Q_OK : run_mpi_fail(rc, "MPI_Send to a worker");
+    if (n) return run_send(c->msg.data, c->msg.len, src, RUN_TAG_WORK, job->comm, "sending work");
+    c->told[src] = 1;
+    c->active--;
+    return run_send(NULL, 0, src, RUN_TAG_STOP, job->comm, "sending STOP");
 }
 
 /* One request received: its counts and finished documents, then what it
@@ -170,6 +166,7 @@ static q_status coord_loop(coord *c) {
     while (!st && c->active > 0) {
         if (!c->stopping && run_stop_signal() && (st = coord_halt_on_signal(c, run_stop_signal())))
             break;
+        run_alive_tick();
         int done = 0;
         MPI_Status status;
         int rc = MPI_Iprobe(MPI_ANY_SOURCE, RUN_TAG_REQUEST, c->job->comm, &done, &status);

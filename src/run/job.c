@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "run/alive.h"
 #include "run/job.h"
 #include "run/meta.h"
 #include "store/store.h"
@@ -25,6 +26,7 @@ void run_options_default(run_options *o) {
     o->ocr.threads = 0;
     o->max_pixels = DOC_MAX_PIXELS_DEFAULT;
     o->max_memory = -1;
+    o->peer_timeout = RUN_PEER_TIMEOUT_DEFAULT;
 }
 
 int run_env_rank(void) {
@@ -147,6 +149,19 @@ static int job_prepare(run_job *job) {
                            ".pdf, .tif, .tiff, .png, .jpg, .jpeg files)");
         return 2;
     }
+    if (job->inputs.repeats)
+        q_log(Q_LOG_INFO,
+              "%zu repeated inputs listed once: the same file (after realpath) as an earlier "
+              "input, which is kept",
+              job->inputs.repeats);
+    int undone = 0;
+    if ((st = store_remap_recover(o->out_dir, &undone)) != Q_OK) {
+        q_log(Q_LOG_ERROR, "%s", q_errmsg());
+        return 1;
+    }
+    if (undone)
+        q_log(Q_LOG_WARN, "a rewrite of %s/journal for changed inputs was interrupted: %s",
+              o->out_dir, undone == 2 ? "finished now" : "the journal is whole, leftover removed");
     store_recovery rec = {0};
     if ((st = store_journal_recover(o->out_dir, &rec)) != Q_OK) {
         q_log(Q_LOG_ERROR, "%s (free space in %s, then rerun)", q_errmsg(), o->out_dir);
@@ -164,6 +179,10 @@ static int job_prepare(run_job *job) {
               "%s (the journal in %s/journal is damaged: move the named file away "
               "to redo its documents, or rerun with --force to start over)",
               q_errmsg(), o->out_dir);
+        return 1;
+    }
+    if (run_ident_sync(job, &journal)) {
+        store_journal_free(journal);
         return 1;
     }
     job->todo = malloc(job->inputs.n * sizeof *job->todo);
@@ -281,8 +300,12 @@ done:
 static int job_work_phase(run_job *job) {
     run_worker *worker = NULL;
     int takes = job->size == 1 || (job->rank != 0 && run_role_asks(&job->role));
-    q_status st = takes ? run_worker_new(job, &worker) : Q_OK;
+    q_status st = Q_OK;
+    if (run_alive_start(job->comm, job->opt->peer_timeout))
+        st = Q_FAIL(Q_ERR_NOMEM, "cannot set up the watch over the job's ranks");
+    if (!st && takes) st = run_worker_new(job, &worker);
     if (job_agree_cause(job, st, "")) {
+        run_alive_stop();
         run_worker_free(worker);
         return 1;
     }
@@ -295,6 +318,7 @@ static int job_work_phase(run_job *job) {
     int failed = job_agree_cause(job, st,
                                  "; the job stopped: documents in closed journal shards are kept "
                                  "and a rerun with the same --out resumes from them");
+    run_alive_stop();        /* every rank is past the work phase: nobody waits on a lost peer */
     run_worker_free(worker); /* the OCR engine's memory, before consolidation */
     return failed;
 }
@@ -327,11 +351,16 @@ int run_main(const run_options *o) {
     }
     run_job job = {.opt = o, .t_start = q_now()};
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(MPI_COMM_WORLD, &job.rank);
+    q_log_init(job.rank, o->quiet ? Q_LOG_WARN : Q_LOG_INFO);
+    if (run_nodes_check()) { /* before the first message, which would crash */
+        q_log(Q_LOG_ERROR, "%s", q_errmsg());
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
     MPI_Comm_dup(MPI_COMM_WORLD, &job.comm);
     MPI_Comm_set_errhandler(job.comm, MPI_ERRORS_RETURN);
     MPI_Comm_rank(job.comm, &job.rank);
     MPI_Comm_size(job.comm, &job.size);
-    q_log_init(job.rank, o->quiet ? Q_LOG_WARN : Q_LOG_INFO);
     run_stop_install(); /* after MPI_Init, which may set its own handlers */
 
     int exit_code = job.rank == 0 ? job_prepare(&job) : 0;

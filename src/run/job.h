@@ -51,6 +51,17 @@ typedef struct {
     run_report report; /* rank 0 */
 } run_job;
 
+/* Rank 0, in job_prepare after store_journal_recover and the scan: makes the
+ * journal's ids positions in this run's input list (ident.c). Inputs as in
+ * the journal's input table: nothing is written. Otherwise the records of
+ * files that are still there, unchanged (absolute path, size, modification
+ * time; path and size for a journal without a table), are carried over to
+ * their new ids, the rest dropped, and *journal is scanned again; with
+ * --slice that is refused instead. Returns the exit status (0, or 1 after
+ * printing why). */
+struct store_journal;
+int run_ident_sync(run_job *job, struct store_journal **journal);
+
 /* Rank 0 takes the `ndone` run_done entries of a request (`msg`, `len`
  * bytes after the run_request): prints a line naming each failed document
  * (path, status, reason) unless --quiet, and tallies them for the summary.
@@ -77,6 +88,11 @@ void run_progress_add(run_progress *p, const run_request *r);
 /* Prints a line when `interval` has passed since the last one, or when `force`. */
 void run_progress_tick(run_progress *p, int force);
 void run_progress_done(run_progress *p);
+
+/* Right after MPI_Init, before any message: fails when the MPI runtime has
+ * put this rank on a node that is not its own (two nodes with one host
+ * name), with the fix in the message. Q_OK where it cannot tell (no PMIx). */
+q_status run_nodes_check(void);
 
 /* Coordinator loop (rank 0 when size > 1): answers requests until every
  * worker was told to stop. */

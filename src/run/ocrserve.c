@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "run/alive.h"
 #include "run/job.h"
 
 /* Page message: this header, then w*h*channels bytes of pixels. */
@@ -69,8 +70,10 @@ ocr_options run_ocr_engine_options(const run_job *job, char *models, size_t cap)
 /* ---- the CPU rank's side ---- */
 
 q_status run_ocr_client_xfer(run_ocr_client *c, q_buf *msg) {
-    int rc = MPI_Send(msg->data, (int)msg->len, MPI_BYTE, c->server, RUN_TAG_OCR_PAGE, c->comm);
-    if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Send of a page to the GPU rank");
+    q_status st = run_send(msg->data, msg->len, c->server, RUN_TAG_OCR_PAGE, c->comm,
+                           "sending a page to the GPU rank");
+    if (st) return st;
+    int rc;
     /* probe with naps: the answer takes as long as the page's OCR */
     MPI_Status status;
     run_backoff nap = {0};
@@ -79,6 +82,7 @@ q_status run_ocr_client_xfer(run_ocr_client *c, q_buf *msg) {
         rc = MPI_Iprobe(c->server, RUN_TAG_OCR_LINES, c->comm, &flag, &status);
         if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Iprobe");
         if (flag) break;
+        run_alive_tick();
         run_backoff_sleep(&nap);
     }
     if (run_recv_probed(c->comm, &status, msg)) return q_fail_context("receiving a page's lines");
@@ -174,8 +178,7 @@ q_status run_ocr_client_page(void *user, doc_file *f, uint32_t page, lay_doc *re
 
 q_status run_ocr_client_done(run_ocr_client *c) {
     q_buf_free(&c->msg);
-    int rc = MPI_Send(NULL, 0, MPI_BYTE, c->server, RUN_TAG_OCR_DONE, c->comm);
-    return rc == MPI_SUCCESS ? Q_OK : run_mpi_fail(rc, "MPI_Send of done to the GPU rank");
+    return run_send(NULL, 0, c->server, RUN_TAG_OCR_DONE, c->comm, "sending done to the GPU rank");
 }
 
 /* ---- the GPU rank's side ---- */
@@ -321,8 +324,8 @@ static q_status serve_reply(server *s, serve_page *p) {
     }
     ocr_result_free(&p->res);
     if (st) return st;
-    int rc = MPI_Send(b->data, (int)b->len, MPI_BYTE, p->from, RUN_TAG_OCR_LINES, s->job->comm);
-    return rc == MPI_SUCCESS ? Q_OK : run_mpi_fail(rc, "MPI_Send of a page's lines");
+    return run_send(b->data, b->len, p->from, RUN_TAG_OCR_LINES, s->job->comm,
+                    "sending a page's lines");
 }
 
 /* Tells the client `to` that this rank reads no pages any more (`how`, a
@@ -334,8 +337,7 @@ static q_status send_refusal(MPI_Comm comm, int to, const char *why, uint32_t ho
     } m = {.h = {.status = Q_ERR_UNSUPPORTED, .refused = how}};
     m.h.errlen = (uint32_t)snprintf(m.why, sizeof m.why, "%s", why);
     if (m.h.errlen >= sizeof m.why) m.h.errlen = sizeof m.why - 1;
-    int rc = MPI_Send(&m, (int)(sizeof m.h + m.h.errlen), MPI_BYTE, to, RUN_TAG_OCR_LINES, comm);
-    return rc == MPI_SUCCESS ? Q_OK : run_mpi_fail(rc, "MPI_Send of a refusal");
+    return run_send(&m, sizeof m.h + m.h.errlen, to, RUN_TAG_OCR_LINES, comm, "sending a refusal");
 }
 
 /* The server cannot go on (no memory for its clients' pages, or for a
@@ -395,6 +397,7 @@ q_status run_ocr_serve(run_job *job) {
     run_backoff nap = {0};
     double start = q_now();
     while (!why[0] && !st && (s.left > 0 || s.n > 0)) {
+        run_alive_tick();
         int got = 0;
         st = serve_poll(&s, &got);
         if (st) break;

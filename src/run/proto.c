@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "run/alive.h"
+
 typedef struct {
     uint64_t doc;
     uint64_t bytes;
@@ -122,6 +124,13 @@ void run_backoff_sleep(run_backoff *b) {
     b->nap = Q_MIN(b->nap * 2, RUN_NAP_MAX_US * 1e-6);
 }
 
+q_status run_send(const void *buf, size_t len, int dest, int tag, MPI_Comm comm, const char *what) {
+    MPI_Request req;
+    int rc = MPI_Isend(buf, (int)len, MPI_BYTE, dest, tag, comm, &req);
+    if (rc != MPI_SUCCESS) return run_mpi_fail(rc, what);
+    return run_wait(&req, NULL);
+}
+
 q_status run_wait(MPI_Request *req, MPI_Status *status) {
     run_backoff nap = {0};
     for (;;) {
@@ -129,6 +138,7 @@ q_status run_wait(MPI_Request *req, MPI_Status *status) {
         int rc = MPI_Test(req, &done, status ? status : MPI_STATUS_IGNORE);
         if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Test");
         if (done) return Q_OK;
+        run_alive_tick();
         run_backoff_sleep(&nap);
     }
 }

@@ -85,6 +85,11 @@ void run_backoff_sleep(run_backoff *b);
  * 2-core node steals the CPU from the ranks doing real work). */
 q_status run_wait(MPI_Request *req, MPI_Status *status);
 
+/* Sends `len` bytes to `dest` and waits as run_wait does: a blocking MPI_Send
+ * of a large message waits for the receiver to take it, spinning, deaf to
+ * signals and to a peer that is lost (alive.h). `what` names it in an error. */
+q_status run_send(const void *buf, size_t len, int dest, int tag, MPI_Comm comm, const char *what);
+
 /* Receives the message that MPI_Iprobe found (`probed`) into `buf`, which
  * grows to fit: buf->len = the message's bytes, NUL after them. */
 q_status run_recv_probed(MPI_Comm comm, const MPI_Status *probed, q_buf *buf);

@@ -35,7 +35,13 @@ typedef struct {
     double max_pixels;       /* --max-pixels */
     double max_memory;       /* --max-memory bytes per reader process, 0 = none;
                                 -1 = the default (run_child_default_memory) */
+    double peer_timeout;     /* --peer-timeout: a rank silent this long stops the job; 0 = never */
 } run_options;
+
+/* --peer-timeout's default: longer than anything a rank does between two
+ * signs of life (closing a shard on a slow shared file system, a large page's
+ * OCR on a GPU rank's CPU), short against a day's allocation. */
+#define RUN_PEER_TIMEOUT_DEFAULT 300.0
 
 void run_options_default(run_options *o);
 
@@ -53,18 +59,25 @@ int run_env_rank(void);
 typedef struct {
     char *path; /* as given or as walked from a folder */
     uint64_t bytes;
-    char *error; /* NULL, or why this entry cannot be a document (missing, loop …) */
+    char *error;      /* NULL, or why this entry cannot be a document (missing, loop …) */
+    char *abspath;    /* realpath(), or the path made absolute as written when it does
+                         not resolve: the document's identity across runs */
+    int64_t mtime_ns; /* modification time, ns since the epoch; 0 when unknown */
 } run_input;
 
 typedef struct {
     run_input *v;
     size_t n, cap;
+    size_t repeats; /* entries dropped because an earlier one is the same file */
 } run_input_list;
 
 /* Expands files, folders (walked recursively, sorted, document extensions
  * only, symlink loops detected) and manifest lines into `out`, in order. An
  * input that cannot be read becomes an entry with `error` set, so that it
- * still gets its record. Fails only on an unreadable manifest. */
+ * still gets its record. A file listed more than once (the same absolute
+ * path after realpath, however it was reached) is kept at its first place
+ * only; out->repeats counts the others. Fails only on an unreadable
+ * manifest. */
 q_status run_inputs_expand(char *const *inputs, int ninputs, const char *manifest,
                            run_input_list *out);
 void run_inputs_free(run_input_list *l);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "doc/doc.h"
+#include "run/alive.h"
 #include "run/job.h"
 #include "store/store.h"
 
@@ -60,6 +61,7 @@ static q_status worker_count(worker *w, const lay_doc *rec) {
  * time limit) lets it finish. */
 static int worker_tick(void *user) {
     worker *w = user;
+    run_alive_tick();
     int sig = run_stop_signal();
     q_status st = sig ? store_reclog_sync(w->log) : store_reclog_sync_due(w->log);
     if (st) q_log(Q_LOG_DEBUG, "syncing the record log: %s", q_errmsg());
@@ -148,8 +150,9 @@ static q_status worker_send_request(worker *w, uint32_t flags) {
     q_status st = q_buf_append(&w->msg, &w->stats, sizeof w->stats);
     if (!st && w->done.len) st = q_buf_append(&w->msg, w->done.data, w->done.len);
     if (st) return st;
-    int rc = MPI_Send(w->msg.data, (int)w->msg.len, MPI_BYTE, 0, RUN_TAG_REQUEST, w->job->comm);
-    if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Send of a work request");
+    st = run_send(w->msg.data, w->msg.len, 0, RUN_TAG_REQUEST, w->job->comm,
+                  "sending a work request");
+    if (st) return st;
     w->stats = (run_request){0};
     q_buf_clear(&w->done);
     return Q_OK;
@@ -188,6 +191,7 @@ static q_status worker_ask(worker *w, q_buf *buf, run_item *items, uint32_t *n) 
             continue;
         }
         if (flag) break;
+        run_alive_tick();
         run_backoff_sleep(&nap);
         if (store_reclog_sync_due(w->log))
             q_log(Q_LOG_DEBUG, "syncing the record log: %s", q_errmsg());

@@ -15,6 +15,7 @@
 typedef struct {
     uint64_t doc;
     char *path;
+    uint64_t bytes;
     store_record_key key; /* seq: the shard's position in name order */
     uint8_t retry;
 } journal_doc;
@@ -22,9 +23,10 @@ typedef struct {
 struct store_journal {
     journal_doc *d; /* sorted by doc, unique: each document's winning record */
     size_t n;
+    size_t nshards; /* closed shards read; key.seq indexes their sorted names */
 };
 
-/* Reads doc ids and paths of /documents in one call. */
+/* Reads doc ids, paths and sizes of /documents in one call. */
 static q_status journal_read_paths(const char *path, journal_doc *out, size_t n) {
     hid_t f = -1, d = -1, ft = -1, pt = -1, mt = -1;
     char *buf = NULL;
@@ -40,10 +42,10 @@ static q_status journal_read_paths(const char *path, journal_doc *out, size_t n)
         st = STORE_H5_FAIL("/documents has no usable path field");
         goto fail;
     }
-    size_t row = 8 + psize;
+    size_t row = 16 + psize;
     mt = H5Tcreate(H5T_COMPOUND, row);
     if (mt < 0 || H5Tinsert(mt, "doc", 0, H5T_NATIVE_UINT64) < 0 ||
-        H5Tinsert(mt, "path", 8, pt) < 0) {
+        H5Tinsert(mt, "bytes", 8, H5T_NATIVE_UINT64) < 0 || H5Tinsert(mt, "path", 16, pt) < 0) {
         st = STORE_H5_FAIL("cannot build a path reader type");
         goto fail;
     }
@@ -54,13 +56,14 @@ static q_status journal_read_paths(const char *path, journal_doc *out, size_t n)
     if ((st = store_h5_read_rows(d, mt, 0, n, buf))) goto fail;
     for (size_t i = 0; i < n; i++) {
         const char *r = buf + i * row;
-        size_t len = strnlen(r + 8, psize);
+        size_t len = strnlen(r + 16, psize);
         out[i].doc = store_get_u64(r, 0);
+        out[i].bytes = store_get_u64(r, 8);
         if (!(out[i].path = malloc(len + 1))) {
             st = Q_FAIL(Q_ERR_NOMEM, "out of memory reading paths");
             goto fail;
         }
-        memcpy(out[i].path, r + 8, len);
+        memcpy(out[i].path, r + 16, len);
         out[i].path[len] = 0;
     }
 fail:
@@ -123,6 +126,7 @@ q_status store_journal_scan(const char *outdir, store_journal **out) {
         snprintf(path, sizeof path, "%s/%s", jdir, names.name[s]);
         st = journal_add_shard(j, &cap, path, s);
     }
+    if (j) j->nshards = names.n;
     store_names_free(&names);
     if (st) {
         store_journal_free(j);
@@ -167,6 +171,25 @@ const char *store_journal_path(const store_journal *j, uint64_t doc) {
     return d ? d->path : NULL;
 }
 
+uint64_t store_journal_bytes(const store_journal *j, uint64_t doc) {
+    const journal_doc *d = journal_find(j, doc);
+    return d ? d->bytes : 0;
+}
+
+uint64_t store_journal_nth(const store_journal *j, size_t k) {
+    return j && k < j->n ? j->d[k].doc : STORE_DOC_DROPPED;
+}
+
+int store_journal_winner(const store_journal *j, uint64_t doc, size_t *shard) {
+    const journal_doc *d = journal_find(j, doc);
+    if (d) *shard = (size_t)d->key.seq;
+    return d != NULL;
+}
+
+size_t store_journal_nshards(const store_journal *j) {
+    return j ? j->nshards : 0;
+}
+
 int store_journal_status(const store_journal *j, uint64_t doc, uint8_t *status, uint8_t *retry) {
     const journal_doc *d = journal_find(j, doc);
     if (d) *status = d->key.status, *retry = d->retry;
@@ -197,6 +220,7 @@ q_status store_journal_clear(const char *outdir) {
     struct dirent *e;
     while (dir && !st && (e = readdir(dir)) != NULL) {
         if (!journal_is_attempts(e->d_name) &&
+            strncmp(e->d_name, STORE_INPUTS_NAME, strlen(STORE_INPUTS_NAME)) != 0 &&
             (e->d_name[0] != 'r' || !(store_has_suffix(e->d_name, STORE_SHARD_SUFFIX) ||
                                       store_has_suffix(e->d_name, STORE_TMP_SUFFIX) ||
                                       store_has_suffix(e->d_name, STORE_RECLOG_SUFFIX))))
@@ -205,6 +229,7 @@ q_status store_journal_clear(const char *outdir) {
         st = journal_unlink(path);
     }
     if (dir) closedir(dir);
+    if (!st) st = store_remap_clear(outdir);
     for (int i = 0; !st && i < 2; i++) {
         snprintf(path, sizeof path, "%s/%s", outdir, i ? "results.h5.tmp" : "results.h5");
         st = journal_unlink(path);

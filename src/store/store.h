@@ -112,9 +112,81 @@ const char *store_journal_path(const store_journal *j, uint64_t doc);
  * alone when `doc` is not done. */
 int store_journal_status(const store_journal *j, uint64_t doc, uint8_t *status, uint8_t *retry);
 void store_journal_free(store_journal *j);
-/* Removes every shard (closed and *.tmp), record log, old attempts log and
- * results.h5: --force. */
+/* Removes every shard (closed and *.tmp), record log, old attempts log, the
+ * input table, a leftover OUT/journal-remap and results.h5: --force. */
 q_status store_journal_clear(const char *outdir);
+
+/* The bytes field of document `doc`'s record (its file's size when it was
+ * read), or 0 when it is not done. With the path, what a journal written
+ * before the input table existed identifies its documents by. */
+uint64_t store_journal_bytes(const store_journal *j, uint64_t doc);
+/* The id of the k-th done document, k < store_journal_count, ascending. */
+uint64_t store_journal_nth(const store_journal *j, size_t k);
+
+/* ---- documents by identity: the input table (intable.c) ----
+ * OUT/journal/inputs.qit records, for every document id of the journal (its
+ * position in the list), which file it stands for. Rank 0 keeps it equal to
+ * the inputs of the run that writes the journal; a rerun compares its own
+ * inputs with it (src/run/ident.c) and carries finished records over to
+ * their new ids with store_journal_remap. */
+#define STORE_INPUTS_NAME "inputs.qit"
+typedef struct {
+    const char *path;    /* as given on the command line, in a manifest or walked */
+    const char *abspath; /* realpath(); the path made absolute as written when it
+                            does not resolve (a missing file) */
+    uint64_t bytes;      /* size, 0 when the file cannot be stat'ed */
+    int64_t mtime_ns;    /* modification time, ns since the epoch; 0 when unknown */
+} store_input;
+
+typedef struct {
+    store_input *v; /* v[id] */
+    size_t n;
+    char *mem; /* owns the strings of a table read from a file */
+} store_inputs;
+
+/* Reads OUT/journal/inputs.qit into `out`. No table (a new OUT, or a journal
+ * from before the table existed) is Q_OK with *found = 0 and an empty `out`.
+ * A damaged table (wrong magic, checksum, bounds) is Q_ERR_FORMAT naming the
+ * file, never a crash. The caller frees `out` with store_inputs_free. */
+q_status store_inputs_read(const char *outdir, store_inputs *out, int *found);
+/* Replaces OUT/journal/inputs.qit with v[0..n) atomically: written to a name
+ * of this process's own, fsync'd, renamed, the folder fsync'd; on error the
+ * old table stays. Several processes writing the same table at once (array
+ * tasks starting together) is fine: the last rename wins. */
+q_status store_inputs_write(const char *outdir, const store_input *v, size_t n);
+void store_inputs_free(store_inputs *t); /* NULL-safe; leaves *t zeroed */
+
+/* ---- documents by identity: rewriting the journal (remap.c) ---- */
+#define STORE_DOC_DROPPED UINT64_MAX
+
+typedef struct {
+    uint64_t kept;    /* records carried over to their new ids */
+    uint64_t dropped; /* documents whose records were left out */
+} store_remap_stats;
+
+/* Rank 0, after store_journal_recover, before any worker writes: rewrites
+ * OUT/journal once into the numbering of `next` (the new input table, n
+ * entries). `j` is the journal's scan (store_journal_scan, after the
+ * recovery): it says which record of each document counts. map[old] is the new id of old document
+ * `old` or STORE_DOC_DROPPED; an old id >= nmap is dropped. Of each document only the record
+ * store_journal_scan counts is carried over (so no duplicates are left), its doc field set to the
+ * new id and its path to next[new].path; every other field (status, seconds, rank, pages, lines,
+ * text) is kept. The new shards and `next` as the table are written into OUT/journal-remap/journal,
+ * then switched in with two renames (the old journal goes to OUT/journal-remap/old, removed last):
+ * a crash at any point leaves a state store_remap_recover turns into either the old or the new
+ * journal. Refuses (Q_ERR_USAGE) while a record log of another live process
+ * is in the journal. Errors name the file; OUT/journal is then unchanged. */
+q_status store_journal_remap(const char *outdir, const store_journal *j, const uint64_t *map,
+                             size_t nmap, const store_input *next, size_t n,
+                             store_remap_stats *out);
+
+/* Rank 0, first thing on a journal (before store_journal_recover): finishes
+ * or undoes a store_journal_remap that was killed. OUT/journal-remap present
+ * with OUT/journal: the journal is whole (the old one, or the new one after
+ * the switch), the leftover is removed (*what = 1). OUT/journal missing: the
+ * switch was cut between its renames, the complete new journal is moved in
+ * (*what = 2). Nothing left over: *what = 0. */
+q_status store_remap_recover(const char *outdir, int *what);
 
 /* ---- consolidation ---- */
 typedef struct {

@@ -147,6 +147,14 @@ typedef struct {
 } store_record_key;
 int store_record_cmp(const store_record_key *a, const store_record_key *b);
 
+/* ---- the journal seen by remap.c (journal.c) ---- */
+/* The position, in the sorted list of closed shards the scan read, of the
+ * shard holding document `doc`'s counted record; 0 when `doc` is not done. */
+int store_journal_winner(const store_journal *j, uint64_t doc, size_t *shard);
+size_t store_journal_nshards(const store_journal *j); /* closed shards the scan read */
+/* Removes a leftover OUT/journal-remap (--force). */
+q_status store_remap_clear(const char *outdir);
+
 /* ---- consolidation plan (plan.c) and batches (batch.c) ---------------------
  * Every rank holds the same plan: all documents of the journal in doc order,
  * each with the shard and rows it comes from. */

@@ -7,8 +7,12 @@
 # as done before the kill is resumed, not redone, although no journal shard
 # closes during the run: the record logs hold them), no document is recorded
 # as crashed, and the final results hold every document exactly once.
+# stop-worker / stop-rank0: the process is stopped (SIGSTOP), not killed, as a
+# hung rank or a node that dropped off the network would be, with nothing to
+# tell mpirun: the other ranks must notice it (--peer-timeout) and end the job
+# with exit 1 and one line naming the silent rank (issue 15, Deliver 4).
 . "$(dirname "$0")/lib.sh"
-role=${1:?role: mpirun rank0 worker reader term int}
+role=${1:?role: mpirun rank0 worker reader term int stop-worker stop-rank0}
 # 1200 documents (each of 240 generated ones five times, hard links under
 # other names), some 10 s of work for two workers: long enough to be hit
 big=$E2E_WORK/bulk-kill
@@ -55,8 +59,8 @@ victim() {
     parent_is_quire=0
     [ "$(cat /proc/"$pp"/comm 2>/dev/null)" = quire ] && parent_is_quire=1
     case $role in
-      rank0) [ $parent_is_quire = 0 ] && [ "$(rank_of "$p")" = 0 ] && { echo "$p"; return; } ;;
-      worker) [ $parent_is_quire = 0 ] && [ "$(rank_of "$p")" = 1 ] && { echo "$p"; return; } ;;
+      rank0 | stop-rank0) [ $parent_is_quire = 0 ] && [ "$(rank_of "$p")" = 0 ] && { echo "$p"; return; } ;;
+      worker | stop-worker) [ $parent_is_quire = 0 ] && [ "$(rank_of "$p")" = 1 ] && { echo "$p"; return; } ;;
       reader) [ $parent_is_quire = 1 ] && [ "$(rank_of "$pp")" = 1 ] && { echo "$p"; return; } ;;
     esac
   done
@@ -72,8 +76,9 @@ reported() {
 # hits the role's process; leaves the count seen in $seen.
 run_and_hit() {
   local want=$1 log=$2 sig=KILL
+  case $role in stop-*) sig=STOP ;; esac
   setsid "$MPIEXEC" -np 3 "$QUIRE_BIN" run --batch 1 --shard-docs 100000 --shard-seconds 100000 \
-    --progress 0.1 --out "$out" "$big" >"$log" 2>&1 &
+    --progress 0.1 --peer-timeout 4 --out "$out" "$big" >"$log" 2>&1 &
   job=$!
   seen=0
   for _ in $(seq 1200); do
@@ -131,6 +136,16 @@ case $role in
     grep -q "SIGKILL" "$out.log1" || { cat "$out.log1"; fail "the killed reader was not reported"; }
     quire_np 3 --out "$out" "$big" >"$out.log2" 2>&1 || { cat "$out.log2"; fail "rerun: exit $?"; }
     grep -q "retrying 1 failed" "$out.log2" || { cat "$out.log2"; fail "the killed document was not retried"; }
+    ;;
+  stop-*)
+    # the job ended by itself, failed, and said which rank went silent
+    [ "$rc" != 0 ] || { cat "$out.log1"; fail "the job exited 0 with a stopped rank"; }
+    want=$([ "$role" = stop-rank0 ] && echo 0 || echo 1)
+    grep "has not been heard from" "$out.log1" || { cat "$out.log1"; fail "no line on the silent rank"; }
+    grep -q "rank $want has not been heard from" "$out.log1" ||
+      { cat "$out.log1"; fail "the line does not name rank $want"; }
+    quire_np 3 --out "$out" "$big" >"$out.log2" 2>&1 || { cat "$out.log2"; fail "rerun: exit $?"; }
+    check_resumed "$out.log2" "$seen"
     ;;
   term | int)
     # twice: the second run is hit as well
