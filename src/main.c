@@ -17,6 +17,8 @@ static const char main_usage[] =
     "  text   print one document's text:   quire text FILE\n"
     "  ocr    print one image's OCR lines: quire ocr IMAGE\n"
     "  nn     run one ONNX model on one tensor: quire nn MODEL.onnx --input X.npy --output Y.npy\n"
+    "  export write a finished run's documents as files: quire export OUT --format\n"
+    "         text|jsonl|hocr|alto|pdf --to DIR   (under mpirun or alone)\n"
     "  info   versions, backends, GPUs, models and the roles quire would take\n"
     "\n"
     "options:\n"
@@ -41,8 +43,8 @@ int main(int argc, char **argv) {
     static const struct {
         const char *name;
         int (*fn)(int, char **);
-    } cmds[] = {
-        {"run", cli_run}, {"text", cli_text}, {"ocr", cli_ocr}, {"nn", cli_nn}, {"info", cli_info}};
+    } cmds[] = {{"run", cli_run}, {"export", cli_export}, {"text", cli_text},
+                {"ocr", cli_ocr}, {"nn", cli_nn},         {"info", cli_info}};
     for (size_t i = 0; i < Q_ARRAY_LEN(cmds); i++)
         if (!strcmp(cmd, cmds[i].name)) return cmds[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "quire: unknown command '%s'\n\n%s", cmd, main_usage);

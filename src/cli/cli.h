@@ -13,6 +13,7 @@ int cli_text(int argc, char **argv);
 int cli_ocr(int argc, char **argv);
 int cli_nn(int argc, char **argv);
 int cli_info(int argc, char **argv);
+int cli_export(int argc, char **argv);
 
 /* Prints "quire VERSION" on stdout (-V, --version); returns CLI_OK. */
 int cli_version(void);

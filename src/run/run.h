@@ -126,3 +126,12 @@ q_status run_ocr_finish(q_status st, ocr_result *res, doc_page_image *pi, uint32
                         lay_doc *rec);
 /* A doc_ocr_fn: `user` is a run_ocr. */
 q_status run_ocr_page(void *user, doc_file *f, uint32_t page, lay_doc *rec);
+
+/* ---- a job of independent ranks (world.c; quire export) ----
+ * Starts MPI (a singleton without mpirun; errors returned, never aborting)
+ * and gives this process's rank and the job's size. */
+q_status run_world_begin(int *rank, int *size);
+/* COLLECTIVE: adds up n counters over every rank, in place. */
+q_status run_world_sum(uint64_t *v, size_t n);
+/* Stops MPI when it was started (no-op otherwise). */
+void run_world_end(void);

@@ -201,5 +201,30 @@ typedef struct {
  * per document id: of several records, the one store_journal_scan counts. */
 q_status store_consolidate(MPI_Comm comm, const char *outdir, const store_meta *meta);
 
+/* ---- reading results.h5 back (results.c; quire export) ---- */
+typedef struct store_results store_results;
+
+/* Opens a finished results.h5 read-only, on its own (no MPI-IO: each rank of
+ * an export job opens it itself), and reads the doc ids of /documents. A file
+ * that is not results.h5 schema 1 is an error naming it. */
+q_status store_results_open(const char *path, store_results **out);
+void store_results_close(store_results *r); /* NULL-safe */
+size_t store_results_ndocs(const store_results *r);
+/* The doc id of /documents row `row` (< ndocs); rows are in doc order. */
+uint64_t store_results_doc_id(const store_results *r, size_t row);
+/* 1 and *row set when document id `doc` has a row, else 0. */
+int store_results_find(const store_results *r, uint64_t doc, size_t *row);
+/* Reads /documents row `row` into `d` (initialised here; the caller
+ * lay_doc_free's it): every scalar field, path, error and warning; no pages,
+ * lines or text. Strings are made valid UTF-8. */
+q_status store_results_read_head(store_results *r, size_t row, lay_doc *d);
+/* Reads the whole record of /documents row `row` into `d` (initialised
+ * here): the head, its /pages rows (first_line relative to the record), its
+ * /lines rows (text_start relative to the record's text) and its text bytes.
+ * Fields a file of an older schema-1 writer lacks read as 0. Any row range
+ * out of bounds is Q_ERR_FORMAT naming the document; `d` is then zeroed.
+ * Reading rows in increasing order is fastest. */
+q_status store_results_read(store_results *r, size_t row, lay_doc *d);
+
 /* "HDF5 1.10.8 (parallel)" */
 const char *store_version(void);
