@@ -57,6 +57,18 @@ static q_status model_path(const ocr_options *o, int k, char *path, size_t cap) 
     return Q_OK;
 }
 
+q_status ocr_models_check(const char *models_dir) {
+    ocr_options o;
+    ocr_options_default(&o);
+    o.models_dir = models_dir;
+    char path[4096];
+    for (int k = 0; k < MODEL_COUNT; k++) {
+        q_status st = model_path(&o, k, path, sizeof path);
+        if (st) return st;
+    }
+    return Q_OK;
+}
+
 static q_status read_all(const char *path, char **data, size_t *n) {
     FILE *f = fopen(path, "rb");
     if (!f) return Q_FAIL(Q_ERR_IO, "cannot open %s: %s", path, strerror(errno));

@@ -38,6 +38,9 @@ enum { OCR_DET_SIDE = 960, OCR_REC_BATCH = 8 };
  * and the dictionary. A missing or altered file is Q_ERR_IO/Q_ERR_FORMAT with
  * one line naming the file and what to do (models/fetch.sh). */
 q_status ocr_engine_new(const ocr_options *o, ocr_engine **out);
+/* The same checks of the files in `models_dir` (present, SHA-256) without
+ * loading anything: about 30 ms. */
+q_status ocr_models_check(const char *models_dir);
 void ocr_engine_free(ocr_engine *e); /* NULL-safe */
 /* The backend the networks run on ("cpu" or "cuda"; an AUTO request says which
  * it became; "none" for NULL). A static string. */

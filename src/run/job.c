@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "run/alive.h"
 #include "run/job.h"
+#include "ocr/ocr.h"
 #include "run/meta.h"
 #include "store/store.h"
 
@@ -126,6 +128,33 @@ static int job_pick_todo(run_job *job, const store_journal *journal, size_t lo, 
     return 0;
 }
 
+static int job_is_image_name(const char *path) {
+    static const char *const ext[] = {".tif", ".tiff", ".png", ".jpg", ".jpeg"};
+    const char *dot = strrchr(path, '.');
+    for (size_t i = 0; dot && i < Q_ARRAY_LEN(ext); i++)
+        if (!strcasecmp(dot, ext[i])) return 1;
+    return 0;
+}
+
+/* Before any document is handed out: image files always need OCR, so a job
+ * with some to do and models that cannot load stops now, with the fix, and
+ * no document is recorded as failed for it. Whether a PDF needs OCR is known
+ * only once it is read: its first such page stops the job (ocrpage.c). */
+static int job_check_models(const run_job *job) {
+    size_t images = 0;
+    for (size_t i = 0; i < job->ntodo; i++) {
+        const run_input *in = &job->inputs.v[job->todo[i]];
+        images += !in->error && job_is_image_name(in->path);
+    }
+    if (!images) return 0;
+    char buf[4096];
+    const char *dir = run_models_dir(job->opt->models_dir, buf, sizeof buf);
+    if (!dir || ocr_models_check(dir) == Q_OK) return 0;
+    q_log(Q_LOG_ERROR, "%zu images to read need OCR, and the OCR models cannot be used: %s", images,
+          q_errmsg());
+    return 1;
+}
+
 /* Rank 0: output folder, inputs, journal. Returns the exit status the job
  * must end with when it is not 0 (after printing the reason). */
 static int job_prepare(run_job *job) {
@@ -200,7 +229,7 @@ static int job_prepare(run_job *job) {
     }
     int bad = job_pick_todo(job, journal, lo, hi);
     store_journal_free(journal);
-    if (bad) return 1;
+    if (bad || job_check_models(job)) return 1;
     job_sort_base = job->inputs.v;
     qsort(job->todo, job->ntodo, sizeof *job->todo, job_cmp_size);
     if (o->slices > 1)
