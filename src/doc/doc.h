@@ -18,6 +18,9 @@ typedef struct {
      * pages once known, updated as reading goes: a reader process that dies
      * leaves here where it was (run/child.c). */
     volatile uint32_t *progress;
+    /* When set, called before each page: what the caller must keep doing
+     * while a long document is read (a rank's signs of life, run/alive.c). */
+    void (*each_page)(void);
 } doc_options;
 
 /* --max-pixels default: 100 megapixels (an A2 sheet at 300 dpi is 35 MP). */

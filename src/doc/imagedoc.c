@@ -106,6 +106,7 @@ q_status doc_image_process(doc_reader *r, const char *path, doc_type type, const
             break;
         }
         if (opt && opt->progress) opt->progress[0] = i, opt->progress[1] = run.npages;
+        if (opt && opt->each_page) opt->each_page();
         st = page_process(&f, i, ocr, ocr_user, &run, rec);
     }
     if (!st) st = run_finish(&run, doc_tiff_chain_error(f.tiff), t_start, rec);

@@ -256,6 +256,7 @@ q_status doc_pdf_process(doc_reader *r, const char *path, doc_type type, const d
             break;
         }
         if (opt && opt->progress) opt->progress[0] = (uint32_t)i, opt->progress[1] = rec->pages;
+        if (opt && opt->each_page) opt->each_page();
         st = page_process(r, &f, i, ocr, ocr_user, &run, rec);
         if (run.timed_out) break;
     }

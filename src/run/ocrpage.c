@@ -7,7 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "run/alive.h"
 #include "run/run.h"
 
 int run_ocr_threads(void) {
@@ -64,7 +63,6 @@ q_status run_ocr_engine_load(run_ocr *r) {
 
 q_status run_ocr_page(void *user, doc_file *f, uint32_t page, lay_doc *rec) {
     run_ocr *r = user;
-    run_alive_tick(); /* a rank that reads in-process (a GPU rank) is alive */
     double t0 = q_now();
     q_status st = run_ocr_engine_load(r);
     if (st) return st;

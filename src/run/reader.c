@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "run/alive.h"
 #include "run/job.h"
 
 q_status run_reader_init(run_reader *rd, run_job *job, run_ocr_client *client) {
@@ -64,7 +65,8 @@ q_status run_reader_read(run_reader *rd, const run_item *it, double deadline,
                         .redo_ocr = o->redo_ocr,
                         .dpi = o->dpi,
                         .max_pixels = o->max_pixels,
-                        .progress = progress};
+                        .progress = progress,
+                        .each_page = run_alive_tick}; /* a no-op in a reader process */
     rd->ocr.deadline = deadline;
     doc_ocr_fn fn = rd->client ? run_ocr_client_page : run_ocr_page;
     void *user = rd->client ? (void *)rd->client : &rd->ocr;
