@@ -225,6 +225,11 @@ static void child_kill(run_child *c) {
 }
 
 /* Where the child was, for its record: " at page 3 of 12". */
+void run_child_where(const run_child *c, uint32_t *page, uint32_t *pages) {
+    *page = c->progress[0];
+    *pages = c->progress[1];
+}
+
 static void child_where(const run_child *c, char *out, size_t cap) {
     uint32_t page = c->progress[0], pages = c->progress[1];
     if (pages)

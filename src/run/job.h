@@ -80,6 +80,7 @@ typedef struct {
     int tty;
     int quiet;
     double interval;
+    uint32_t page, pages; /* one process: where its document in flight is (pages 0: none) */
 } run_progress;
 
 void run_progress_init(run_progress *p, uint64_t total, uint64_t resumed, double interval,
@@ -209,6 +210,9 @@ q_status run_child_start(run_child *c);
  * is killed within a second of the deadline) are error/timeout records.
  * Q_ERR_INTERRUPTED: `tick` abandoned the document (no record). Other
  * failures are the parent's own (MPI, fork): the rank cannot go on. */
+/* Where the document being read is: `*page` (from 0) of `*pages` (0 while
+ * unknown). */
+void run_child_where(const run_child *c, uint32_t *page, uint32_t *pages);
 q_status run_child_read(run_child *c, const run_item *it, run_child_tick tick, void *tick_user,
                         lay_doc *rec);
 /* Ends the child (it exits when its socket closes) and frees. NULL-safe. */

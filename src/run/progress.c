@@ -62,14 +62,17 @@ void run_progress_tick(run_progress *p, int force) {
     struct tm tm;
     time_t t = time(NULL);
     if (gmtime_r(&t, &tm)) strftime(clock, sizeof clock, "%H:%M:%SZ", &tm);
-    char line[256];
+    char line[320], doing[64] = "";
+    /* one process between two documents says nothing new for as long as a
+     * large one takes: where it is in that one */
+    if (p->pages) snprintf(doing, sizeof doing, "; reading page %u of %u", p->page + 1, p->pages);
     snprintf(
         line, sizeof line,
         "%s %llu/%llu documents (%.1f%%), %llu pages at %.1f pages/s (text %.1f/s, ocr %.1f/s), "
-        "%llu failed, ETA %s",
+        "%llu failed, ETA %s%s",
         clock, (unsigned long long)done, (unsigned long long)p->total, pct,
         (unsigned long long)p->c.pages, (double)p->c.pages / dt, (double)p->c.text_pages / dt,
-        (double)p->c.ocr_pages / dt, (unsigned long long)p->c.docs_failed, eta);
+        (double)p->c.ocr_pages / dt, (unsigned long long)p->c.docs_failed, eta, doing);
     if (p->tty) {
         int width = 24, fill = (int)(pct / 100.0 * width + 0.5);
         char bar[32];

@@ -62,6 +62,10 @@ static q_status worker_count(worker *w, const lay_doc *rec) {
 static int worker_tick(void *user) {
     worker *w = user;
     run_alive_tick();
+    if (w->local && w->child) { /* one process: rank 0's progress line is printed here */
+        run_child_where(w->child, &w->local->page, &w->local->pages);
+        run_progress_tick(w->local, 0);
+    }
     int sig = run_stop_signal();
     q_status st = sig ? store_reclog_sync(w->log) : store_reclog_sync_due(w->log);
     if (st) q_log(Q_LOG_DEBUG, "syncing the record log: %s", q_errmsg());
@@ -163,6 +167,7 @@ static q_status worker_send_request(worker *w, uint32_t flags) {
 static q_status worker_report_local(worker *w) {
     q_status st = run_report_take(w->job, w->stats.ndone, w->done.data, w->done.len);
     run_progress_add(w->local, &w->stats);
+    w->local->pages = 0;
     w->stats = (run_request){0};
     q_buf_clear(&w->done);
     run_progress_tick(w->local, 0);

@@ -20,3 +20,12 @@ IFS=: read -r h m s <<<"$last"
 now=$(date -u +%s)
 diff=$(( ((now % 86400) - (10#$h * 3600 + 10#$m * 60 + 10#$s) + 86400) % 86400 ))
 [ "$diff" -le 120 ] || fail "progress stamp $last is $diff s away from UTC now ($(date -u +%T))"
+# a long document: lines keep coming while it is read, saying where it is
+# (issue 16: one process used to print nothing until the document was done)
+scan=$E2E_WORK/scans-models/clean300/scan.pdf
+[ -f "$scan" ] || "$PY" "$QUIRE_SRC/tests/gen/gen_scans.py" "$E2E_WORK/scans-models" --seed 7 >/dev/null
+rm -rf "$out.long"
+"$QUIRE_BIN" run --progress 0.2 --out "$out.long" "$scan" 2>"$out.long.log" ||
+  { cat "$out.long.log"; fail "quire run over one scan failed"; }
+grep -E "progress: .* 0/1 documents .*; reading page [12] of 2$" "$out.long.log" ||
+  { cat "$out.long.log"; fail "no progress line while the document was read"; }
