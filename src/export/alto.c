@@ -124,10 +124,7 @@ static q_status alto_page(const lay_doc *d, size_t p, q_vec *words, q_buf *b) {
     size_t first, n;
     export_page_lines(d, p, &first, &n);
     for (size_t i = first; i < first + n && !st;) {
-        size_t j = i + 1;
-        while (j < first + n &&
-               Q_VEC_AT(&d->line_v, lay_line, j).block == Q_VEC_AT(&d->line_v, lay_line, i).block)
-            j++;
+        size_t j = export_block_end(d, i, first + n);
         st = alto_block(d, p, i, j, words, b);
         i = j;
     }

@@ -8,6 +8,9 @@
 /* The lines of page i of `d`: [*first, *first + *n) of d->line_v. */
 void export_page_lines(const lay_doc *d, size_t i, size_t *first, size_t *n);
 const char *export_line_text(const lay_doc *d, const lay_line *l); /* not NUL-terminated */
+/* The end of the block that starts at line i, within lines [i, end): the
+ * first line after i of another block, or end. */
+size_t export_block_end(const lay_doc *d, size_t i, size_t end);
 
 /* A word of a line: bytes [start, start+len) of the line's text, its box a
  * share of the line's box by character counts (results.h5 stores lines, not

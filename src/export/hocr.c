@@ -111,10 +111,7 @@ static q_status hocr_page_out(const lay_doc *d, size_t p, q_vec *words, q_buf *b
     size_t first, n;
     export_page_lines(d, p, &first, &n);
     for (size_t i = first; i < first + n && !st;) {
-        size_t j = i + 1;
-        while (j < first + n &&
-               Q_VEC_AT(&d->line_v, lay_line, j).block == Q_VEC_AT(&d->line_v, lay_line, i).block)
-            j++;
+        size_t j = export_block_end(d, i, first + n);
         st = hocr_block(d, &px, p + 1, i, j, words, b);
         i = j;
     }

@@ -12,6 +12,14 @@ void export_page_lines(const lay_doc *d, size_t i, size_t *first, size_t *n) {
     *n = p->lines <= nl - *first ? p->lines : nl - *first;
 }
 
+size_t export_block_end(const lay_doc *d, size_t i, size_t end) {
+    size_t j = i + 1;
+    while (j < end &&
+           Q_VEC_AT(&d->line_v, lay_line, j).block == Q_VEC_AT(&d->line_v, lay_line, i).block)
+        j++;
+    return j;
+}
+
 const char *export_line_text(const lay_doc *d, const lay_line *l) {
     return d->text.data ? d->text.data + l->text_start : "";
 }
