@@ -18,6 +18,17 @@
 #                      memory error, no definite leak (skipped without valgrind)
 # Outside CTest: QUIRE_BIN=build/quire QUIRE_SRC=$PWD E2E_WORK=/tmp/e2e-export bash tests/e2e/export.sh run
 . "$(dirname "$0")/lib.sh"
+
+short_text() { # short_text FILE: a copy of results.h5 whose /text is cut in half
+  cp "$OUT/results.h5" "$1"
+  "$PY" - "$1" <<'PYEOF'
+import sys, h5py
+with h5py.File(sys.argv[1], "r+") as f:
+    t = f["text"][...]
+    del f["text"]
+    f.create_dataset("text", data=t[:len(t) // 2])
+PYEOF
+}
 mode=${1:?mode}
 W=$E2E_WORK/export
 OUT=out
@@ -153,14 +164,7 @@ PYEOF
   done
   # /text cut short: the documents whose lines point past it fail one by
   # one, the first ones are still written
-  cp "$OUT/results.h5" short.h5
-  "$PY" - short.h5 <<'PYEOF'
-import sys, h5py
-with h5py.File(sys.argv[1], "r+") as f:
-    t = f["text"][...]
-    del f["text"]
-    f.create_dataset("text", data=t[:len(t) // 2])
-PYEOF
+  short_text short.h5
   rc=0
   "$QUIRE_BIN" export short.h5 --format jsonl --to x-short 2>sel.log || rc=$?
   [ "$rc" = 1 ] || fail "a damaged results.h5: exit $rc, want 1"
@@ -217,14 +221,7 @@ PYEOF
   ;;
 leaks)
   command -v valgrind >/dev/null || { echo "SKIP: valgrind not installed"; exit 77; }
-  cp "$OUT/results.h5" short.h5
-  "$PY" - short.h5 <<'PYEOF'
-import sys, h5py
-with h5py.File(sys.argv[1], "r+") as f:
-    t = f["text"][...]
-    del f["text"]
-    f.create_dataset("text", data=t[:len(t) // 2])
-PYEOF
+  short_text short.h5
   for args in "0 $OUT --format pdf --id 6,8,9,10,11,12,13" "0 $OUT --format alto" \
     "1 short.h5 --format hocr"; do
     want=${args%% *}
