@@ -2,11 +2,13 @@
 # The first command on a fresh machine: installs what is missing, builds quire,
 # fetches the models, generates the demo documents in jobs/demo/, runs a real
 # campaign over them with mpirun, and prints a summary read back from results.h5.
+# Packages: what quire needs (scripts/deps.txt) and what the demo needs
+# (scripts/deps-demo.txt); the test packages are scripts/test.sh's to install.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-scripts/install-deps.sh
+scripts/install-deps.sh --no-test scripts/deps-demo.txt
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)"
 models/fetch.sh

@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# The second command: builds with warnings as errors and runs every test
+# The second command: installs what the tests need (scripts/deps.txt and
+# scripts/deps-test.txt), builds with warnings as errors and runs every test
 # (CTest). Extra arguments go to ctest (e.g. -R e2e).
+# QUIRE_TEST_BUILD_ONLY=1 stops before ctest (tests/fresh/fresh-root.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 build=${QUIRE_TEST_BUILD:-build-test}
+scripts/install-deps.sh
 # what the model tests need: the models (SHA-256 checked) and ONNX Runtime for parity
 models/fetch.sh
 tests/parity/setup.sh
 cmake -S . -B "$build" -DQUIRE_WERROR=ON ${QUIRE_CMAKE_ARGS:-} >/dev/null
 cmake --build "$build" -j"$(nproc)"
+if [ "${QUIRE_TEST_BUILD_ONLY:-0}" = 1 ]; then
+  echo "test.sh: built $build; QUIRE_TEST_BUILD_ONLY=1, no tests run"
+  exit 0
+fi
 # shellcheck source=scripts/mpi-env.sh
 . scripts/mpi-env.sh
 cd "$build"
