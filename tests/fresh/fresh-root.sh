@@ -123,8 +123,13 @@ if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
   cat /usr/local/share/ca-certificates/*.crt >"$dir/etc/fresh-root-extra-ca.pem"
   extra_ca=/etc/fresh-root-extra-ca.pem
 fi
-note "root holds $(chroot "$dir" dpkg-query -W | wc -l) packages, none of quire's" \
-     "($(chroot "$dir" sh -c 'dpkg-query -W npm cmake libmupdf-dev 2>/dev/null' | wc -l) of npm, cmake, libmupdf-dev)"
+# (dpkg-query exits 1 for packages it has never heard of: the normal case here)
+# shellcheck disable=SC2016 # dpkg-query expands ${...} itself
+have=$({ chroot "$dir" dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' npm nodejs cmake gcc \
+  libmupdf-dev libopenmpi-dev 2>/dev/null || true; } | awk '$1 == "ii" { print $2 }' | tr '\n' ' ')
+[ -z "$have" ] || die "the bare root already has $have: not a fresh machine"
+note "bare root: $(chroot "$dir" dpkg-query -W | wc -l) packages; no npm, nodejs, cmake, gcc," \
+     "libmupdf-dev, libopenmpi-dev"
 
 # --- 2. a user's clone --------------------------------------------------------
 git clone -q --no-hardlinks "$repo" "$dir/root/quire"
