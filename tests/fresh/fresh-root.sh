@@ -77,6 +77,8 @@ mkdir -p "$logs"
 mounted() { awk -v r="$dir/" 'index($2, r) == 1 { print $2 }' /proc/mounts | sort -r; }
 cleanup() {
   local rc=$? m
+  # shellcheck disable=SC2046 # the load sampler, if a step was cut short
+  kill $(jobs -p) 2>/dev/null || true
   for m in $(mounted); do umount "$m" 2>/dev/null || umount -l "$m" || true; done
   if [ -n "$(mounted)" ]; then
     echo "fresh-root: still mounted below $dir, NOT deleting it:" >&2
@@ -154,11 +156,19 @@ inroot() {
 
 # timed NAME CMD: runs CMD in the root, logs to NAME.log, records its time.
 timed() {
-  local name=$1 t rc=0
+  local name=$1 t rc=0 sampler load
+  # the machine's load while it runs (other work slows it): 1-min average every 20 s
+  while :; do cut -d' ' -f1 /proc/loadavg; sleep 20; done >"$logs/$name.load" &
+  sampler=$!
   t=$(date +%s)
   inroot "$2" >"$logs/$name.log" 2>&1 || rc=$?
   t=$(( $(date +%s) - t ))
-  note "$(stamp) '$2' exit $rc after $t s ($(( t / 60 )) min $(( t % 60 )) s); log $logs/$name.log"
+  kill "$sampler"
+  wait "$sampler" 2>/dev/null || true
+  load=$(sort -n "$logs/$name.load" | awk '{ v[NR] = $1 } END { print v[1] " to " v[NR] ", median " v[int((NR + 1) / 2)] }')
+  note "$(stamp) '$2' exit $rc after $t s ($(( t / 60 )) min $(( t % 60 )) s), 1-min load" \
+       "average $load; log $logs/$name.log"
+  grep -E '^(setup|test\.sh): .*\([0-9]+ s\)$' "$logs/$name.log" | tee -a "$logs/RESULT.txt" || true
   if [ $rc != 0 ]; then
     tail -30 "$logs/$name.log" >&2
     die "'$2' failed in the fresh root"
