@@ -85,8 +85,8 @@ void run_info_print(int gpus);
 /* `quire info` once per launch (inforanks.c). run_info_begin: when the launch
  * environment names more than one process (mpirun, srun), starts MPI and sets
  * *rank to this process's world rank; the caller prints its own block only on
- * rank 0. Otherwise MPI is left alone, *rank is 0 (or the launcher's rank when
- * MPI cannot start) and it returns 0. */
+ * rank 0. Otherwise (alone, or MPI cannot start: then each rank prints its
+ * own block, as before) MPI is left alone, *rank is 0 and it returns 0. */
 int run_info_begin(int *rank);
 /* COLLECTIVE when run_info_begin returned 1: rank 0 prints the MPI line and the
  * role table of every rank in rank order (host, rank, role, GPUs seen, device,
