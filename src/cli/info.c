@@ -10,34 +10,8 @@
 #include "run/run.h"
 #include "store/store.h"
 
-int cli_info(int argc, char **argv) {
-    const char *models = NULL;
-    int gpus = -1;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            puts("usage: quire info [--models DIR] [--gpus auto|N] [-V, --version]\n\nPrints "
-                 "versions, backends, "
-                 "GPUs seen, model files found (with SHA-256)\nand the role this process would "
-                 "take (host, rank, role, device), read from\nthe launch environment: run it "
-                 "with srun or mpirun to see every rank's.");
-            return CLI_OK;
-        } else if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
-            return cli_version();
-        } else if (!strcmp(argv[i], "--models") && i + 1 < argc) {
-            models = argv[++i];
-        } else if (!strcmp(argv[i], "--gpus") && i + 1 < argc) {
-            long v;
-            const char *a = argv[++i];
-            if (!strcmp(a, "auto"))
-                gpus = -1;
-            else if (cli_parse_long(a, 0, 64, &v))
-                return cli_usage_error("info", "--gpus wants 'auto' or 0 to 64, not '%s'", a);
-            else
-                gpus = (int)v;
-        } else {
-            return cli_usage_error("info", "unknown argument '%s'", argv[i]);
-        }
-    }
+/* The versions, backends, GPUs and model files this process sees. */
+static void info_block(const char *models) {
     printf("quire:     %s\n", q_version);
     printf("documents: %s\n", doc_version());
     printf("storage:   %s\n", store_version());
@@ -66,6 +40,38 @@ int cli_info(int argc, char **argv) {
         else
             printf("  found    %s sha256 %s\n", run_model_files[i], hex);
     }
-    run_info_print(gpus);
-    return CLI_OK;
+}
+
+int cli_info(int argc, char **argv) {
+    const char *models = NULL;
+    int gpus = -1;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            puts("usage: quire info [--models DIR] [--gpus auto|N] [-V, --version]\n\n"
+                 "Prints versions, backends, GPUs seen, model files found (with SHA-256)\n"
+                 "and the role this process would take (host, rank, role, device).\n"
+                 "Under mpirun or srun it prints once, from rank 0: its block, then a\n"
+                 "table of every rank's role as `quire run` would decide it, with the\n"
+                 "GPUs each rank sees and whether its models folder holds the models.");
+            return CLI_OK;
+        } else if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
+            return cli_version();
+        } else if (!strcmp(argv[i], "--models") && i + 1 < argc) {
+            models = argv[++i];
+        } else if (!strcmp(argv[i], "--gpus") && i + 1 < argc) {
+            long v;
+            const char *a = argv[++i];
+            if (!strcmp(a, "auto"))
+                gpus = -1;
+            else if (cli_parse_long(a, 0, 64, &v))
+                return cli_usage_error("info", "--gpus wants 'auto' or 0 to 64, not '%s'", a);
+            else
+                gpus = (int)v;
+        } else {
+            return cli_usage_error("info", "unknown argument '%s'", argv[i]);
+        }
+    }
+    int rank, mpi = run_info_begin(&rank);
+    if (rank == 0) info_block(models);
+    return run_info_end(mpi, gpus, models) ? CLI_FATAL : CLI_OK;
 }

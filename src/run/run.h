@@ -95,6 +95,20 @@ const char *run_models_dir(const char *given, char *buf, size_t cap);
  * row of this process (host, rank, role, device) for --gpus `gpus` (-1 = auto). */
 void run_info_print(int gpus);
 
+/* `quire info` once per launch (inforanks.c). run_info_begin: when the launch
+ * environment names more than one process (mpirun, srun), starts MPI and sets
+ * *rank to this process's world rank; the caller prints its own block only on
+ * rank 0. Otherwise (alone, or MPI cannot start: then each rank prints its
+ * own block, as before) MPI is left alone, *rank is 0 and it returns 0. */
+int run_info_begin(int *rank);
+/* COLLECTIVE when run_info_begin returned 1: rank 0 prints the MPI line and the
+ * role table of every rank in rank order (host, rank, role, GPUs seen, device,
+ * whether its models folder, from `models_dir` or the default, holds the model
+ * files), the roles decided as `quire run` decides them; then MPI ends.
+ * Alone: run_info_print(gpus). Returns the exit code (1 after an MPI error,
+ * with a line on stderr). */
+int run_info_end(int started, int gpus, const char *models_dir);
+
 /* ---- the OCR route of a page, in-process (ocrpage.c) ---- */
 
 typedef struct {
