@@ -20,6 +20,12 @@ done
 mapfile -t want < <(cat "${lists[@]}" 2>/dev/null | sed 's/#.*//' | tr -s ' \t' '\n' | sed '/^$/d' | sort -u)
 missing=()
 for p in "${want[@]}"; do
+  # NAME|COMMAND: NAME is not needed where COMMAND is already on PATH (npm
+  # comes with NodeSource's nodejs, which Debian's npm package conflicts with)
+  if [ "${p#*|}" != "$p" ]; then
+    command -v "${p#*|}" >/dev/null && continue
+    p=${p%%|*}
+  fi
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
