@@ -162,6 +162,11 @@ q_status ocr_engine_new(const ocr_options *o, ocr_engine **out) {
         if (st) q_fail_context("%s", path);
         free(data);
     }
+    if (!st && e->o.decode == OCR_DECODE_BEAM) {
+        char cache[4096];
+        ocr_lexicon_cache_dir(e->o.models_dir, cache, sizeof cache);
+        st = ocr_lexicon_new(e->o.lang, e->o.words, cache, &e->lex);
+    }
     if (st) {
         ocr_engine_free(e);
         return st;
@@ -176,6 +181,7 @@ void ocr_engine_free(ocr_engine *e) {
     nn_model_free(e->cls);
     nn_model_free(e->rec);
     ocr_dict_free(&e->dict);
+    ocr_lexicon_free(e->lex);
     free(e->tensor);
     free(e);
 }
