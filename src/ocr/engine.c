@@ -177,6 +177,11 @@ q_status ocr_engine_new(const ocr_options *o, ocr_engine **out) {
 
 void ocr_engine_free(ocr_engine *e) {
     if (!e) return;
+    const char *stats = getenv("QUIRE_DECODE_STATS"); /* bench/ocr/bench_beam.sh */
+    if (stats && *stats == '1' && e->t_rec > 0)
+        q_log_always("decode stats: %s decoding %.3f s of %.3f s recognition (%.2f %%)",
+                     e->o.decode == OCR_DECODE_BEAM ? "beam" : "greedy", e->t_decode, e->t_rec,
+                     100 * e->t_decode / e->t_rec);
     nn_model_free(e->det);
     nn_model_free(e->cls);
     nn_model_free(e->rec);

@@ -2,7 +2,7 @@
  * as Debian's /usr/share/dict lists are) compiled into a sorted array of words
  * with membership only, and cached as one file beside the models so that a
  * 350,000-word list is sorted once, not at every start. The cache is keyed
- * by the source's size and modification time and carries a CRC-32C: a stale
+ * by the source's path, size and modification time and carries a CRC-32C: a stale
  * or damaged cache is rebuilt, never trusted. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -25,7 +25,8 @@ typedef struct {
     uint64_t blob_len;
     uint64_t src_size;
     int64_t src_mtime_s, src_mtime_ns;
-    uint32_t crc, pad;
+    uint32_t crc;
+    uint32_t src_path; /* CRC-32C of the source's path */
 } lex_header;
 
 static const char lex_magic[8] = "QUIRELX1";
@@ -123,12 +124,14 @@ q_status ocr_wordlist_from_file(const char *path, ocr_wordlist *wl) {
 
 /* 0 when the cache bytes are a whole, undamaged, well-formed list compiled
  * from a source of this size and time; wl then points into `mem`. */
-static int cache_valid(char *mem, size_t len, const struct stat *src, ocr_wordlist *wl) {
+static int cache_valid(char *mem, size_t len, const char *path, const struct stat *src,
+                       ocr_wordlist *wl) {
     lex_header h;
     if (len < sizeof h) return -1;
     memcpy(&h, mem, sizeof h);
     if (memcmp(h.magic, lex_magic, sizeof h.magic) || h.order != LEX_ORDER) return -1;
-    if ((uint64_t)src->st_size != h.src_size || (int64_t)src->st_mtim.tv_sec != h.src_mtime_s ||
+    if ((uint64_t)src->st_size != h.src_size || q_crc32c(0, path, strlen(path)) != h.src_path ||
+        (int64_t)src->st_mtim.tv_sec != h.src_mtime_s ||
         (int64_t)src->st_mtim.tv_nsec != h.src_mtime_ns)
         return -1; /* stale */
     if (h.blob_len > LEX_MAX_BYTES || h.n > LEX_MAX_BYTES ||
@@ -156,13 +159,15 @@ static int cache_valid(char *mem, size_t len, const struct stat *src, ocr_wordli
 
 /* Writes the compiled list to `path` (via a temporary file and a rename, so
  * that a reader never sees half a cache). */
-static q_status cache_write(const char *path, const struct stat *src, const ocr_wordlist *wl) {
+static q_status cache_write(const char *path, const char *src_path, const struct stat *src,
+                            const ocr_wordlist *wl) {
     lex_header h = {.order = LEX_ORDER,
                     .n = wl->n,
                     .blob_len = wl->blob_len,
                     .src_size = (uint64_t)src->st_size,
                     .src_mtime_s = (int64_t)src->st_mtim.tv_sec,
-                    .src_mtime_ns = (int64_t)src->st_mtim.tv_nsec};
+                    .src_mtime_ns = (int64_t)src->st_mtim.tv_nsec,
+                    .src_path = q_crc32c(0, src_path, strlen(src_path))};
     memcpy(h.magic, lex_magic, sizeof h.magic);
     size_t offs = (size_t)wl->n * sizeof(uint32_t);
     uint32_t c = q_crc32c(0, &h, sizeof h);
@@ -196,7 +201,7 @@ q_status ocr_wordlist_load(const char *src, const char *cache_dir, ocr_wordlist 
     if (have_cache) {
         char *mem = NULL;
         size_t len = 0;
-        if (!slurp(cache, &mem, &len) && !cache_valid(mem, len, &sst, wl)) {
+        if (!slurp(cache, &mem, &len) && !cache_valid(mem, len, src, &sst, wl)) {
             wl->mem = mem;
             return Q_OK;
         }
@@ -209,7 +214,7 @@ q_status ocr_wordlist_load(const char *src, const char *cache_dir, ocr_wordlist 
     if (built) *built = 1;
     /* no cache is a slower start, not an error: a read-only models folder
      * still reads words */
-    if (have_cache && (q_mkdirs(cache_dir) || cache_write(cache, &sst, wl))) {
+    if (have_cache && (q_mkdirs(cache_dir) || cache_write(cache, src, &sst, wl))) {
         q_log(Q_LOG_WARN, "word list cache not written (%s); compiling %s at every start",
               q_errmsg(), src);
         q_errclear();

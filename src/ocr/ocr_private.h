@@ -61,6 +61,8 @@ struct ocr_engine {
     ocr_dict dict;
     float *tensor;           /* input tensor scratch, grown as needed */
     struct ocr_lexicon *lex; /* the beam decoder's word lists (NULL for greedy decoding) */
+    double t_rec, t_decode;  /* seconds in recognition batches, and in their CTC decoding
+                                (printed at ocr_engine_free with QUIRE_DECODE_STATS=1) */
     size_t tensor_cap;       /* floats */
 };
 
@@ -238,11 +240,11 @@ typedef struct {
  * cannot be read, Q_ERR_NOMEM above 256 MiB. */
 q_status ocr_wordlist_from_file(const char *path, ocr_wordlist *wl);
 /* The same, through a cache file cache_dir/<basename of src>.lex (cache_dir
- * created if needed; NULL: no cache): used when it was compiled from a
- * source of src's size and modification time and passes its CRC-32C and a
- * check of its structure, else rebuilt and rewritten (a cache that cannot be
- * written is a warning, not an error). *built (may be NULL) says whether the
- * source was compiled. */
+ * created if needed; NULL: no cache): used when it was compiled from src as
+ * it is now (same path, size and modification time) and passes its CRC-32C
+ * and a check of its structure, else rebuilt and rewritten (a cache that
+ * cannot be written is a warning, not an error). *built (may be NULL) says
+ * whether the source was compiled. */
 q_status ocr_wordlist_load(const char *src, const char *cache_dir, ocr_wordlist *wl, int *built);
 /* 1 when the n bytes at w are one of the list's words (exactly). */
 int ocr_wordlist_has(const ocr_wordlist *wl, const char *w, size_t n);

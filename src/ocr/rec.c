@@ -40,6 +40,7 @@ static q_status rec_batch(ocr_engine *e, const q_image *crops, const rec_item *i
     for (size_t i = 0; !st && i < k; i++)
         st = ocr_line_tensor(&crops[it[i].idx], REC_H, W, TW, e->tensor + i * per);
     if (st) return st;
+    double t_start = q_now();
     nn_shape in = {.ndim = 4, .dims = {(int64_t)k, 3, REC_H, TW}}, os;
     const float *p = NULL;
     st = nn_model_run(e->rec, e->tensor, &in, &p, &os);
@@ -56,11 +57,13 @@ static q_status rec_batch(ocr_engine *e, const q_image *crops, const rec_item *i
         l->text_start = text->len;
         size_t nc = 0;
         const float *lp = p + i * (size_t)steps * classes;
+        double t_dec = q_now();
         if (e->o.decode == OCR_DECODE_BEAM)
             st = ocr_beam_decode(&e->dict, e->lex, &bp, lp, steps, classes, &l->conf, text, chars,
                                  &nc);
         else
             st = ocr_ctc_decode(&e->dict, lp, steps, classes, &l->conf, text, chars, &nc);
+        e->t_decode += q_now() - t_dec;
         size_t len = text->len - l->text_start;
         char *line = text->data + l->text_start;
         if (!st && chars) {
@@ -79,6 +82,7 @@ static q_status rec_batch(ocr_engine *e, const q_image *crops, const rec_item *i
         l->text_len = (uint32_t)len;
     }
     free(chars); /* without it the text stays as read */
+    e->t_rec += q_now() - t_start;
     return st;
 }
 
