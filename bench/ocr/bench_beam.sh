@@ -14,7 +14,7 @@
 #   bench/ocr/bench_beam.sh [BUILD_DIR] [SEEDS]          (defaults: build, 3)
 #
 # Environment: BENCH_CPUS=0,1 (taskset), BENCH_WORK=DIR (kept; the corpus is
-# reused), QUIRE_MODELS. The generator writes English only (gen_scans.py),
+# reused), BENCH_REUSE=1 (keep a tool's texts already in BENCH_WORK), QUIRE_MODELS. The generator writes English only (gen_scans.py),
 # so French and German rows come from eurotext.tif alone.
 # quire: `quire text FILE` per document, one thread, as many processes as
 # cores; beam rows with the default width (10) and --lang en, and on eurotext
@@ -56,6 +56,7 @@ export Q_BIN=$quire Q_MODELS="${models[*]}" OMP_NUM_THREADS=1 OPENBLAS_NUM_THREA
 # texts into $work/NAME/<n>.txt, stderr into <n>.err
 run_tool() {
   local name=$1; shift
+  [ -z "${BENCH_REUSE:-}" ] || [ ! -d "$work/$name" ] || return 0
   rm -rf "${work:?}/$name"; mkdir -p "$work/$name"
   echo "bench_beam: $name ..." >&2
   export T_OUT=$work/$name T_CMD="$*" T_LIST=$list
@@ -66,15 +67,15 @@ run_tool() {
 QUIRE_DECODE_STATS=1 run_tool greedy '"$Q_BIN" text $Q_MODELS --threads 1 --decode greedy'
 QUIRE_DECODE_STATS=1 run_tool beam '"$Q_BIN" text $Q_MODELS --threads 1 --decode beam --lang en'
 QUIRE_DECODE_STATS=1 run_tool beam_eu '"$Q_BIN" text $Q_MODELS --threads 1 --decode beam --lang en,fr,de,es,it'
-tess() { # tess FILE: every page image of FILE through Tesseract, text to stdout
-  local f=$1 d
-  case $f in
-    *.pdf) d=$(mktemp -d); pdfimages -all "$f" "$d/p"; for i in "$d"/p-*; do tesseract "$i" - -l eng quiet; done; rm -rf "$d" ;;
-    *) tesseract "$f" - -l eng quiet ;;
-  esac
-}
-export -f tess
-OMP_THREAD_LIMIT=1 run_tool tesseract 'bash -c "tess \"\$0\""'
+# Tesseract: every page image of a file, text to stdout
+cat >"$work/tess.sh" <<'SH'
+f=$1
+case $f in
+  *.pdf) d=$(mktemp -d); pdfimages -all "$f" "$d/p"; for i in "$d"/p-*; do tesseract "$i" - -l eng quiet; done; rm -rf "$d" ;;
+  *) tesseract "$f" - -l eng quiet ;;
+esac
+SH
+OMP_THREAD_LIMIT=1 run_tool tesseract "sh $work/tess.sh"
 
 $PY - "$work" "$list" "$root/tests/tools" <<'EOF'
 import json, os, re, sys
@@ -110,7 +111,7 @@ for tool in tools_:
         if "exit " in err:
             print("bench_beam: %s failed on %s: %s" % (tool, path, err.strip().splitlines()[-1]), file=sys.stderr)
     stats[tool] = (dec, rec)
-npages = {g: sum(r[0] == g for r in rows) for g in groups}
+ndocs = {g: sum(r[0] == g for r in rows) for g in groups}
 print("| tool | " + " | ".join("CER %s" % g for g in groups) + " | " + " | ".join("BoW %s" % g for g in groups)
       + " | decoding ÷ recognition time |")
 print("|---|" + "---:|" * (2 * len(groups) + 1))
@@ -125,7 +126,7 @@ bow = lambda t, g: score[t, g][2] / max(score[t, g][3], 1)
 cer = lambda t, g: score[t, g][0] / max(score[t, g][1], 1)
 for g in groups:
     print("%s (%d documents): beam - greedy CER %+.2f points, BoW %+.2f points; BoW beam ÷ Tesseract %.2f×"
-          % (g, npages[g], 100 * (cer("beam", g) - cer("greedy", g)), 100 * (bow("beam", g) - bow("greedy", g)),
+          % (g, ndocs[g], 100 * (cer("beam", g) - cer("greedy", g)), 100 * (bow("beam", g) - bow("greedy", g)),
              bow("beam", g) / max(bow("tesseract", g), 1e-9)))
 EOF
 echo

@@ -208,22 +208,25 @@ static q_status emit(const beam *b, int n, const float *probs, int steps, float 
                      ocr_ctc_char *chars, size_t *nchars) {
     int *lab = malloc(((size_t)steps * 3 + 1) * sizeof *lab);
     float *p0 = malloc(((size_t)steps + 1) * sizeof *p0);
-    if (!lab || !p0) {
-        free(lab);
-        free(p0);
-        return Q_FAIL(Q_ERR_NOMEM, "out of memory decoding a line");
-    }
-    int nl = prefix_labels(b, n, lab), *t0 = lab + steps, *t1 = lab + 2 * steps;
-    q_status st = ocr_ctc_align(probs, steps, b->classes, lab, nl, t0, t1, p0);
+    const char **strs = malloc(((size_t)steps + 1) * sizeof *strs);
+    q_status st = Q_OK;
+    if (!lab || !p0 || !strs) st = Q_FAIL(Q_ERR_NOMEM, "out of memory decoding a line");
+    int nl = st ? 0 : prefix_labels(b, n, lab), *t0 = lab + steps, *t1 = lab + 2 * steps;
+    if (!st) st = ocr_ctc_align(probs, steps, b->classes, lab, nl, t0, t1, p0);
+    for (int j = 0; !st && j < nl; j++)
+        strs[j] = label_str(b, lab[j]);
+    if (!st) ocr_beam_respell(b->lx, b->bp, strs, nl);
     double sum = 0;
     for (int j = 0; !st && j < nl; j++) {
+        /* a ligature respelled "fi" is one character of two letters: its steps are the f's */
         if (chars) chars[(*nchars)++] = (ocr_ctc_char){.byte = text->len, .t0 = t0[j], .t1 = t1[j]};
-        st = q_buf_puts(text, label_str(b, lab[j]));
+        st = q_buf_puts(text, strs[j]);
         sum += p0[j];
     }
     if (!st) *conf = nl ? (float)(sum / nl) : 0.0f;
     free(lab);
     free(p0);
+    free(strs);
     return st;
 }
 

@@ -308,6 +308,15 @@ q_status ocr_beam_decode(const ocr_dict *d, const ocr_lexicon *lx, const ocr_bea
 float ocr_beam_word_score(const ocr_lexicon *lx, const ocr_beam_params *bp, const char *w, size_t n,
                           float min_p);
 
+/* Respells the words of a decoded line (beamspell.c): strs[0..n) are its
+ * characters' strings (" " between words); a word the lexicon does not know
+ * whose spelling with one change, or else two, of a letter read as "f" into
+ * "fi", "fl" or "ff" (print's ligatures) or of a bare letter into an accented
+ * one (e -> é, è, ê, ë; a, o, u, i, c, n, E, A, O, U, C likewise) is a word,
+ * in exactly one way, gets that spelling: the entries change to point at
+ * static strings. Words of more than 32 characters stay. */
+void ocr_beam_respell(const ocr_lexicon *lx, const ocr_beam_params *bp, const char **strs, int n);
+
 /* The most probable CTC alignment of `labels` (nl classes, no blanks) to the
  * steps (beamalign.c): each label's first and last step into t0/t1 (arrays
  * of nl), and the label's probability at its first step into p0. Q_ERR_NOMEM;

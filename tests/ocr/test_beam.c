@@ -203,6 +203,41 @@ static void test_lexicon_case(void) {
     CHECK(ocr_lang_check("en,xx") && ocr_lang_check("") && ocr_lang_check("en,"));
 }
 
+/* Respells the word given as characters (space-separated in `in`). */
+static void respell(const char *in, const char *want) {
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", in);
+    const char *strs[64];
+    int n = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, " ", &save); tok && n < 64;
+         tok = strtok_r(NULL, " ", &save))
+        strs[n++] = !strcmp(tok, "_") ? " " : tok;
+    ocr_beam_params bp;
+    ocr_beam_params_default(&bp, 10);
+    ocr_beam_respell(&lex, &bp, strs, n);
+    char got[512] = "";
+    for (int i = 0; i < n; i++)
+        strncat(got, strs[i], sizeof got - strlen(got) - 1);
+    if (strcmp(got, want)) {
+        fprintf(stderr, "respell '%s': '%s', want '%s'\n", in, got, want);
+        failures++;
+    }
+}
+
+static void test_respell(void) {
+    /* a ligature read as its f: the lexicon has the word with fi */
+    respell("s p e c i f e d", "specified");
+    respell("t h e _ f e l d ,", "the field,");
+    /* accents the model's alphabet lacks, two at once */
+    respell("e t e", "\xc3\xa9t\xc3\xa9");
+    /* two readings are words: left as read; a known word and a number stay */
+    respell("f e x", "fex");
+    respell("t h e _ 1 0", "the 10");
+    /* a long word is not tried */
+    respell("f e l d f e l d f e l d f e l d f e l d f e l d f e l d f e l d",
+            "feldfeldfeldfeldfeldfeldfeldfeld");
+}
+
 int main(void) {
     if (ocr_dict_parse(dict_src, sizeof dict_src - 1, &dict)) {
         fprintf(stderr, "dictionary: %s\n", q_errmsg());
@@ -215,7 +250,7 @@ int main(void) {
     if (tmp) q_mkdirs(tmp);
     FILE *f = fopen(path, "w");
     if (!f) return perror(path), 1;
-    fputs("the\ncat\nto\nParis\n\xc3\xa9t\xc3\xa9\ndon't\na\n", f);
+    fputs("the\ncat\nto\nParis\n\xc3\xa9t\xc3\xa9\ndon't\na\nspecified\nfield\nfiex\nflex\n", f);
     fclose(f);
     lex.n = 1;
     lex.lists = calloc(1, sizeof *lex.lists);
@@ -231,6 +266,7 @@ int main(void) {
     test_non_finite();
     test_wrong_classes();
     test_lexicon_case();
+    test_respell();
     ocr_wordlist_free(lex.lists);
     free(lex.lists);
     ocr_dict_free(&dict);
