@@ -238,6 +238,34 @@ static void test_respell(void) {
             "feldfeldfeldfeldfeldfeldfeldfeld");
 }
 
+/* Random matrices, some with NaN, infinities and negatives: the beam never
+ * fails on them and its characters' steps are ordered and disjoint. */
+static void test_random(void) {
+    static float m[MAXT * 32];
+    unsigned seed = 12345;
+    for (int iter = 0; iter < 300; iter++) {
+        int steps = 1 + iter % MAXT;
+        for (int i = 0; i < steps * C; i++) {
+            seed = seed * 1103515245u + 12345u;
+            unsigned r = seed >> 16;
+            m[i] = (float)(r % 1000) / 1000.0f * ((r % 7) ? 0.3f : 1.0f);
+            if (r % 97 == 0) m[i] = NAN;
+            if (r % 89 == 0) m[i] = (r & 1) ? INFINITY : -INFINITY;
+            if (r % 83 == 0) m[i] = -0.5f;
+        }
+        decoded d;
+        run(1, m, steps, &d);
+        CHECK(!d.st);
+        CHECK(d.n <= (size_t)steps && d.conf >= 0 && d.conf <= 1);
+        CHECK(q_utf8_valid(d.text.data, d.text.len));
+        for (size_t i = 0; i < d.n; i++) {
+            CHECK(d.ch[i].t0 <= d.ch[i].t1 && d.ch[i].t1 < steps && d.ch[i].byte < d.text.len);
+            if (i) CHECK(d.ch[i - 1].t1 < d.ch[i].t0 && d.ch[i - 1].byte < d.ch[i].byte);
+        }
+        q_buf_free(&d.text);
+    }
+}
+
 int main(void) {
     if (ocr_dict_parse(dict_src, sizeof dict_src - 1, &dict)) {
         fprintf(stderr, "dictionary: %s\n", q_errmsg());
@@ -267,6 +295,7 @@ int main(void) {
     test_wrong_classes();
     test_lexicon_case();
     test_respell();
+    test_random();
     ocr_wordlist_free(lex.lists);
     free(lex.lists);
     ocr_dict_free(&dict);
