@@ -1,8 +1,8 @@
 /* Spellings the recognizer cannot give, decided by the word lists: a
  * ligature glyph read as its first letter ("specifed" for "specified": the
  * fi, fl and ff ligatures of print) and an accented letter read as its bare
- * letter where the model's alphabet lacks it or misread it ("Strasse" with
- * the lists of de: no; "eleve" with fr: "élève"). A word the lexicon does not
+ * letter where the model's alphabet lacks it or misread it ("eleve" with the
+ * list of fr: "élève"; not with English alone). A word the lexicon does not
  * know is tried with one or two such changes; exactly one spelling in the
  * lexicon replaces it, none or several leave it as read. */
 #include <string.h>
@@ -31,8 +31,9 @@ static const spell_alt alts[] = {
     {"C", {"\xc3\x87", NULL}},                                     /* Ç */
 };
 
-static const spell_alt *alt_of(const char *s) {
-    for (size_t i = 0; i < Q_ARRAY_LEN(alts); i++)
+/* The alternatives of s: the ligatures always, the accents with lx->accents. */
+static const spell_alt *alt_of(const ocr_lexicon *lx, const char *s) {
+    for (size_t i = 0; i < (lx->accents ? Q_ARRAY_LEN(alts) : 1); i++)
         if (!strcmp(alts[i].bare, s)) return &alts[i];
     return NULL;
 }
@@ -64,7 +65,7 @@ static void respell_word(const ocr_lexicon *lx, const ocr_beam_params *bp, const
         int hits = 0, bj = -1, bk = -1;
         const char *ba = NULL, *bb = NULL;
         for (int j = 0; j < n && hits < 2; j++) {
-            const spell_alt *aj = alt_of(strs[j]);
+            const spell_alt *aj = alt_of(lx, strs[j]);
             for (int x = 0; aj && x < 5 && aj->alt[x] && hits < 2; x++) {
                 if (changes == 1) {
                     if (known(lx, bp, strs, n, j, aj->alt[x], -1, NULL))
@@ -72,7 +73,7 @@ static void respell_word(const ocr_lexicon *lx, const ocr_beam_params *bp, const
                     continue;
                 }
                 for (int k = j + 1; k < n && hits < 2; k++) {
-                    const spell_alt *ak = alt_of(strs[k]);
+                    const spell_alt *ak = alt_of(lx, strs[k]);
                     for (int y = 0; ak && y < 5 && ak->alt[y] && hits < 2; y++)
                         if (known(lx, bp, strs, n, j, aj->alt[x], k, ak->alt[y]))
                             hits++, bj = j, ba = aj->alt[x], bk = k, bb = ak->alt[y];

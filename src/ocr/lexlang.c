@@ -74,6 +74,9 @@ q_status ocr_lexicon_new(const char *lang, const char *words, const char *cache_
     for (const char *s = lang; !st && s;) {
         const char *c = strchr(s, ',');
         const lex_lang *L = find_lang(s, c ? (size_t)(c - s) : strlen(s));
+        /* English words with accents are loanwords: in English text a bare
+         * letter is more likely a name or a foreign word than a lost accent */
+        lx->accents |= strcmp(L->code, "en") != 0;
         for (int k = 0; !st && k < 2 && L->files[k]; k++) {
             char path[4096];
             st = q_path_join(path, sizeof path, dir, L->files[k]);

@@ -254,6 +254,8 @@ void ocr_wordlist_free(ocr_wordlist *wl); /* NULL-safe */
 typedef struct ocr_lexicon {
     ocr_wordlist *lists;
     size_t n;
+    int accents; /* a language other than English was asked for: bare letters may be
+                    respelled with accents (ocr_beam_respell) */
 } ocr_lexicon;
 
 /* Loads the lists of `lang` (comma-separated codes, NULL = "en"; each code's
@@ -311,8 +313,9 @@ float ocr_beam_word_score(const ocr_lexicon *lx, const ocr_beam_params *bp, cons
 /* Respells the words of a decoded line (beamspell.c): strs[0..n) are its
  * characters' strings (" " between words); a word the lexicon does not know
  * whose spelling with one change, or else two, of a letter read as "f" into
- * "fi", "fl" or "ff" (print's ligatures) or of a bare letter into an accented
- * one (e -> é, è, ê, ë; a, o, u, i, c, n, E, A, O, U, C likewise) is a word,
+ * "fi", "fl" or "ff" (print's ligatures) or, when lx->accents, of a bare
+ * letter into an accented one (e -> é, è, ê, ë; a, o, u, i, c, n, E, A, O, U,
+ * C likewise) is a word,
  * in exactly one way, gets that spelling: the entries change to point at
  * static strings. Words of more than 32 characters stay. */
 void ocr_beam_respell(const ocr_lexicon *lx, const ocr_beam_params *bp, const char **strs, int n);

@@ -228,7 +228,10 @@ static void test_respell(void) {
     /* a ligature read as its f: the lexicon has the word with fi */
     respell("s p e c i f e d", "specified");
     respell("t h e _ f e l d ,", "the field,");
-    /* accents the model's alphabet lacks, two at once */
+    /* accents the model's alphabet lacks, two at once; only with a language
+     * other than English */
+    respell("e t e", "ete");
+    lex.accents = 1;
     respell("e t e", "\xc3\xa9t\xc3\xa9");
     /* two readings are words: left as read; a known word and a number stay */
     respell("f e x", "fex");
