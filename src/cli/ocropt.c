@@ -10,6 +10,9 @@ void cli_ocr_defaults(ocr_options *o, doc_options *d) {
     ocr_options_default(o);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     o->threads = cores > 0 ? (int)cores : 1;
+    /* the beam with English word lists read degraded pages better than
+     * greedy decoding (bench/RESULTS.md, bench/ocr/bench_beam.sh) */
+    o->decode = OCR_DECODE_BEAM;
     memset(d, 0, sizeof *d);
     d->dpi = 300;
     d->max_pixels = DOC_MAX_PIXELS_DEFAULT;
@@ -104,8 +107,8 @@ const char cli_ocr_help[] =
     "      --no-rotate-pages  read every page as it is\n"
     "      --rec-batch N      text lines per recognition batch (default 8)\n"
     "      --drop-score X     drop lines whose confidence is below X (default 0.5)\n"
-    "      --decode greedy|beam  CTC decoding: greedy (PaddleOCR's, the default) or a\n"
-    "                         beam search that prefers words of the word lists\n"
+    "      --decode greedy|beam  CTC decoding: a beam search that prefers words of the\n"
+    "                         word lists (the default), or greedy (PaddleOCR's)\n"
     "      --beam N           prefixes the beam keeps per step (default 10)\n"
     "      --lang L[,L...]    the beam's word lists: en, fr, de, es, it (default en;\n"
     "                         Debian's wamerican+wbritish, wfrench, wngerman, ...)\n"
