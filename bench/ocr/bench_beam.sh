@@ -125,9 +125,10 @@ print()
 bow = lambda t, g: score[t, g][2] / max(score[t, g][3], 1)
 cer = lambda t, g: score[t, g][0] / max(score[t, g][1], 1)
 for g in groups:
-    print("%s (%d documents): beam - greedy CER %+.2f points, BoW %+.2f points; BoW beam ÷ Tesseract %.2f×"
+    tb = bow("tesseract", g)
+    print("%s (%d documents): beam - greedy CER %+.2f points, BoW %+.2f points; BoW beam ÷ Tesseract %s"
           % (g, ndocs[g], 100 * (cer("beam", g) - cer("greedy", g)), 100 * (bow("beam", g) - bow("greedy", g)),
-             bow("beam", g) / max(bow("tesseract", g), 1e-9)))
+             "%.2f×" % (bow("beam", g) / tb) if tb else "- (Tesseract 0)"))
 EOF
 echo
 echo "documents: $(cut -f1 "$list" | sort | uniq -c | tr '\n' ' '); cores $cpus of $(nproc), $(date -u +%F); load average $load0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end; work dir $work"
