@@ -203,6 +203,37 @@ static void test_lexicon_case(void) {
     CHECK(ocr_lang_check("en,xx") && ocr_lang_check("") && ocr_lang_check("en,"));
 }
 
+/* What a word costs: 0 or the non-word penalty. */
+static void word_cost(const char *w, float min_p, int pays) {
+    ocr_beam_params bp;
+    ocr_beam_params_default(&bp, 10);
+    float got = ocr_beam_word_score(&lex, &bp, w, strlen(w), min_p);
+    if (got != (pays ? bp.nonword_log : 0)) {
+        fprintf(stderr, "word '%s' (min p %.2f) costs %g, want %s\n", w, min_p, got,
+                pays ? "the penalty" : "nothing");
+        failures++;
+    }
+}
+
+static void test_word_cost(void) {
+    word_cost("thc", 0.5f, 1);
+    word_cost("thc", 0.95f, 0);                        /* read clearly */
+    word_cost("(the),", 0.5f, 0);                      /* punctuation around a word */
+    word_cost("\xe2\x80\x9cthe\xe2\x80\x9d", 0.5f, 0); /* curly quotes */
+    word_cost("\xe2\x80\x9cthc\xe2\x80\x9d", 0.5f, 1);
+    word_cost("cat-to", 0.5f, 0); /* hyphenated words of the list */
+    word_cost("cat/the", 0.5f, 0);
+    word_cost("cat-thc", 0.5f, 1);
+    word_cost("1990s", 0.1f, 0); /* numbers, codes, addresses */
+    word_cost("A-12", 0.1f, 0);
+    word_cost("http://thc.example", 0.1f, 0);
+    word_cost("x@thc", 0.1f, 0);
+    word_cost("...", 0.1f, 0);
+    word_cost("", 0.1f, 0);
+    word_cost("THE", 0.5f, 0);
+    word_cost("tHE", 0.5f, 1);
+}
+
 /* Respells the word given as characters (space-separated in `in`). */
 static void respell(const char *in, const char *want) {
     char buf[256];
@@ -297,6 +328,7 @@ int main(void) {
     test_non_finite();
     test_wrong_classes();
     test_lexicon_case();
+    test_word_cost();
     test_respell();
     test_random();
     ocr_wordlist_free(lex.lists);
