@@ -10,9 +10,6 @@ void cli_ocr_defaults(ocr_options *o, doc_options *d) {
     ocr_options_default(o);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     o->threads = cores > 0 ? (int)cores : 1;
-    /* the beam with English word lists read degraded pages better than
-     * greedy decoding (bench/RESULTS.md, bench/ocr/bench_beam.sh) */
-    o->decode = OCR_DECODE_BEAM;
     memset(d, 0, sizeof *d);
     d->dpi = 300;
     d->max_pixels = DOC_MAX_PIXELS_DEFAULT;

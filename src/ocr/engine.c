@@ -25,6 +25,9 @@ void ocr_options_default(ocr_options *o) {
     o->det_side = OCR_DET_SIDE;
     o->rec_batch = OCR_REC_BATCH;
     o->drop_score = 0.5f;
+    /* the beam with English word lists read degraded pages better than
+     * greedy decoding (bench/RESULTS.md, bench/ocr/bench_beam.sh) */
+    o->decode = OCR_DECODE_BEAM;
 }
 
 static const char *sum_of(const char *file) {

@@ -28,8 +28,8 @@ typedef struct {
     int rec_batch;           /* recognition batch; 0 = default */
     float drop_score;        /* lines below are dropped; 0 = PaddleOCR's 0.5 */
     int skip_checksums;      /* do not verify the models' SHA-256 (tests of the engine only) */
-    int decode;              /* OCR_DECODE_GREEDY (PaddleOCR's; ocr_options_default's) or
-                                OCR_DECODE_BEAM (the command line's default) */
+    int decode;              /* OCR_DECODE_BEAM (ocr_options_default's) or
+                                OCR_DECODE_GREEDY (PaddleOCR's; 0) */
     int beam_width;          /* prefixes the beam keeps per time step; 0 = OCR_BEAM_WIDTH */
     const char *lang;        /* word lists of the beam: comma-separated codes (en, fr, de, es,
                                 it); NULL = "en" (ocr_lang_check says what is known) */
