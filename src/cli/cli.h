@@ -35,6 +35,10 @@ enum {
     CLI_OPT_MAX_PIXELS,
     CLI_OPT_ROTATE_PAGES,
     CLI_OPT_NO_ROTATE_PAGES,
+    CLI_OPT_DECODE,
+    CLI_OPT_BEAM,
+    CLI_OPT_LANG,
+    CLI_OPT_WORDS,
 };
 /* getopt_long entries for the options above (models_dir left to the caller). */
 #define CLI_OCR_LONG_OPTIONS                                                                       \
@@ -47,6 +51,10 @@ enum {
         {"no-rotate-pages", no_argument, 0, CLI_OPT_NO_ROTATE_PAGES},                              \
         {"rec-batch", required_argument, 0, CLI_OPT_REC_BATCH},                                    \
         {"drop-score", required_argument, 0, CLI_OPT_DROP_SCORE},                                  \
+        {"decode", required_argument, 0, CLI_OPT_DECODE},                                          \
+        {"beam", required_argument, 0, CLI_OPT_BEAM},                                              \
+        {"lang", required_argument, 0, CLI_OPT_LANG},                                              \
+        {"words", required_argument, 0, CLI_OPT_WORDS},                                            \
         {"dpi", required_argument, 0, CLI_OPT_DPI}, {                                              \
         "max-pixels", required_argument, 0, CLI_OPT_MAX_PIXELS                                     \
     }

@@ -53,6 +53,24 @@ int cli_ocr_opt(int c, const char *arg, ocr_options *o, doc_options *d, const ch
         o->drop_score = (float)s;
         return 0;
     }
+    case CLI_OPT_DECODE:
+        if (strcmp(arg, "greedy") && strcmp(arg, "beam"))
+            return *why = "--decode takes greedy or beam", -1;
+        o->decode = strcmp(arg, "beam") ? OCR_DECODE_GREEDY : OCR_DECODE_BEAM;
+        return 0;
+    case CLI_OPT_BEAM:
+        if (cli_parse_long(arg, 1, OCR_BEAM_WIDTH_MAX, &v))
+            return *why = "--beam takes 1 to 128 (prefixes kept per step)", -1;
+        o->beam_width = (int)v;
+        return 0;
+    case CLI_OPT_LANG:
+        if ((*why = ocr_lang_check(arg))) return -1;
+        o->lang = arg;
+        return 0;
+    case CLI_OPT_WORDS:
+        if (!*arg || access(arg, R_OK)) return *why = "--words takes a readable word list file", -1;
+        o->words = arg;
+        return 0;
     case CLI_OPT_DPI:
         if (cli_parse_long(arg, 36, 2400, &v)) return *why = "--dpi takes 36 to 2400", -1;
         d->dpi = (int)v;
@@ -86,6 +104,12 @@ const char cli_ocr_help[] =
     "      --no-rotate-pages  read every page as it is\n"
     "      --rec-batch N      text lines per recognition batch (default 8)\n"
     "      --drop-score X     drop lines whose confidence is below X (default 0.5)\n"
+    "      --decode greedy|beam  CTC decoding: a beam search that prefers words of the\n"
+    "                         word lists (the default), or greedy (PaddleOCR's)\n"
+    "      --beam N           prefixes the beam keeps per step (default 10)\n"
+    "      --lang L[,L...]    the beam's word lists: en, fr, de, es, it (default en;\n"
+    "                         Debian's wamerican+wbritish, wfrench, wngerman, ...)\n"
+    "      --words FILE       a word list of your own for the beam (UTF-8, a word a line)\n"
     "      --dpi N            render resolution for PDF pages that are not one image\n"
     "                         (default 300)\n"
     "      --max-pixels N     a page image above N pixels is a page error (default 100M)\n";

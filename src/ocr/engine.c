@@ -25,6 +25,9 @@ void ocr_options_default(ocr_options *o) {
     o->det_side = OCR_DET_SIDE;
     o->rec_batch = OCR_REC_BATCH;
     o->drop_score = 0.5f;
+    /* the beam with English word lists read degraded pages better than
+     * greedy decoding (bench/RESULTS.md, bench/ocr/bench_beam.sh) */
+    o->decode = OCR_DECODE_BEAM;
 }
 
 static const char *sum_of(const char *file) {
@@ -174,6 +177,11 @@ q_status ocr_engine_new(const ocr_options *o, ocr_engine **out) {
         if (st) q_fail_context("%s", path);
         free(data);
     }
+    if (!st && e->o.decode == OCR_DECODE_BEAM) {
+        char cache[4096];
+        ocr_lexicon_cache_dir(e->o.models_dir, cache, sizeof cache);
+        st = ocr_lexicon_new(e->o.lang, e->o.words, cache, &e->lex);
+    }
     if (st) {
         ocr_engine_free(e);
         return st;
@@ -184,10 +192,16 @@ q_status ocr_engine_new(const ocr_options *o, ocr_engine **out) {
 
 void ocr_engine_free(ocr_engine *e) {
     if (!e) return;
+    const char *stats = getenv("QUIRE_DECODE_STATS"); /* bench/ocr/bench_beam.sh */
+    if (stats && *stats == '1' && e->t_rec > 0)
+        q_log_always("decode stats: %s decoding %.3f s of %.3f s recognition (%.2f %%)",
+                     e->o.decode == OCR_DECODE_BEAM ? "beam" : "greedy", e->t_decode, e->t_rec,
+                     100 * e->t_decode / e->t_rec);
     nn_model_free(e->det);
     nn_model_free(e->cls);
     nn_model_free(e->rec);
     ocr_dict_free(&e->dict);
+    ocr_lexicon_free(e->lex);
     free(e->tensor);
     free(e);
 }

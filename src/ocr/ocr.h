@@ -28,7 +28,22 @@ typedef struct {
     int rec_batch;           /* recognition batch; 0 = default */
     float drop_score;        /* lines below are dropped; 0 = PaddleOCR's 0.5 */
     int skip_checksums;      /* do not verify the models' SHA-256 (tests of the engine only) */
+    int decode;              /* OCR_DECODE_BEAM (ocr_options_default's) or
+                                OCR_DECODE_GREEDY (PaddleOCR's; 0) */
+    int beam_width;          /* prefixes the beam keeps per time step; 0 = OCR_BEAM_WIDTH */
+    const char *lang;        /* word lists of the beam: comma-separated codes (en, fr, de, es,
+                                it); NULL = "en" (ocr_lang_check says what is known) */
+    const char *words;       /* a user word list (UTF-8, one word per line) added to them, or
+                                NULL */
 } ocr_options;
+
+enum { OCR_DECODE_GREEDY = 0, OCR_DECODE_BEAM = 1 };
+enum { OCR_BEAM_WIDTH = 10, OCR_BEAM_WIDTH_MAX = 128 };
+
+/* Checks a --lang value: NULL when every code is one quire has a word list
+ * for, else a static line saying what is wrong (for a usage error). Whether
+ * the list is installed is checked when the engine loads it. */
+const char *ocr_lang_check(const char *lang);
 
 void ocr_options_default(ocr_options *o);
 

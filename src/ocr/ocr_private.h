@@ -59,8 +59,11 @@ struct ocr_engine {
     ocr_options o;
     nn_model *det, *cls, *rec;
     ocr_dict dict;
-    float *tensor;     /* input tensor scratch, grown as needed */
-    size_t tensor_cap; /* floats */
+    float *tensor;           /* input tensor scratch, grown as needed */
+    struct ocr_lexicon *lex; /* the beam decoder's word lists (NULL for greedy decoding) */
+    double t_rec, t_decode;  /* seconds in recognition batches, and in their CTC decoding
+                                (printed at ocr_engine_free with QUIRE_DECODE_STATS=1) */
+    size_t tensor_cap;       /* floats */
 };
 
 /* Grows the engine's input scratch to n floats. */
@@ -219,3 +222,113 @@ int ocr_orient_read_little(size_t nb, size_t kept);
  * to a turn that reads clearly better. `b` are the boxes of `img` as it is. */
 q_status ocr_orient_retry(ocr_engine *e, const q_image *img, const ocr_box *b, size_t n,
                           ocr_orient *o);
+
+/* ---- word lists and the beam decoder (lexicon.c, lexlang.c, beam*.c) ------ */
+/* One compiled word list: n distinct words, sorted by strcmp, word i at
+ * blob + off[i] (NUL-terminated). Membership only. */
+typedef struct {
+    uint32_t n;
+    uint32_t *off;
+    char *blob;
+    size_t blob_len;
+    void *mem; /* owns off and blob */
+} ocr_wordlist;
+
+/* Compiles a text word list (UTF-8, one word per line; CR and trailing
+ * blanks dropped; empty lines, lines with a space or tab inside and lines
+ * that are not valid UTF-8 skipped; duplicates merged). Q_ERR_IO when it
+ * cannot be read, Q_ERR_NOMEM above 256 MiB. */
+q_status ocr_wordlist_from_file(const char *path, ocr_wordlist *wl);
+/* The same, through a cache file cache_dir/<basename of src>.lex (cache_dir
+ * created if needed; NULL: no cache): used when it was compiled from src as
+ * it is now (same path, size and modification time) and passes its CRC-32C
+ * and a check of its structure, else rebuilt and rewritten (a cache that
+ * cannot be written is a warning, not an error). *built (may be NULL) says
+ * whether the source was compiled. */
+q_status ocr_wordlist_load(const char *src, const char *cache_dir, ocr_wordlist *wl, int *built);
+/* 1 when the n bytes at w are one of the list's words (exactly). */
+int ocr_wordlist_has(const ocr_wordlist *wl, const char *w, size_t n);
+void ocr_wordlist_free(ocr_wordlist *wl); /* NULL-safe */
+
+/* The word lists of a set of languages plus a user list. */
+typedef struct ocr_lexicon {
+    ocr_wordlist *lists;
+    size_t n;
+    int accents; /* a language other than English was asked for: bare letters may be
+                    respelled with accents (ocr_beam_respell) */
+} ocr_lexicon;
+
+/* Loads the lists of `lang` (comma-separated codes, NULL = "en"; each code's
+ * Debian lists under $QUIRE_DICT_DIR, else /usr/share/dict; a list that is
+ * not installed is Q_ERR_IO naming the package to install) and of the user
+ * list `words` (NULL = none), the system lists cached in `cache_dir`
+ * (ocr_wordlist_load). */
+q_status ocr_lexicon_new(const char *lang, const char *words, const char *cache_dir,
+                         ocr_lexicon **out);
+void ocr_lexicon_free(ocr_lexicon *lx); /* NULL-safe */
+/* 1 when the n bytes at w are a word of any list: as written, or, for a word
+ * with a capital first letter and no other capital, with that letter in
+ * lowercase, or, for a word in capitals, in lowercase or with only its first
+ * letter a capital (Latin letters of ASCII and Latin-1; a curly apostrophe
+ * is read as '). */
+int ocr_lexicon_has(const ocr_lexicon *lx, const char *w, size_t n);
+/* Where quire keeps compiled word lists for an engine whose models are in
+ * models_dir: $QUIRE_LEXICON_CACHE, else models_dir/lexicon. */
+void ocr_lexicon_cache_dir(const char *models_dir, char *out, size_t cap);
+
+/* Beam search settings (beam.c). */
+typedef struct {
+    int width;         /* prefixes kept per step */
+    int topk;          /* classes tried per step, at most */
+    float min_prob;    /* classes below this probability at a step are not tried */
+    float clear;       /* a word whose every character was read at least this
+                          probable is kept even when it is not in the lexicon */
+    float nonword_log; /* log-probability a word outside the lexicon pays (< 0) */
+} ocr_beam_params;
+
+void ocr_beam_params_default(ocr_beam_params *p, int width);
+
+/* CTC prefix beam search over the same input as ocr_ctc_decode, with the
+ * same outputs: the text of the most probable label sequence once every word
+ * completed in it (at a space or the line's end) is scored against `lx` (a
+ * word that is in the lexicon, has no letters, has a digit, looks like a code
+ * or URL, or was read clearly costs nothing; any other pays nonword_log; lx
+ * NULL: no scoring). Its characters' time steps come from the most probable
+ * alignment of that sequence (Viterbi), conf is the mean probability of each
+ * character at its first step, as greedy's. Probabilities that are not
+ * finite or not in [0, 1] are read as 0 (NaN, -inf, negatives) or 1 (+inf
+ * and above). Q_ERR_FORMAT as ocr_ctc_decode for a model of the wrong class
+ * count; Q_ERR_NOMEM. Agrees with greedy decoding wherever every step is
+ * certain. */
+q_status ocr_beam_decode(const ocr_dict *d, const ocr_lexicon *lx, const ocr_beam_params *bp,
+                         const float *probs, int steps, int classes, float *conf, q_buf *text,
+                         ocr_ctc_char *chars, size_t *nchars);
+
+/* Scores one decoded word (beamword.c): 0 when it costs nothing (see
+ * ocr_beam_decode), else bp->nonword_log. `w` is the word's n bytes with its
+ * punctuation; min_p the lowest probability of its characters. */
+float ocr_beam_word_score(const ocr_lexicon *lx, const ocr_beam_params *bp, const char *w, size_t n,
+                          float min_p);
+
+/* Respells the words of a decoded line (beamspell.c): strs[0..n) are its
+ * characters' strings (" " between words); a word the lexicon does not know
+ * whose spelling with one change, or else two, of a letter read as "f" into
+ * "fi", "fl" or "ff" (print's ligatures) or, when lx->accents, of a bare
+ * letter into an accented one (e -> é, è, ê, ë; a, o, u, i, c, n, E, A, O, U,
+ * C likewise) is a word,
+ * in exactly one way, gets that spelling: the entries change to point at
+ * static strings. Words of more than 32 characters stay. */
+void ocr_beam_respell(const ocr_lexicon *lx, const ocr_beam_params *bp, const char **strs, int n);
+
+/* The most probable CTC alignment of `labels` (nl classes, no blanks) to the
+ * steps (beamalign.c): each label's first and last step into t0/t1 (arrays
+ * of nl), and the label's probability at its first step into p0. Q_ERR_NOMEM;
+ * Q_ERR_INTERNAL when the labels need more steps than there are. */
+q_status ocr_ctc_align(const float *probs, int steps, int classes, const int *labels, int nl,
+                       int *t0, int *t1, float *p0);
+
+/* Probability p read for decoding: NaN and below 0 as 0, above 1 as 1. */
+static inline float ocr_prob(float p) {
+    if (!(p > 0)) return 0;
+    return p > 1 ? 1 : p;
+}

@@ -1,7 +1,8 @@
 /* Recognition: crops sorted by aspect ratio and batched, each batch as wide
  * as its widest line (at least 320 px) rounded up to a width bucket,
- * CTC-decoded, then what the network misreads corrected (case.c, numbers.c,
- * words.c). Sorting keeps padding, and so wasted work, small. */
+ * CTC-decoded (greedily, or by the beam with word lists: beam.c), then
+ * what the network misreads corrected (case.c, numbers.c, words.c). Sorting keeps padding, and so
+ * wasted work, small. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +40,7 @@ static q_status rec_batch(ocr_engine *e, const q_image *crops, const rec_item *i
     for (size_t i = 0; !st && i < k; i++)
         st = ocr_line_tensor(&crops[it[i].idx], REC_H, W, TW, e->tensor + i * per);
     if (st) return st;
+    double t_start = q_now();
     nn_shape in = {.ndim = 4, .dims = {(int64_t)k, 3, REC_H, TW}}, os;
     const float *p = NULL;
     st = nn_model_run(e->rec, e->tensor, &in, &p, &os);
@@ -47,13 +49,21 @@ static q_status rec_batch(ocr_engine *e, const q_image *crops, const rec_item *i
         return Q_FAIL(Q_ERR_FORMAT, "the recognition model gave an output of an unexpected shape");
     int steps = (int)os.dims[1], classes = (int)os.dims[2];
     ocr_ctc_char *chars = steps > 0 ? malloc((size_t)steps * sizeof *chars) : NULL;
+    ocr_beam_params bp;
+    ocr_beam_params_default(&bp, e->o.beam_width);
     for (size_t i = 0; !st && i < k; i++) {
         const q_image *crop = &crops[it[i].idx];
         ocr_rec_line *l = &out[it[i].idx];
         l->text_start = text->len;
         size_t nc = 0;
-        st = ocr_ctc_decode(&e->dict, p + i * (size_t)steps * classes, steps, classes, &l->conf,
-                            text, chars, &nc);
+        const float *lp = p + i * (size_t)steps * classes;
+        double t_dec = q_now();
+        if (e->o.decode == OCR_DECODE_BEAM)
+            st = ocr_beam_decode(&e->dict, e->lex, &bp, lp, steps, classes, &l->conf, text, chars,
+                                 &nc);
+        else
+            st = ocr_ctc_decode(&e->dict, lp, steps, classes, &l->conf, text, chars, &nc);
+        e->t_decode += q_now() - t_dec;
         size_t len = text->len - l->text_start;
         char *line = text->data + l->text_start;
         if (!st && chars) {
@@ -72,6 +82,7 @@ static q_status rec_batch(ocr_engine *e, const q_image *crops, const rec_item *i
         l->text_len = (uint32_t)len;
     }
     free(chars); /* without it the text stays as read */
+    e->t_rec += q_now() - t_start;
     return st;
 }
 

@@ -62,7 +62,7 @@ q_status run_config_json(const run_options *o, int ranks, uint64_t documents, q_
                           "\"shard_seconds\": %g, \"ranks\": %d, \"documents\": %llu, "
                           "\"max_pixels\": %.0f, \"threads\": %d, \"det_side\": %d, "
                           "\"cls\": %s, \"rotate_pages\": %s, \"rec_batch\": %d, "
-                          "\"drop_score\": %g}",
+                          "\"drop_score\": %g",
                           o->dpi, gpus, o->timeout, o->batch, o->force ? "true" : "false",
                           o->no_retry ? "true" : "false", o->retry_failed ? "true" : "false",
                           o->redo_ocr ? "true" : "false", o->shard_docs, o->shard_seconds, ranks,
@@ -71,5 +71,14 @@ q_status run_config_json(const run_options *o, int ranks, uint64_t documents, q_
                           o->ocr.no_rotate_pages ? "false" : "true", o->ocr.rec_batch,
                           o->ocr.drop_score);
     }
+    /* the decoder and its word lists change the text as much as the models do */
+    if (!st)
+        st = q_buf_printf(out, ", \"decode\": \"%s\", \"beam\": %d, \"lang\": ",
+                          o->ocr.decode == OCR_DECODE_BEAM ? "beam" : "greedy",
+                          o->ocr.beam_width > 0 ? o->ocr.beam_width : OCR_BEAM_WIDTH);
+    if (!st) st = q_buf_json_str(out, o->ocr.lang ? o->ocr.lang : "en");
+    if (!st) st = q_buf_puts(out, ", \"words\": ");
+    if (!st) st = o->ocr.words ? q_buf_json_str(out, o->ocr.words) : q_buf_puts(out, "null");
+    if (!st) st = q_buf_puts(out, "}");
     return st;
 }
