@@ -3,6 +3,7 @@
 # shellcheck source=../e2e/lib.sh
 . "$QUIRE_SRC/tests/e2e/lib.sh"
 SIM=$QUIRE_SRC/tests/cluster/sim.sh
+export QSIM_KEEP="$QUIRE_SRC $QUIRE_BIN $E2E_WORK" # visible on every node, under /tmp too
 trap '"$SIM" down' EXIT INT TERM
 
 sim_up() { # sim_up N: N nodes, or skip (77) where namespaces cannot be made

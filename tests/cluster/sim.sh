@@ -17,7 +17,9 @@
 #   sim.sh sysctl K KEY=V  a sysctl of node K's network stack (net.ipv4.*)
 #   sim.sh down            remove everything (also what a killed test left)
 #
-# State lives in $QSIM_STATE (default /run/quire-sim). Exits 77 where namespaces
+# Each node's /tmp is its own, except the folders under it named in $QSIM_KEEP
+# (space-separated paths: a checkout or build under /tmp stays visible). State
+# lives in $QSIM_STATE (default /run/quire-sim). Exits 77 where namespaces
 # cannot be made (not root, no CAP_SYS_ADMIN): callers skip.
 set -euo pipefail
 state=${QSIM_STATE:-/run/quire-sim}
@@ -26,6 +28,14 @@ pfx=qsim
 here=$(cd "$(dirname "$0")" && pwd)
 
 addr() { echo "$net.$(($1 + 1))"; }
+# the top folders under /tmp of the paths in $QSIM_KEEP (and of this script)
+keep_dirs() {
+  local p
+  for p in ${QSIM_KEEP:-} "$here"; do
+    p=$(realpath -m "$p")
+    case $p in /tmp/?*) p=${p#/tmp/}; echo "/tmp/${p%%/*}" ;; esac
+  done | sort -u | tr '\n' ' '
+}
 holder() { cat "$state/node$1.pid"; }
 count() { cat "$state/nodes"; }
 
@@ -63,10 +73,15 @@ sim_up() {
     ip -n ${pfx}$k link set lo up
     # the holder: own host name, own /tmp and /dev/shm, then it waits. It
     # joins the network namespace with nsenter, not `ip netns exec`, which
-    # mounts a fresh /sys and so hides /sys/fs/cgroup (slurmd needs it)
+    # mounts a fresh /sys and so hides /sys/fs/cgroup (slurmd needs it). The
+    # folders under /tmp that the job needs (a checkout, a build: $QSIM_KEEP)
+    # stay visible there, as a shared file system would show them.
+    mkdir -p "$state/host-tmp$k"
     unshare --mount --uts --propagation slave nsenter --net=/run/netns/${pfx}$k sh -c \
-      "mount -t tmpfs -o size=512m tmpfs /tmp && mount -t tmpfs -o size=2g tmpfs /dev/shm &&
-       hostname '$name' && exec sleep infinity" </dev/null >/dev/null 2>&1 &
+      "mount --bind /tmp '$state/host-tmp$k' && mount -t tmpfs -o size=512m tmpfs /tmp &&
+       for d in $(keep_dirs); do mkdir -p \"\$d\" && mount --bind '$state/host-tmp$k'\"\${d#/tmp}\" \"\$d\" || exit 1; done &&
+       mount -t tmpfs -o size=2g tmpfs /dev/shm && hostname '$name' && exec sleep infinity" \
+      </dev/null >/dev/null 2>&1 &
     echo $! >"$state/node$k.pid"
     echo "$(addr "$k") $k" >>"$state/hosts"
   done
