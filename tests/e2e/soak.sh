@@ -15,14 +15,21 @@ c=$(corpus_dir)
 
 soak_run() { # soak_run COPIES: writes OUT.rss, "rank peak_kib" lines
   local reps=$1 out=$base-$1 rc=0
-  "$PY" - "$c" "$reps" >"$out.manifest" <<'PYEOF'
+  # copies under other names (hard links; a missing file stays a missing
+  # name): a path listed twice is one document (issue 16), a copy is another
+  "$PY" - "$c" "$reps" "$out.files" >"$out.manifest" <<'PYEOF'
 import json, os, sys
-files = [os.path.join(sys.argv[1], d["file"])
-         for d in json.load(open(os.path.join(sys.argv[1], "truth.json")))["documents"]]
+src, reps, dst = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+files = [os.path.join(src, d["file"])
+         for d in json.load(open(os.path.join(src, "truth.json")))["documents"]]
 files = [f for f in files if not os.path.isdir(f)]  # one document per line
-for _ in range(int(sys.argv[2])):
-    for f in files:
-        print(f)
+for k in range(reps):
+    os.makedirs(os.path.join(dst, str(k)), exist_ok=True)
+    for i, f in enumerate(files):
+        name = os.path.join(dst, str(k), "%03d_%s" % (i, os.path.basename(f)))
+        if os.path.isfile(f) and not os.path.islink(f) and not os.path.exists(name):
+            os.link(f, name)
+        print(name)
 PYEOF
   # each rank under GNU time: its exact peak (sampling missed short peaks, such
   # as the OCR engine loading for the tiny image document that comes last)
