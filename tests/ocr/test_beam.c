@@ -141,7 +141,7 @@ static void test_same_as_greedy(void) {
 
 static void test_empty(void) {
     decoded d;
-    float m[MAXT * 32];
+    float m[MAXT * 32] = {0};
     run(1, m, 0, &d); /* no steps */
     CHECK(!d.st && !strcmp(d.text.data, "") && d.conf == 0 && d.n == 0);
     q_buf_free(&d.text);
