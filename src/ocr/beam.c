@@ -235,11 +235,8 @@ q_status ocr_beam_decode(const ocr_dict *d, const ocr_lexicon *lx, const ocr_bea
                          ocr_ctc_char *chars, size_t *nchars) {
     *conf = 0;
     if (nchars) *nchars = 0;
-    if ((uint32_t)classes != d->n + 2)
-        return Q_FAIL(Q_ERR_FORMAT,
-                      "the recognizer has %d classes but the dictionary %u characters (+ blank "
-                      "and space): model and dictionary do not belong together",
-                      classes, d->n);
+    q_status fit = ocr_ctc_check(d, classes);
+    if (fit) return fit;
     if (steps <= 0) return Q_OK;
     ocr_beam_params p = *bp;
     if (p.width < 1) p.width = 1;

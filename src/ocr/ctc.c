@@ -5,15 +5,21 @@
 
 #include "ocr/ocr_private.h"
 
-q_status ocr_ctc_decode(const ocr_dict *d, const float *probs, int steps, int classes, float *conf,
-                        q_buf *text, ocr_ctc_char *chars, size_t *nchars) {
-    *conf = 0;
-    if (nchars) *nchars = 0;
+q_status ocr_ctc_check(const ocr_dict *d, int classes) {
     if ((uint32_t)classes != d->n + 2)
         return Q_FAIL(Q_ERR_FORMAT,
                       "the recognizer has %d classes but the dictionary %u characters (+ blank "
                       "and space): model and dictionary do not belong together",
                       classes, d->n);
+    return Q_OK;
+}
+
+q_status ocr_ctc_decode(const ocr_dict *d, const float *probs, int steps, int classes, float *conf,
+                        q_buf *text, ocr_ctc_char *chars, size_t *nchars) {
+    *conf = 0;
+    if (nchars) *nchars = 0;
+    q_status fit = ocr_ctc_check(d, classes);
+    if (fit) return fit;
     double sum = 0;
     int kept = 0, prev = -1;
     for (int t = 0; t < steps; t++) {

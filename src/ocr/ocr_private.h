@@ -156,6 +156,9 @@ typedef struct {
  * A class outside 0..ndict + 1 is Q_ERR_FORMAT (model and dictionary differ).
  * With `chars` (room for `steps`), each kept character's origin goes there
  * and their count into *nchars. */
+/* Whether a recognizer of `classes` outputs fits dictionary `d` (its
+ * characters, a blank and a space); Q_ERR_FORMAT saying so when not. */
+q_status ocr_ctc_check(const ocr_dict *d, int classes);
 q_status ocr_ctc_decode(const ocr_dict *d, const float *probs, int steps, int classes, float *conf,
                         q_buf *text, ocr_ctc_char *chars, size_t *nchars);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "run/job.h"
 #include "run/proto.h"
 #include "run/roles.h"
 #include "run/run.h"
@@ -66,13 +67,7 @@ static void info_row_print(const info_row *r) {
 /* Rank 0's lines: MPI, its launch environment, the count of ranks per role
  * and nodes, and one row per rank. */
 static void info_table_print(const info_row *all, int n) {
-    char version[MPI_MAX_LIBRARY_VERSION_STRING];
-    int len = 0;
-    if (MPI_Get_library_version(version, &len) == MPI_SUCCESS) {
-        char *nl = strchr(version, '\n');
-        if (nl) *nl = 0;
-        printf("mpi:       %s\n", version);
-    }
+    run_info_print_mpi();
     static const char *const vars[] = {"CUDA_VISIBLE_DEVICES", "SLURM_JOB_ID"};
     for (size_t i = 0; i < Q_ARRAY_LEN(vars); i++) {
         const char *v = getenv(vars[i]);

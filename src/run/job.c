@@ -461,7 +461,7 @@ out:
     return exit_code;
 }
 
-void run_info_print(int gpus) {
+void run_info_print_mpi(void) {
     char version[MPI_MAX_LIBRARY_VERSION_STRING];
     int len = 0;
     if (MPI_Get_library_version(version, &len) == MPI_SUCCESS) {
@@ -469,6 +469,10 @@ void run_info_print(int gpus) {
         if (nl) *nl = 0;
         printf("mpi:       %s\n", version);
     }
+}
+
+void run_info_print(int gpus) {
+    run_info_print_mpi();
     static const char *const vars[] = {"OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_LOCAL_RANK",
                                        "SLURM_PROCID",         "SLURM_LOCALID",
                                        "CUDA_VISIBLE_DEVICES", "SLURM_JOB_ID"};

@@ -90,6 +90,9 @@ void run_progress_add(run_progress *p, const run_request *r);
 void run_progress_tick(run_progress *p, int force);
 void run_progress_done(run_progress *p);
 
+/* `quire info`'s "mpi:" line: the MPI library's version. */
+void run_info_print_mpi(void);
+
 /* Right after MPI_Init, before any message: fails when the MPI runtime has
  * put this rank on a node that is not its own (two nodes with one host
  * name), with the fix in the message. Q_OK where it cannot tell (no PMIx). */
