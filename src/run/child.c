@@ -224,14 +224,15 @@ static void child_kill(run_child *c) {
     child_reap(c, why, sizeof why);
 }
 
-/* Where the child was, for its record: " at page 3 of 12". */
 void run_child_where(const run_child *c, uint32_t *page, uint32_t *pages) {
     *page = c->progress[0];
     *pages = c->progress[1];
 }
 
+/* Where the child was, for its record: " at page 3 of 12". */
 static void child_where(const run_child *c, char *out, size_t cap) {
-    uint32_t page = c->progress[0], pages = c->progress[1];
+    uint32_t page, pages;
+    run_child_where(c, &page, &pages);
     if (pages)
         snprintf(out, cap, " at page %u of %u", page + 1, pages);
     else

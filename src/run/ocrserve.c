@@ -82,7 +82,6 @@ q_status run_ocr_client_xfer(run_ocr_client *c, q_buf *msg) {
         rc = MPI_Iprobe(c->server, RUN_TAG_OCR_LINES, c->comm, &flag, &status);
         if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Iprobe");
         if (flag) break;
-        run_alive_tick();
         run_backoff_sleep(&nap);
     }
     if (run_recv_probed(c->comm, &status, msg)) return q_fail_context("receiving a page's lines");

@@ -119,6 +119,7 @@ void run_backoff_reset(run_backoff *b) {
 }
 
 void run_backoff_sleep(run_backoff *b) {
+    run_alive_tick(); /* a rank that waits is alive, whatever it waits for */
     if (b->nap <= 0) run_backoff_reset(b);
     q_sleep(b->nap);
     b->nap = Q_MIN(b->nap * 2, RUN_NAP_MAX_US * 1e-6);
@@ -138,7 +139,6 @@ q_status run_wait(MPI_Request *req, MPI_Status *status) {
         int rc = MPI_Test(req, &done, status ? status : MPI_STATUS_IGNORE);
         if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Test");
         if (done) return Q_OK;
-        run_alive_tick();
         run_backoff_sleep(&nap);
     }
 }

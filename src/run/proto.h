@@ -72,7 +72,9 @@ enum { RUN_BATCH_MAX = 1024 };
 q_status run_batch_unpack(char *buf, size_t len, run_item *items, uint32_t *n);
 
 /* Growing naps between polls: short right after activity (low latency), up to
- * 2 ms when idle (no core spent), in one place for every polling loop. */
+ * 2 ms when idle (no core spent), in one place for every polling loop. Each
+ * nap also sends and takes the rank's signs of life that are due (alive.h):
+ * a loop that never naps while busy must call run_alive_tick itself. */
 enum { RUN_NAP_MIN_US = 20, RUN_NAP_MAX_US = 2000 };
 typedef struct {
     double nap;

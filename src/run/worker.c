@@ -196,7 +196,6 @@ static q_status worker_ask(worker *w, q_buf *buf, run_item *items, uint32_t *n) 
             continue;
         }
         if (flag) break;
-        run_alive_tick();
         run_backoff_sleep(&nap);
         if (store_reclog_sync_due(w->log))
             q_log(Q_LOG_DEBUG, "syncing the record log: %s", q_errmsg());
