@@ -13,11 +13,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "run/job.h"
 #include "run/run.h"
 
 /* Folder walks pick documents by extension; files named explicitly are
  * always taken and recognised by their bytes. */
 static const char *const input_exts[] = {".pdf", ".tif", ".tiff", ".png", ".jpg", ".jpeg"};
+/* input_exts[0] is the one that is not an image (run_input_is_image) */
 
 enum { INPUT_MAX_DEPTH = 64 };
 
@@ -73,12 +75,20 @@ static q_status input_add(run_input_list *l, const char *path, const struct stat
     return Q_OK;
 }
 
-static int input_has_doc_ext(const char *name) {
+/* 1 when `name` ends in one of input_exts[from..]. */
+static int input_ext_from(const char *name, size_t from) {
     const char *dot = strrchr(name, '.');
-    if (!dot) return 0;
-    for (size_t i = 0; i < Q_ARRAY_LEN(input_exts); i++)
+    for (size_t i = from; dot && i < Q_ARRAY_LEN(input_exts); i++)
         if (!strcasecmp(dot, input_exts[i])) return 1;
     return 0;
+}
+
+static int input_has_doc_ext(const char *name) {
+    return input_ext_from(name, 0);
+}
+
+int run_input_is_image(const char *path) {
+    return input_ext_from(path, 1); /* all but .pdf */
 }
 
 /* A folder entry; `plain`: neither a symbolic link nor of unknown type, so

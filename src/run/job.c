@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "run/alive.h"
 #include "run/job.h"
@@ -128,14 +127,6 @@ static int job_pick_todo(run_job *job, const store_journal *journal, size_t lo, 
     return 0;
 }
 
-static int job_is_image_name(const char *path) {
-    static const char *const ext[] = {".tif", ".tiff", ".png", ".jpg", ".jpeg"};
-    const char *dot = strrchr(path, '.');
-    for (size_t i = 0; dot && i < Q_ARRAY_LEN(ext); i++)
-        if (!strcasecmp(dot, ext[i])) return 1;
-    return 0;
-}
-
 /* Before any document is handed out: image files always need OCR, so a job
  * with some to do and models that cannot load stops now, with the fix, and
  * no document is recorded as failed for it. Whether a PDF needs OCR is known
@@ -144,7 +135,7 @@ static int job_check_models(const run_job *job) {
     size_t images = 0;
     for (size_t i = 0; i < job->ntodo; i++) {
         const run_input *in = &job->inputs.v[job->todo[i]];
-        images += !in->error && job_is_image_name(in->path);
+        images += !in->error && run_input_is_image(in->path);
     }
     if (!images) return 0;
     char buf[4096];

@@ -93,6 +93,10 @@ void run_progress_done(run_progress *p);
 /* `quire info`'s "mpi:" line: the MPI library's version. */
 void run_info_print_mpi(void);
 
+/* Whether `path` is named as an image file (TIFF, PNG, JPEG: pages that
+ * always need OCR), by the extensions a folder walk takes (inputs.c). */
+int run_input_is_image(const char *path);
+
 /* Right after MPI_Init, before any message: fails when the MPI runtime has
  * put this rank on a node that is not its own (two nodes with one host
  * name), with the fix in the message. Q_OK where it cannot tell (no PMIx). */
