@@ -22,5 +22,16 @@ sim_quire() {
     "$QUIRE_BIN" run --progress 1 "$@"
 }
 
+# bulk_corpus: 240 generated documents (made once), long enough to be hit mid-run
+bulk_corpus() {
+  local big=$E2E_WORK/bulk-cluster
+  if [ ! -f "$big/truth.json" ]; then
+    rm -rf "$big.tmp"
+    "$PY" "$QUIRE_SRC/tests/gen/gen_corpus.py" "$big.tmp" --seed 23 --docs 240 >/dev/null
+    mv "$big.tmp" "$big"
+  fi
+  echo "$big"
+}
+
 # roles LOG: the role table rank 0 printed, as "host role" lines
 roles() { sed -n 's/^\[ *[0-9.]* r0\]   \([^ ]*\) *[0-9]* *[0-9]*  \([a-z]*\) .*/\1 \2/p' "$1"; }

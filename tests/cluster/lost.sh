@@ -9,21 +9,13 @@
 # every document once.
 . "$(dirname "$0")/lib.sh"
 what=${1:?worker or link}
-big=$E2E_WORK/bulk-cluster
-if [ ! -f "$big/truth.json" ]; then
-  rm -rf "$big.tmp"
-  "$PY" "$QUIRE_SRC/tests/gen/gen_corpus.py" "$big.tmp" --seed 23 --docs 240 >/dev/null
-  mv "$big.tmp" "$big"
-fi
+big=$(bulk_corpus)
 sim_up 2
 # mpirun gives up on a daemon it cannot reach when TCP does: on a real
 # cluster after net.ipv4.tcp_retries2 (15, some 15 minutes, by default)
 "$SIM" sysctl 0 net.ipv4.tcp_retries2=4
 out=$E2E_WORK/out-cluster-lost-$what
 rm -rf "$out"
-reported() {
-  { grep -o "progress: [0-9:Z]* [0-9]*/" "$1" || true; } | sed 's|.* \([0-9]*\)/|\1|' | sort -n | tail -1
-}
 QSIM_SLOTS=3 setsid "$SIM" mpirun -np 6 "$QUIRE_BIN" run --batch 1 --shard-docs 100000 \
   --shard-seconds 100000 --progress 0.1 --peer-timeout 5 --out "$out" "$big" >"$out.log1" 2>&1 &
 job=$!

@@ -75,12 +75,7 @@ check_out "$out"
 "$PY" "$TOOLS/compare_results.py" "$E2E_WORK/out-np1/results.h5" "$out/results.h5"
 
 # 2. the time-limit signal and a requeue across both nodes
-big=$E2E_WORK/bulk-cluster
-if [ ! -f "$big/truth.json" ]; then
-  rm -rf "$big.tmp"
-  "$PY" "$QUIRE_SRC/tests/gen/gen_corpus.py" "$big.tmp" --seed 23 --docs 240 >/dev/null
-  mv "$big.tmp" "$big"
-fi
+big=$(bulk_corpus)
 out=$W/out-usr1
 rm -rf "$out" "$out.log"
 id=$(submit "$out.log" multi-node.sbatch -N 2 --ntasks-per-node=3 -- --gpus 0 --batch 1 \

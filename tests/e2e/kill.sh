@@ -67,10 +67,6 @@ victim() {
   return 0
 }
 
-# the highest "N/M documents" rank 0 has printed
-reported() {
-  { grep -o "progress: [0-9:Z]* [0-9]*/" "$1" || true; } | sed 's|.* \([0-9]*\)/|\1|' | sort -n | tail -1
-}
 
 # Starts a run, waits until rank 0 counts at least $1 documents done, then
 # hits the role's process; leaves the count seen in $seen.

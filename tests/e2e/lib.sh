@@ -111,6 +111,10 @@ expect_fatal() { # expect_fatal NAME LOG RC WANT: the job ended with exit 1 (RC)
     fail "$name: the error line is not rank 0's with the cause ($want)"
 }
 
+reported() { # reported LOG: the highest "N/M documents" rank 0 has printed in LOG
+  { grep -o "progress: [0-9:Z]* [0-9]*/" "$1" || true; } | sed 's|.* \([0-9]*\)/|\1|' | sort -n | tail -1
+}
+
 check_out() { # check_out OUT: every check of results.h5 against the truth
   local out=$1 c
   c=$(corpus_dir)
