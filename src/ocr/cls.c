@@ -67,7 +67,7 @@ static q_status run_batch(ocr_engine *e, const q_image *v, const size_t *owner, 
     if (st) return st;
     nn_shape in = {.ndim = 4, .dims = {(int64_t)k, 3, CLS_H, CLS_W}}, out;
     const float *p = NULL;
-    if ((st = nn_model_run(e->cls, e->tensor, &in, &p, &out)))
+    if ((st = ocr_net_run(e, OCR_NET_CLS, e->tensor, &in, &p, &out)))
         return q_fail_context("line orientation");
     if (out.ndim != 2 || out.dims[0] != (int64_t)k || out.dims[1] != 2)
         return Q_FAIL(Q_ERR_FORMAT, "the orientation model gave an output of an unexpected shape");

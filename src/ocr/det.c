@@ -41,7 +41,7 @@ q_status ocr_detect(ocr_engine *e, const q_image *img, ocr_box **boxes, size_t *
 
     nn_shape in = {.ndim = 4, .dims = {1, 3, dh, dw}}, out;
     const float *prob = NULL;
-    st = nn_model_run(e->det, e->tensor, &in, &prob, &out);
+    st = ocr_net_run(e, OCR_NET_DET, e->tensor, &in, &prob, &out);
     if (st) return q_fail_context("text detection");
     if (out.ndim != 4 || out.dims[0] != 1 || out.dims[1] != 1 || out.dims[2] != dh ||
         out.dims[3] != dw)

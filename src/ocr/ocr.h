@@ -57,6 +57,13 @@ q_status ocr_engine_new(const ocr_options *o, ocr_engine **out);
  * loading anything: about 30 ms. */
 q_status ocr_models_check(const char *models_dir);
 void ocr_engine_free(ocr_engine *e); /* NULL-safe */
+/* The engine's networks: detection, line orientation, recognition. */
+typedef enum { OCR_NET_DET, OCR_NET_CLS, OCR_NET_REC, OCR_NETS } ocr_net;
+
+/* Seconds this engine has spent inside network runs since it was made (0 for
+ * NULL): the rest of a page's time is pre- and post-processing. */
+double ocr_engine_nn_seconds(const ocr_engine *e);
+
 /* The backend the networks run on ("cpu" or "cuda"; an AUTO request says which
  * it became; "none" for NULL). A static string. */
 const char *ocr_engine_backend(const ocr_engine *e);

@@ -63,8 +63,14 @@ struct ocr_engine {
     struct ocr_lexicon *lex; /* the beam decoder's word lists (NULL for greedy decoding) */
     double t_rec, t_decode;  /* seconds in recognition batches, and in their CTC decoding
                                 (printed at ocr_engine_free with QUIRE_DECODE_STATS=1) */
+    double t_nn;             /* seconds inside network runs (ocr_engine_nn_seconds) */
     size_t tensor_cap;       /* floats */
 };
+
+/* Runs one of the engine's networks on `in` (net.c): *out is the network's
+ * output, valid until the engine's next run of any network. */
+q_status ocr_net_run(ocr_engine *e, ocr_net net, const float *in, const nn_shape *shape,
+                     const float **out, nn_shape *out_shape);
 
 /* Grows the engine's input scratch to n floats. */
 q_status ocr_tensor_reserve(ocr_engine *e, size_t n);

@@ -43,7 +43,7 @@ static q_status rec_batch(ocr_engine *e, const q_image *crops, const rec_item *i
     double t_start = q_now();
     nn_shape in = {.ndim = 4, .dims = {(int64_t)k, 3, REC_H, TW}}, os;
     const float *p = NULL;
-    st = nn_model_run(e->rec, e->tensor, &in, &p, &os);
+    st = ocr_net_run(e, OCR_NET_REC, e->tensor, &in, &p, &os);
     if (st) return q_fail_context("text recognition");
     if (os.ndim != 3 || os.dims[0] != (int64_t)k)
         return Q_FAIL(Q_ERR_FORMAT, "the recognition model gave an output of an unexpected shape");
