@@ -310,7 +310,7 @@ json.dump(t, open(sys.argv[3], "w"))' "$B/pages/truth.json" "$work/runs/manifest
         return
     fi
     rate_g=$(awk -v n="$n" -v w="$wall" 'BEGIN{printf "%.2f", n / (w > 0 ? w : 1)}')
-    busy=$(grep -o 'OCR rank: read.*' "$out/e2e.log" | tail -1)
+    busy=$(grep -o 'OCR rank: ran.*' "$out/e2e.log" | tail -1)
     if ! e2e_run cpu 0; then
         note e2e FAIL $((SECONDS - t)) "the CPU-only run failed (e2e.log)"
         failed=1

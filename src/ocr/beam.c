@@ -17,7 +17,7 @@ enum { WORD_MAX = 256 }; /* bytes of a word the lexicon is asked about */
 
 void ocr_beam_params_default(ocr_beam_params *p, int width) {
     p->width = width > 0 ? width : OCR_BEAM_WIDTH;
-    p->topk = 6;
+    p->topk = OCR_BEAM_TOPK;
     p->min_prob = 1e-3f;
     p->clear = 0.9f;
     p->nonword_log = -4.0f;

@@ -152,7 +152,7 @@ static q_status load_model(const ocr_engine *e, int k, nn_model **out) {
 }
 
 const char *ocr_engine_backend(const ocr_engine *e) {
-    return e ? nn_model_backend(e->det) : "none";
+    return !e ? "none" : e->remote.send ? "remote" : nn_model_backend(e->det);
 }
 
 q_status ocr_engine_new(const ocr_options *o, ocr_engine **out) {
@@ -165,9 +165,19 @@ q_status ocr_engine_new(const ocr_options *o, ocr_engine **out) {
     if (e->o.rec_batch <= 0) e->o.rec_batch = OCR_REC_BATCH;
     if (e->o.drop_score <= 0) e->o.drop_score = 0.5f;
     if (e->o.threads <= 0) e->o.threads = 1;
-    q_status st = load_model(e, MODEL_DET, &e->det);
-    if (!st) st = load_model(e, MODEL_CLS, &e->cls);
-    if (!st) st = load_model(e, MODEL_REC, &e->rec);
+    q_status st = Q_OK;
+    if (o->remote) {
+        e->remote = *o->remote;
+        e->o.remote = NULL;
+        if (!e->remote.send || !e->remote.recv || e->remote.depth < 1 ||
+            e->remote.depth > OCR_NET_DEPTH_MAX)
+            st = Q_FAIL(Q_ERR_USAGE, "a remote needs send, recv and a depth of 1 to %d",
+                        OCR_NET_DEPTH_MAX);
+    } else {
+        st = load_model(e, MODEL_DET, &e->det);
+        if (!st) st = load_model(e, MODEL_CLS, &e->cls);
+        if (!st) st = load_model(e, MODEL_REC, &e->rec);
+    }
     if (!st) {
         char path[4096], *data = NULL;
         size_t n = 0;
@@ -202,6 +212,11 @@ void ocr_engine_free(ocr_engine *e) {
     nn_model_free(e->rec);
     ocr_dict_free(&e->dict);
     ocr_lexicon_free(e->lex);
+    for (int i = 0; i < OCR_NET_DEPTH_MAX; i++)
+        q_buf_free(&e->stash[i]);
+    q_buf_free(&e->cur);
+    q_buf_free(&e->sendbuf);
+    free(e->dense);
     free(e->tensor);
     free(e);
 }

@@ -13,28 +13,52 @@
 
 typedef struct ocr_engine ocr_engine; /* three models + dictionary; one per thread */
 
+/* The engine's networks: detection, line orientation, recognition. */
+typedef enum { OCR_NET_DET, OCR_NET_CLS, OCR_NET_REC, OCR_NETS } ocr_net;
+
+/* Networks run by another process (the node's GPU rank): an engine made with
+ * a remote (ocr_options.remote) loads no model; each network run becomes a
+ * request (bytes the ocr module packs) sent through `send`, answered by a
+ * reply that ocr_net_serve packed, received through `recv`. The transport
+ * knows nothing of tensors; ocr knows nothing of MPI. Replies may come in any
+ * order (the engine matches them by ticket). */
 typedef struct {
-    const char *models_dir;  /* folder with the model files (run_models_dir) */
-    nn_backend_kind backend; /* CPU unless asked */
-    int threads;             /* CPU threads for the models; 0 = 1 */
-    int det_side;            /* detection: the page is scaled so its longer side is at most this
-                                (never up), sides rounded to multiples of 32; 0 = OCR_DET_SIDE;
-                                PaddleOCR's own is 960 */
-    int no_cls;              /* skip the orientation classifier (it still votes on the page's
-                                way up unless no_rotate_pages) */
-    int no_rotate_pages;     /* read every page as it is: no turn by 90, 180 or 270 degrees */
-    int cls_whole;           /* PaddleOCR's classifier input: the whole line squeezed to
-                                192x48 (default: up to 3 windows of the line at 4:1) */
-    int rec_batch;           /* recognition batch; 0 = default */
-    float drop_score;        /* lines below are dropped; 0 = PaddleOCR's 0.5 */
-    int skip_checksums;      /* do not verify the models' SHA-256 (tests of the engine only) */
-    int decode;              /* OCR_DECODE_BEAM (ocr_options_default's) or
-                                OCR_DECODE_GREEDY (PaddleOCR's; 0) */
-    int beam_width;          /* prefixes the beam keeps per time step; 0 = OCR_BEAM_WIDTH */
-    const char *lang;        /* word lists of the beam: comma-separated codes (en, fr, de, es,
-                                it); NULL = "en" (ocr_lang_check says what is known) */
-    const char *words;       /* a user word list (UTF-8, one word per line) added to them, or
-                                NULL */
+    /* Hands one request on; may take `msg`'s memory (leaving it empty), so
+     * that up to `depth` requests are in flight without copies. */
+    q_status (*send)(void *user, q_buf *msg);
+    /* Waits for the next reply and puts it into `msg`. A failure here (the
+     * server refused or is gone) fails the page with the transport's error. */
+    q_status (*recv)(void *user, q_buf *msg);
+    void *user;
+    int depth; /* requests the engine may have in flight; 1 to OCR_NET_DEPTH_MAX */
+} ocr_remote;
+
+enum { OCR_NET_DEPTH_MAX = 4 };
+
+typedef struct {
+    const char *models_dir;   /* folder with the model files (run_models_dir) */
+    nn_backend_kind backend;  /* CPU unless asked */
+    int threads;              /* CPU threads for the models; 0 = 1 */
+    int det_side;             /* detection: the page is scaled so its longer side is at most this
+                                 (never up), sides rounded to multiples of 32; 0 = OCR_DET_SIDE;
+                                 PaddleOCR's own is 960 */
+    int no_cls;               /* skip the orientation classifier (it still votes on the page's
+                                 way up unless no_rotate_pages) */
+    int no_rotate_pages;      /* read every page as it is: no turn by 90, 180 or 270 degrees */
+    int cls_whole;            /* PaddleOCR's classifier input: the whole line squeezed to
+                                 192x48 (default: up to 3 windows of the line at 4:1) */
+    int rec_batch;            /* recognition batch; 0 = default */
+    float drop_score;         /* lines below are dropped; 0 = PaddleOCR's 0.5 */
+    int skip_checksums;       /* do not verify the models' SHA-256 (tests of the engine only) */
+    int decode;               /* OCR_DECODE_BEAM (ocr_options_default's) or
+                                 OCR_DECODE_GREEDY (PaddleOCR's; 0) */
+    int beam_width;           /* prefixes the beam keeps per time step; 0 = OCR_BEAM_WIDTH */
+    const char *lang;         /* word lists of the beam: comma-separated codes (en, fr, de, es,
+                                 it); NULL = "en" (ocr_lang_check says what is known) */
+    const char *words;        /* a user word list (UTF-8, one word per line) added to them, or
+                                 NULL */
+    const ocr_remote *remote; /* networks run elsewhere (copied at ocr_engine_new); NULL =
+                                 here. The folder must still hold the dictionary. */
 } ocr_options;
 
 enum { OCR_DECODE_GREEDY = 0, OCR_DECODE_BEAM = 1 };
@@ -57,12 +81,42 @@ q_status ocr_engine_new(const ocr_options *o, ocr_engine **out);
  * loading anything: about 30 ms. */
 q_status ocr_models_check(const char *models_dir);
 void ocr_engine_free(ocr_engine *e); /* NULL-safe */
-/* The engine's networks: detection, line orientation, recognition. */
-typedef enum { OCR_NET_DET, OCR_NET_CLS, OCR_NET_REC, OCR_NETS } ocr_net;
 
 /* Seconds this engine has spent inside network runs since it was made (0 for
  * NULL): the rest of a page's time is pre- and post-processing. */
 double ocr_engine_nn_seconds(const ocr_engine *e);
+
+/* Seconds a remote engine has waited for replies (0 for a local one). */
+double ocr_engine_wait_seconds(const ocr_engine *e);
+
+/* ---- the serving side of a remote (netwire.c) ---- */
+
+/* One request as received: its network and input, pointing into the message. */
+typedef struct {
+    ocr_net net;
+    nn_shape shape; /* 4-D; dims[0] is the request's own batch */
+    const float *data;
+    uint64_t ticket;
+    double deadline; /* q_now() seconds (one clock per node), 0 = none */
+} ocr_net_req;
+
+/* Checks and views a request message (bytes as the remote's send got them).
+ * Q_ERR_FORMAT with one line when it is not a well-formed request. */
+q_status ocr_net_req_parse(const void *msg, size_t len, ocr_net_req *r);
+/* Whether two requests can run as one batch: the same network and input
+ * shape past the batch dimension. */
+int ocr_net_req_joinable(const ocr_net_req *a, const ocr_net_req *b);
+/* The largest batch (dims[0] summed over joined requests) worth building for
+ * a network. */
+int ocr_net_batch_max(ocr_net net);
+/* Runs n joinable requests as one batch on a local engine and packs each
+ * request's answer into replies[i] (cleared first): its output, recognition
+ * as each step's OCR_NET_TOPK most probable classes (all the decoders read),
+ * or the batch's error. Returns Q_OK unless there was no memory for the
+ * replies. */
+q_status ocr_net_serve(ocr_engine *e, const ocr_net_req *reqs, size_t n, q_buf *replies);
+/* A reply saying that request `ticket` failed with `st` and `why`. */
+q_status ocr_net_reply_fail(uint64_t ticket, q_status st, const char *why, q_buf *reply);
 
 /* The backend the networks run on ("cpu" or "cuda"; an AUTO request says which
  * it became; "none" for NULL). A static string. */

@@ -64,13 +64,75 @@ struct ocr_engine {
     double t_rec, t_decode;  /* seconds in recognition batches, and in their CTC decoding
                                 (printed at ocr_engine_free with QUIRE_DECODE_STATS=1) */
     double t_nn;             /* seconds inside network runs (ocr_engine_nn_seconds) */
-    size_t tensor_cap;       /* floats */
+    /* a remote engine (ocr_options.remote): requests in flight, replies that
+     * came before they were asked for, the one being read, and recognition's
+     * output expanded from its top classes */
+    ocr_remote remote;
+    uint64_t ticket; /* the last request's */
+    int outstanding; /* requests sent, replies not yet received */
+    q_buf stash[OCR_NET_DEPTH_MAX], cur, sendbuf;
+    float *dense;
+    size_t dense_cap;
+    double deadline, t_wait; /* the page's (ocr_images); seconds waiting for replies */
+    /* a local engine's last run, for ocr_net_collect */
+    const float *last_out;
+    nn_shape last_shape;
+    q_status last_st;
+    size_t tensor_cap; /* floats */
 };
 
-/* Runs one of the engine's networks on `in` (net.c): *out is the network's
- * output, valid until the engine's next run of any network. */
+/* Runs one of the engine's networks on `in` (net.c), here or through the
+ * engine's remote: *out is the network's output (recognition's: each step's
+ * OCR_NET_TOPK most probable classes, the rest 0, when remote), valid until
+ * the engine's next run or collect. */
 q_status ocr_net_run(ocr_engine *e, ocr_net net, const float *in, const nn_shape *shape,
                      const float **out, nn_shape *out_shape);
+/* The same in two halves, so that a remote engine keeps up to
+ * ocr_net_depth(e) requests in flight: submit hands the input on (a local
+ * engine runs it at once) and says its ticket; collect waits for that
+ * ticket's output. A local engine's depth is 1: collect before the next
+ * submit. */
+int ocr_net_depth(const ocr_engine *e);
+q_status ocr_net_submit(ocr_engine *e, ocr_net net, const float *in, const nn_shape *shape,
+                        uint64_t *ticket);
+q_status ocr_net_collect(ocr_engine *e, uint64_t ticket, const float **out, nn_shape *out_shape);
+/* Waits for (and drops) every reply still due: after a failure, so that the
+ * next page's requests do not meet this page's replies. */
+void ocr_net_drain(ocr_engine *e);
+
+/* ---- the wire of a remote (netwire.c) ---- */
+/* Classes kept per recognition step in a reply: the greedy decoder reads the
+ * first, the beam its blank and OCR_BEAM_TOPK others (beam.c). */
+enum { OCR_NET_TOPK = 8, OCR_BEAM_TOPK = 6 };
+enum { OCR_NET_REQ_MAGIC = 0x5145524e, OCR_NET_REP_MAGIC = 0x5045524e }; /* "NREQ", "NREP" */
+enum { OCR_NET_DENSE = 0, OCR_NET_TOPK_KIND = 1 };
+
+typedef struct {
+    uint32_t magic, net;
+    uint64_t ticket;
+    double deadline;
+    int64_t dims[4];
+} ocr_net_req_head; /* followed by the input's floats */
+
+typedef struct {
+    uint32_t magic;
+    int32_t status; /* q_status */
+    uint64_t ticket;
+    uint32_t errlen; /* error text, padded to 8 bytes, after the header */
+    uint32_t kind;   /* OCR_NET_DENSE: floats; OCR_NET_TOPK_KIND: per row of the last
+                        dimension, OCR_NET_TOPK (int32 class, float probability) pairs */
+    int32_t ndim, pad;
+    int64_t dims[4]; /* the output's shape (dense) */
+} ocr_net_rep_head;
+
+/* Packs a request (the engine's next ticket) into `msg`. */
+q_status ocr_net_req_pack(ocr_net net, uint64_t ticket, double deadline, const float *in,
+                          const nn_shape *shape, q_buf *msg);
+/* Reads a reply: its ticket, and on success its output into *out (pointing
+ * into `msg`, or into the engine's dense buffer for a top-k reply). A failed
+ * request's error is returned as this call's. */
+q_status ocr_net_reply_ticket(const q_buf *msg, uint64_t *ticket);
+q_status ocr_net_reply_read(ocr_engine *e, const q_buf *msg, const float **out, nn_shape *shape);
 
 /* Grows the engine's input scratch to n floats. */
 q_status ocr_tensor_reserve(ocr_engine *e, size_t n);

@@ -268,6 +268,7 @@ static q_status recognise(ocr_engine *e, const q_image *imgs, size_t n, page_rea
 q_status ocr_images(ocr_engine *e, const q_image *imgs, size_t n, double deadline,
                     ocr_result *out) {
     memset(out, 0, n * sizeof *out);
+    e->deadline = deadline;
     page_read *pr = calloc(n ? n : 1, sizeof *pr);
     crop_set c = {0};
     q_status st = pr ? Q_OK : Q_FAIL(Q_ERR_NOMEM, "out of memory");
@@ -291,6 +292,7 @@ q_status ocr_images(ocr_engine *e, const q_image *imgs, size_t n, double deadlin
         st = collect(e, &c, k, &imgs[k], pr[k].o.q, &out[k]);
     }
     crops_free(&c);
+    if (st) ocr_net_drain(e);
     for (size_t k = 0; pr && k < n; k++)
         page_read_free(&pr[k]);
     free(pr);

@@ -27,62 +27,79 @@ static int cmp_ratio(const void *pa, const void *pb) {
     return a->idx < b->idx ? -1 : a->idx > b->idx;
 }
 
-static q_status rec_batch(ocr_engine *e, const q_image *crops, const rec_item *it, size_t k,
-                          ocr_rec_line *out, q_buf *text) {
+/* One batch on its way: its lines, its widths and its request. */
+typedef struct {
+    const rec_item *it;
+    size_t k;
+    int W, TW; /* W: the widest line's width, which caps every line; TW: the tensor's */
+    uint64_t ticket;
+} rec_flight;
+
+static q_status rec_submit(ocr_engine *e, const q_image *crops, rec_flight *f) {
     double max_ratio = (double)REC_MIN_W / REC_H;
-    for (size_t i = 0; i < k; i++)
-        if (it[i].ratio > max_ratio) max_ratio = it[i].ratio;
-    /* W: the widest line's width, which caps every line; TW: the tensor's. */
-    int W = (int)(REC_H * max_ratio);
-    int TW = (W + REC_W_STEP - 1) / REC_W_STEP * REC_W_STEP;
-    size_t per = (size_t)3 * REC_H * TW;
-    q_status st = ocr_tensor_reserve(e, per * k);
-    for (size_t i = 0; !st && i < k; i++)
-        st = ocr_line_tensor(&crops[it[i].idx], REC_H, W, TW, e->tensor + i * per);
+    for (size_t i = 0; i < f->k; i++)
+        if (f->it[i].ratio > max_ratio) max_ratio = f->it[i].ratio;
+    f->W = (int)(REC_H * max_ratio);
+    f->TW = (f->W + REC_W_STEP - 1) / REC_W_STEP * REC_W_STEP;
+    size_t per = (size_t)3 * REC_H * f->TW;
+    q_status st = ocr_tensor_reserve(e, per * f->k);
+    for (size_t i = 0; !st && i < f->k; i++)
+        st = ocr_line_tensor(&crops[f->it[i].idx], REC_H, f->W, f->TW, e->tensor + i * per);
     if (st) return st;
-    double t_start = q_now();
-    nn_shape in = {.ndim = 4, .dims = {(int64_t)k, 3, REC_H, TW}}, os;
+    nn_shape in = {.ndim = 4, .dims = {(int64_t)f->k, 3, REC_H, f->TW}};
+    if (ocr_net_submit(e, OCR_NET_REC, e->tensor, &in, &f->ticket))
+        return q_fail_context("text recognition");
+    return Q_OK;
+}
+
+/* Decodes one line of a batch's output and fixes what the network misreads. */
+static q_status rec_line(ocr_engine *e, const q_image *crop, const rec_flight *f, const float *lp,
+                         int steps, int classes, ocr_ctc_char *chars, ocr_rec_line *l,
+                         q_buf *text) {
+    ocr_beam_params bp;
+    ocr_beam_params_default(&bp, e->o.beam_width);
+    l->text_start = text->len;
+    size_t nc = 0;
+    double t_dec = q_now();
+    q_status st;
+    if (e->o.decode == OCR_DECODE_BEAM)
+        st = ocr_beam_decode(&e->dict, e->lex, &bp, lp, steps, classes, &l->conf, text, chars, &nc);
+    else
+        st = ocr_ctc_decode(&e->dict, lp, steps, classes, &l->conf, text, chars, &nc);
+    e->t_decode += q_now() - t_dec;
+    size_t len = text->len - l->text_start;
+    char *line = text->data + l->text_start;
+    if (!st && chars) {
+        /* the crop filled the first rw of the tensor's TW columns */
+        int rw = ocr_line_width(crop, REC_H, f->W);
+        for (size_t j = 0; j < nc; j++)
+            chars[j].byte -= l->text_start;
+        ocr_fix_case(crop, (double)f->TW / steps * crop->w / rw, chars, nc, line, len);
+    }
+    if (!st) {
+        ocr_fix_numbers(line, len);
+        len = ocr_fix_words(line, len);
+        text->len = l->text_start + len; /* the line is the buffer's last */
+        st = q_buf_append(text, "", 1);
+    }
+    l->text_len = (uint32_t)len;
+    return st;
+}
+
+static q_status rec_decode(ocr_engine *e, const q_image *crops, const rec_flight *f,
+                           ocr_rec_line *out, q_buf *text) {
+    nn_shape os;
     const float *p = NULL;
-    st = ocr_net_run(e, OCR_NET_REC, e->tensor, &in, &p, &os);
-    if (st) return q_fail_context("text recognition");
-    if (os.ndim != 3 || os.dims[0] != (int64_t)k)
+    if (ocr_net_collect(e, f->ticket, &p, &os)) return q_fail_context("text recognition");
+    if (os.ndim != 3 || os.dims[0] != (int64_t)f->k)
         return Q_FAIL(Q_ERR_FORMAT, "the recognition model gave an output of an unexpected shape");
     int steps = (int)os.dims[1], classes = (int)os.dims[2];
     ocr_ctc_char *chars = steps > 0 ? malloc((size_t)steps * sizeof *chars) : NULL;
-    ocr_beam_params bp;
-    ocr_beam_params_default(&bp, e->o.beam_width);
-    for (size_t i = 0; !st && i < k; i++) {
-        const q_image *crop = &crops[it[i].idx];
-        ocr_rec_line *l = &out[it[i].idx];
-        l->text_start = text->len;
-        size_t nc = 0;
-        const float *lp = p + i * (size_t)steps * classes;
-        double t_dec = q_now();
-        if (e->o.decode == OCR_DECODE_BEAM)
-            st = ocr_beam_decode(&e->dict, e->lex, &bp, lp, steps, classes, &l->conf, text, chars,
-                                 &nc);
-        else
-            st = ocr_ctc_decode(&e->dict, lp, steps, classes, &l->conf, text, chars, &nc);
-        e->t_decode += q_now() - t_dec;
-        size_t len = text->len - l->text_start;
-        char *line = text->data + l->text_start;
-        if (!st && chars) {
-            /* the crop filled the first rw of the tensor's TW columns */
-            int rw = ocr_line_width(crop, REC_H, W);
-            for (size_t j = 0; j < nc; j++)
-                chars[j].byte -= l->text_start;
-            ocr_fix_case(crop, (double)TW / steps * crop->w / rw, chars, nc, line, len);
-        }
-        if (!st) {
-            ocr_fix_numbers(line, len);
-            len = ocr_fix_words(line, len);
-            text->len = l->text_start + len; /* the line is the buffer's last */
-            st = q_buf_append(text, "", 1);
-        }
-        l->text_len = (uint32_t)len;
-    }
+    q_status st = Q_OK;
+    for (size_t i = 0; !st && i < f->k; i++)
+        st = rec_line(e, &crops[f->it[i].idx], f, p + i * (size_t)steps * classes, steps, classes,
+                      chars, &out[f->it[i].idx], text);
     free(chars); /* without it the text stays as read */
-    e->t_rec += q_now() - t_start;
     return st;
 }
 
@@ -96,10 +113,27 @@ q_status ocr_recognize(ocr_engine *e, const q_image *crops, size_t n, ocr_rec_li
         it[i].ratio = (double)crops[i].w / crops[i].h;
     }
     qsort(it, n, sizeof *it, cmp_ratio);
+    /* Up to `depth` batches in flight (a remote engine's GPU rank works on
+     * one while this process builds the next and decodes the last), decoded
+     * in order, so that the text buffer fills line by line as before. */
+    double t0 = q_now();
+    rec_flight fl[OCR_NET_DEPTH_MAX];
+    size_t bs = (size_t)e->o.rec_batch, head = 0, nf = 0, next = 0;
+    size_t depth = (size_t)ocr_net_depth(e);
     q_status st = Q_OK;
-    size_t bs = (size_t)e->o.rec_batch;
-    for (size_t b = 0; !st && b < n; b += bs)
-        st = rec_batch(e, crops, it + b, n - b < bs ? n - b : bs, out, text);
+    while (!st && (next < n || nf)) {
+        if (next < n && nf < depth) {
+            rec_flight *f = &fl[(head + nf) % OCR_NET_DEPTH_MAX];
+            *f = (rec_flight){.it = it + next, .k = n - next < bs ? n - next : bs};
+            st = rec_submit(e, crops, f);
+            nf += !st;
+            next += f->k;
+        } else {
+            st = rec_decode(e, crops, &fl[head], out, text);
+            head = (head + 1) % OCR_NET_DEPTH_MAX, nf--;
+        }
+    }
+    e->t_rec += q_now() - t0;
     free(it);
     return st;
 }

@@ -2,9 +2,10 @@
  * browsers' renderer processes). A CPU rank forks one long-lived child that
  * reads document after document and sends each record back over a socket;
  * the parent keeps the journal and every MPI call. The child's pages for the
- * node's GPU rank go through the parent too (CHILD_XFER), since the child
- * must never touch MPI. What the parent learns from the child's death: the
- * signal or exit status, and from a shared page the page it was reading. */
+ * node's GPU rank (network requests) go through the parent too (CHILD_NET),
+ * since the child must never touch MPI; the parent relays them without
+ * blocking on either side, so that several are in flight. What the parent learns from the child's
+ * death: the signal or exit status, and from a shared page the page it was reading. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
@@ -17,6 +18,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "run/alive.h"
@@ -27,7 +29,7 @@
 /* A frame never claims more (a page image is below 2 GiB: ocrserve.c). */
 #define CHILD_FRAME_MAX ((uint64_t)1 << 32)
 
-enum { CHILD_DOC = 1, CHILD_XFER = 2, CHILD_RECORD = 3 };
+enum { CHILD_DOC = 1, CHILD_NET = 2, CHILD_RECORD = 3 };
 
 typedef struct {
     uint32_t type, pad;
@@ -51,6 +53,9 @@ struct run_child {
     int fd;                      /* the parent's end of the socket */
     volatile uint32_t *progress; /* shared with the child: page, pages */
     q_buf buf;
+    q_buf out; /* the parent's frames for the child not yet written (replies) */
+    size_t out_off;
+    q_buf reply;
 };
 
 /* ---- frames, both ways ---- */
@@ -88,14 +93,19 @@ static int child_recv(int fd, uint32_t *type, q_buf *buf) {
 
 /* ---- the child ---- */
 
-/* A page for the GPU rank: the parent sends it over MPI and hands back the
- * reply. The parent gone, the child has nobody to read for. */
-static q_status child_xfer(void *user, q_buf *msg) {
+/* A network request for the GPU rank, and its reply: the parent sends it
+ * over MPI and hands back the reply. The parent gone, the child has nobody
+ * to read for. */
+static q_status child_net_send(void *user, q_buf *msg) {
+    run_child *c = user;
+    if (child_send(c->fd, CHILD_NET, msg->data, msg->len, NULL, 0)) _exit(3);
+    return Q_OK;
+}
+
+static q_status child_net_recv(void *user, q_buf *msg) {
     run_child *c = user;
     uint32_t type = 0;
-    if (child_send(c->fd, CHILD_XFER, msg->data, msg->len, NULL, 0) ||
-        child_recv(c->fd, &type, msg) || type != CHILD_XFER)
-        _exit(3);
+    if (child_recv(c->fd, &type, msg) || type != CHILD_NET) _exit(3);
     return Q_OK;
 }
 
@@ -153,7 +163,8 @@ static void child_main(run_child *c, pid_t parent) {
     child_limit_memory(c->max_memory);
     run_reader *rd = c->rd;
     if (rd->client) {
-        rd->client->xfer = child_xfer;
+        rd->client->xfer_send = child_net_send;
+        rd->client->xfer_recv = child_net_recv;
         rd->client->xfer_user = c;
     }
     for (;;) {
@@ -241,21 +252,69 @@ static void child_where(const run_child *c, char *out, size_t cap) {
 
 typedef enum { GOT_RECORD, GOT_CRASH, GOT_TIMEOUT, GOT_ABANDONED } child_outcome;
 
-/* Answers the child's page for the GPU rank over MPI. */
-static q_status child_forward(run_child *c) {
-    run_ocr_client *client = c->rd->client;
-    if (!client) return Q_FAIL(Q_ERR_INTERNAL, "a reader process sent a page with no GPU rank");
-    q_status st = run_ocr_client_xfer(client, &c->buf);
-    if (st) return st;
-    client->pages++;
-    if (child_send(c->fd, CHILD_XFER, c->buf.data, c->buf.len, NULL, 0))
-        q_log(Q_LOG_DEBUG, "a reader process left before its page's lines came");
-    return Q_OK;
+/* Writes what it can of the frames waiting for the child, never blocking:
+ * the child may itself be writing a request. A child gone is seen when its
+ * socket is read. */
+static void child_flush(run_child *c) {
+    while (c->out_off < c->out.len) {
+        ssize_t k = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off,
+                         MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+        if (k <= 0) break;
+        c->out_off += (size_t)k;
+    }
+    q_buf_clear(&c->out);
+    c->out_off = 0;
 }
 
-/* Waits for the child's answer to one document. */
+/* Takes the replies that came from the GPU rank into the child's frames. */
+static q_status child_relay_replies(run_child *c) {
+    run_ocr_client *cl = c->rd->client;
+    for (;;) {
+        int got = 0;
+        q_status st = run_netlink_poll(&cl->link, &c->reply, &got);
+        if (st || !got) return st;
+        child_frame h = {.type = CHILD_NET, .len = c->reply.len};
+        st = q_buf_append(&c->out, &h, sizeof h);
+        if (!st) st = q_buf_append(&c->out, c->reply.data, c->reply.len);
+        if (st) return st;
+    }
+}
+
+/* The child is gone: what was on its way to it is dropped, and the replies
+ * still due for it are waited for, so that the next child does not get them. */
+static void child_forget_requests(run_child *c) {
+    q_buf_clear(&c->out);
+    c->out_off = 0;
+    if (c->rd->client && run_netlink_drain(&c->rd->client->link))
+        q_log(Q_LOG_WARN, "waiting for a lost reader's network replies: %s", q_errmsg());
+}
+
+/* One frame from the child: a request is sent on, the record ends the wait. */
+static q_status child_take_frame(run_child *c, child_outcome *out, int *done) {
+    uint32_t type = 0;
+    *done = 1;
+    if (child_recv(c->fd, &type, &c->buf)) {
+        *out = GOT_CRASH;
+        return Q_OK;
+    }
+    if (type == CHILD_RECORD) {
+        *out = GOT_RECORD;
+        return Q_OK;
+    }
+    *done = 0;
+    if (type != CHILD_NET) return Q_FAIL(Q_ERR_INTERNAL, "a reader sent frame %u", type);
+    if (!c->rd->client)
+        return Q_FAIL(Q_ERR_INTERNAL, "a reader process sent a request with no GPU rank");
+    return run_netlink_send(&c->rd->client->link, &c->buf);
+}
+
+/* Waits for the child's answer to one document, relaying its network
+ * requests meanwhile. */
 static q_status child_wait(run_child *c, double deadline, run_child_tick tick, void *user,
                            child_outcome *out) {
+    run_ocr_client *cl = c->rd->client;
     for (;;) {
         double now = q_now();
         if (deadline > 0 && now >= deadline + CHILD_GRACE_S) {
@@ -263,29 +322,32 @@ static q_status child_wait(run_child *c, double deadline, run_child_tick tick, v
             *out = GOT_TIMEOUT;
             return Q_OK;
         }
-        int ms = 1000;
-        if (deadline > 0) ms = Q_MIN(ms, (int)((deadline + CHILD_GRACE_S - now) * 1000) + 1);
-        struct pollfd p = {.fd = c->fd, .events = POLLIN};
-        int k = poll(&p, 1, ms);
+        /* Replies due: look for them often. A message moving (without a
+         * single-copy transport, MPI moves it in fragments only while this
+         * process calls MPI): more often still. */
+        double wait = 1;
+        if (cl && cl->link.inflight > 0)
+            wait =
+                run_netlink_sending(&cl->link) || cl->link.recv != MPI_REQUEST_NULL ? 2e-4 : 1e-3;
+        if (deadline > 0) wait = Q_MIN(wait, deadline + CHILD_GRACE_S - now + 1e-3);
+        struct timespec ts = {.tv_sec = (time_t)wait,
+                              .tv_nsec = (long)((wait - (double)(time_t)wait) * 1e9)};
+        struct pollfd p = {.fd = c->fd, .events = POLLIN | (c->out.len ? POLLOUT : 0)};
+        int k = ppoll(&p, 1, &ts, NULL);
         if (tick && tick(user)) {
             child_kill(c);
             *out = GOT_ABANDONED;
             return Q_OK;
         }
         if (k < 0 && errno != EINTR) return Q_FAIL(Q_ERR_IO, "poll: %s", strerror(errno));
-        if (k <= 0) continue;
-        uint32_t type = 0;
-        if (child_recv(c->fd, &type, &c->buf)) {
-            *out = GOT_CRASH;
-            return Q_OK;
+        q_status st = cl && cl->link.inflight > 0 ? child_relay_replies(c) : Q_OK;
+        if (!st && c->out.len) child_flush(c);
+        if (st || k <= 0 || !(p.revents & (POLLIN | POLLHUP | POLLERR))) {
+            if (st) return st;
+            continue;
         }
-        if (type == CHILD_RECORD) {
-            *out = GOT_RECORD;
-            return Q_OK;
-        }
-        if (type != CHILD_XFER) return Q_FAIL(Q_ERR_INTERNAL, "a reader sent frame %u", type);
-        q_status st = child_forward(c);
-        if (st) return st;
+        int done;
+        if ((st = child_take_frame(c, out, &done)) || done) return st;
     }
 }
 
@@ -338,6 +400,7 @@ q_status run_child_read(run_child *c, const run_item *it, run_child_tick tick, v
                 child_kill(c);
                 return st;
             }
+        if (got != GOT_RECORD) child_forget_requests(c);
         if (got == GOT_RECORD) {
             st = child_take_record(c, rec);
             if (!st && first[0]) st = lay_doc_warn(rec, "the reader %s; read again", first);
@@ -404,6 +467,8 @@ void run_child_free(run_child *c) {
     }
     munmap((void *)c->progress, 4096);
     q_buf_free(&c->buf);
+    q_buf_free(&c->out);
+    q_buf_free(&c->reply);
     free(c);
 }
 

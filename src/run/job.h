@@ -130,28 +130,72 @@ uint32_t run_job_take(run_job *job, run_item *items, uint32_t max_items);
 
 /* ---- OCR on the GPU rank of the node (ocrserve.c) ---- */
 
-/* A CPU rank's side: pages go to `server` and their lines come back. */
+/* A CPU rank's line to its GPU rank (netlink.c): network requests out,
+ * replies back, up to RUN_NET_SLOTS sends in flight. */
+enum { RUN_NET_SLOTS = OCR_NET_DEPTH_MAX };
+typedef struct {
+    MPI_Comm comm;
+    int server;
+    q_buf slot[RUN_NET_SLOTS];
+    MPI_Request req[RUN_NET_SLOTS];
+    int inflight;     /* requests sent whose replies have not come */
+    MPI_Request recv; /* the reply being received into `in` */
+    q_buf in;
+} run_netlink;
+
+void run_netlink_init(run_netlink *l, MPI_Comm comm, int server);
+/* Sends the request in `msg`, taking its memory (msg is left empty). */
+q_status run_netlink_send(run_netlink *l, q_buf *msg);
+/* Sends in progress (they need this process to call MPI to move on). */
+int run_netlink_sending(const run_netlink *l);
+/* Takes a reply if one has come (*got = 1). */
+q_status run_netlink_poll(run_netlink *l, q_buf *reply, int *got);
+/* Waits for the next reply, napping. */
+q_status run_netlink_recv(run_netlink *l, q_buf *reply);
+/* Waits for and drops the replies still due (their asker is gone). */
+q_status run_netlink_drain(run_netlink *l);
+void run_netlink_free(run_netlink *l); /* waits for the sends in progress */
+
+/* A CPU rank's side of OCR on the GPU rank (ocrclient.c): the page is read
+ * here by an engine whose networks run on `server` (ocr.h's remote); only
+ * tensors travel. */
 typedef struct {
     MPI_Comm comm;
     int server;     /* world rank of the GPU rank */
-    run_ocr *local; /* its deadline is the document's; pages too large for one
-                       message are read here, in-process */
-    q_buf msg;
-    uint64_t pages; /* pages read by the server */
-    int refused;    /* the server reads no pages any more: read them here */
-    /* How a page message reaches the server: NULL = MPI from this process
-     * (run_ocr_client_xfer); a reader child process hands it to its parent. */
-    q_status (*xfer)(void *user, q_buf *msg);
+    run_ocr *local; /* its deadline is the document's; after a refusal, pages are
+                       read here with models of its own */
+    run_ocr remote; /* the engine that sends its networks to the server */
+    ocr_remote wire;
+    run_netlink link; /* used by the process that talks MPI */
+    uint64_t pages;   /* pages whose networks ran on the server */
+    int refused;      /* the server runs no networks any more: read pages here */
+    /* How a request reaches the server from a reader child: through its
+     * parent (NULL = this process talks MPI itself, over `link`). */
+    q_status (*xfer_send)(void *user, q_buf *msg);
+    q_status (*xfer_recv)(void *user, q_buf *msg);
     void *xfer_user;
 } run_ocr_client;
 
-/* Sends the page message in `msg` to the GPU rank over MPI and replaces it
- * with the reply (the page's lines). */
-q_status run_ocr_client_xfer(run_ocr_client *c, q_buf *msg);
+/* The GPU rank's answer to a request when it runs no networks any more
+ * (followed by `len` bytes of why). LOCAL: read your pages yourself. FATAL:
+ * the server cannot load the models, which the client cannot either (same
+ * folder): the job must stop, and the page's document gets no record. */
+enum {
+    RUN_OCR_REFUSAL_MAGIC = 0x5546524e /* "NRFU" */,
+    RUN_REFUSE_LOCAL = 1,
+    RUN_REFUSE_FATAL = 2
+};
+typedef struct {
+    uint32_t magic, how, len, pad;
+    uint64_t ticket; /* the refused request's (ocr_net_req) */
+} run_ocr_refusal;
+
+void run_ocr_client_init(run_ocr_client *c, MPI_Comm comm, int server);
+void run_ocr_client_free(run_ocr_client *c); /* NULL-safe */
 
 /* A doc_ocr_fn: `user` is a run_ocr_client. */
 q_status run_ocr_client_page(void *user, doc_file *f, uint32_t page, lay_doc *rec);
-/* Tells the server that this rank sends no more pages; frees the buffer. */
+/* Tells the server that this rank sends no more requests. */
 q_status run_ocr_client_done(run_ocr_client *c);
 
 /* A GPU rank with clients: reads the pages they send, several at a time

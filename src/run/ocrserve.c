@@ -1,210 +1,111 @@
-/* OCR placement on a node (DESIGN.md §1): CPU ranks decode or render pages and
- * send the pixels to the GPU rank of their node; the GPU rank reads the pages
- * that are waiting, several at once so that recognition batches fill up across
- * pages, and sends each page's lines back. A CPU rank has one page in flight
- * (doc hands pages over one by one), so the server holds at most one page per
- * client: its memory is bounded by its clients, not by the queue. */
+/* The GPU rank's side of OCR on a node (issue 13): it runs networks and
+ * nothing else. CPU ranks send network requests (ocr.h's remote: the input
+ * tensor of a detection, line orientation or recognition batch); requests of
+ * one network and shape from all clients are joined into one batch, run
+ * when the batch is full, when every client is waiting on it, or after
+ * LINGER_S, and each client gets its share back. Replies go out with
+ * MPI_Isend, so that a slow client never stalls the others. */
 #define _POSIX_C_SOURCE 200809L
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "run/alive.h"
 #include "run/job.h"
 
-/* Page message: this header, then w*h*channels bytes of pixels. */
-typedef struct {
-    int32_t w, h, channels, pad;
-    double deadline; /* q_now() seconds; CLOCK_MONOTONIC is one clock per node */
-} ocr_page_msg;
-
-/* Lines message: this header, the error text (errlen bytes), then per line an
- * ocr_line_msg and its text (len bytes). */
-typedef struct {
-    int32_t status; /* q_status of the page */
-    uint32_t nlines, errlen;
-    uint32_t refused; /* REFUSE_*: the server reads no pages any more */
-    double t_det, t_cls, t_rec;
-    int32_t rotation; /* ocr_result.rotation: the page was read turned by this */
-    uint32_t pad;
-} ocr_lines_msg;
-
-/* ocr_lines_msg.refused. LOCAL: read your pages yourself. FATAL: the server
- * cannot load the models, which the client cannot either (same folder, same
- * files): the job must stop, and the page's document gets no record. */
-enum { REFUSE_LOCAL = 1, REFUSE_FATAL = 2 };
+/* How long a request may wait for others to join it. */
+#define LINGER_S 0.002
 
 typedef struct {
-    float quad[8];
-    float conf;
-    uint32_t len;
-} ocr_line_msg;
-
-ocr_options run_ocr_engine_options(const run_job *job, char *models, size_t cap) {
-    ocr_options oo = job->opt->ocr;
-    oo.models_dir = run_models_dir(job->opt->models_dir, models, cap);
-    if (job->role.device >= 0) {
-        /* CUDA where it is usable, else the CPU (said once); the CUDA backend
-         * picks its GPU from QUIRE_CUDA_DEVICE (nn.h) */
-        oo.backend = NN_BACKEND_AUTO;
-        char dev[16];
-        snprintf(dev, sizeof dev, "%d", job->role.device);
-        setenv("QUIRE_CUDA_DEVICE", dev, 1);
-    }
-    if (job->role.kind == RUN_ROLE_GPU && job->role.clients > 0) {
-        /* Its clients wait for their pages while it reads them: the cores of
-         * the node are shared by its GPU ranks only. */
-        if (oo.threads <= 0) {
-            long cores = sysconf(_SC_NPROCESSORS_ONLN);
-            long t = cores / Q_MAX(job->role.node_gpus, 1);
-            oo.threads = t < 1 ? 1 : (int)t;
-        }
-    } else if (oo.threads <= 0) {
-        oo.threads = run_ocr_threads();
-    }
-    return oo;
-}
-
-/* ---- the CPU rank's side ---- */
-
-q_status run_ocr_client_xfer(run_ocr_client *c, q_buf *msg) {
-    q_status st = run_send(msg->data, msg->len, c->server, RUN_TAG_OCR_PAGE, c->comm,
-                           "sending a page to the GPU rank");
-    if (st) return st;
-    int rc;
-    /* probe with naps: the answer takes as long as the page's OCR */
-    MPI_Status status;
-    run_backoff nap = {0};
-    for (;;) {
-        int flag = 0;
-        rc = MPI_Iprobe(c->server, RUN_TAG_OCR_LINES, c->comm, &flag, &status);
-        if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Iprobe");
-        if (flag) break;
-        run_backoff_sleep(&nap);
-    }
-    if (run_recv_probed(c->comm, &status, msg)) return q_fail_context("receiving a page's lines");
-    return Q_OK;
-}
-
-static q_status client_exchange(run_ocr_client *c, const q_image *img, ocr_result *res) {
-    size_t px = (size_t)img->w * (size_t)img->h * (size_t)img->channels;
-    ocr_page_msg h = {
-        .w = img->w, .h = img->h, .channels = img->channels, .deadline = c->local->deadline};
-    q_buf_clear(&c->msg);
-    q_status st = q_buf_append(&c->msg, &h, sizeof h);
-    size_t row = (size_t)img->w * (size_t)img->channels;
-    if (!st) st = q_buf_reserve(&c->msg, px);
-    for (int y = 0; !st && y < img->h; y++) /* rows packed: the stride stays here */
-        st = q_buf_append(&c->msg, img->px + (size_t)y * img->stride, row);
-    if (st) return st;
-    st = c->xfer ? c->xfer(c->xfer_user, &c->msg) : run_ocr_client_xfer(c, &c->msg);
-    if (st) return st;
-    const char *p = c->msg.data, *end = p + c->msg.len;
-    ocr_lines_msg lh;
-    if ((size_t)(end - p) < sizeof lh) return Q_FAIL(Q_ERR_MPI, "short lines message");
-    memcpy(&lh, p, sizeof lh);
-    p += sizeof lh;
-    if (lh.errlen > (size_t)(end - p)) return Q_FAIL(Q_ERR_MPI, "short lines message");
-    if (lh.refused == REFUSE_FATAL) {
-        /* the worker sees load_failed after the document and ends the job */
-        c->local->load_failed = 1;
-        snprintf(c->local->why, sizeof c->local->why, "%.*s", (int)lh.errlen, p);
-        return Q_FAIL(Q_ERR_UNSUPPORTED, "%s", c->local->why);
-    }
-    if (lh.refused) {
-        c->refused = 1;
-        q_log(Q_LOG_WARN, "the GPU rank %d reads no pages (%.*s): reading them here", c->server,
-              (int)lh.errlen, p);
-        return Q_FAIL(Q_ERR_UNSUPPORTED, "the GPU rank reads no pages");
-    }
-    if (lh.status) return Q_FAIL((q_status)lh.status, "%.*s", (int)lh.errlen, p);
-    p += lh.errlen;
-    memset(res, 0, sizeof *res);
-    res->t_det = lh.t_det, res->t_cls = lh.t_cls, res->t_rec = lh.t_rec;
-    if (lh.rotation % 90 || lh.rotation < 0 || lh.rotation > 270)
-        return Q_FAIL(Q_ERR_MPI, "lines message claims a rotation of %d", (int)lh.rotation);
-    res->rotation = lh.rotation;
-    if (lh.nlines > (size_t)(end - p) / sizeof(ocr_line_msg))
-        return Q_FAIL(Q_ERR_MPI, "lines message claims %u lines", lh.nlines);
-    res->lines = calloc(lh.nlines ? lh.nlines : 1, sizeof *res->lines);
-    if (!res->lines) return Q_FAIL(Q_ERR_NOMEM, "out of memory for %u lines", lh.nlines);
-    for (uint32_t i = 0; !st && i < lh.nlines; i++) {
-        ocr_line_msg lm;
-        if ((size_t)(end - p) < sizeof lm) return Q_FAIL(Q_ERR_MPI, "short lines message");
-        memcpy(&lm, p, sizeof lm);
-        p += sizeof lm;
-        if (lm.len > (size_t)(end - p)) return Q_FAIL(Q_ERR_MPI, "short lines message");
-        ocr_line *l = &res->lines[res->n++];
-        memcpy(l->quad, lm.quad, sizeof l->quad);
-        l->conf = lm.conf;
-        l->len = lm.len;
-        l->text = (const char *)(uintptr_t)res->text.len; /* an offset until the end */
-        st = q_buf_append(&res->text, p, lm.len);
-        if (!st) st = q_buf_append(&res->text, "", 1);
-        p += lm.len;
-    }
-    for (size_t i = 0; !st && i < res->n; i++)
-        res->lines[i].text = res->text.data + (uintptr_t)res->lines[i].text;
-    return st;
-}
-
-q_status run_ocr_client_page(void *user, doc_file *f, uint32_t page, lay_doc *rec) {
-    run_ocr_client *c = user;
-    if (c->refused || c->local->load_failed) return run_ocr_page(c->local, f, page, rec);
-    double t0 = q_now();
-    doc_page_image pi;
-    q_status st = doc_page_image_get(f, page, &pi);
-    if (st) return st;
-    size_t bytes = (size_t)pi.img.w * (size_t)pi.img.h * (size_t)pi.img.channels;
-    if (bytes > (size_t)INT_MAX - sizeof(ocr_page_msg)) {
-        /* beyond one MPI message (2 GiB): read here rather than fail the page */
-        doc_page_image_free(&pi);
-        return run_ocr_page(c->local, f, page, rec);
-    }
-    ocr_result res = {0};
-    st = client_exchange(c, &pi.img, &res);
-    if (c->refused) { /* this page and the rest are read here */
-        ocr_result_free(&res);
-        doc_page_image_free(&pi);
-        return run_ocr_page(c->local, f, page, rec);
-    }
-    st = run_ocr_finish(st, &res, &pi, page, t0, rec);
-    c->pages += !st;
-    return st;
-}
-
-q_status run_ocr_client_done(run_ocr_client *c) {
-    q_buf_free(&c->msg);
-    return run_send(NULL, 0, c->server, RUN_TAG_OCR_DONE, c->comm, "sending done to the GPU rank");
-}
-
-/* ---- the GPU rank's side ---- */
+    int from;       /* world rank; -1: the slot is free */
+    int receiving;  /* the message is still coming (rq) */
+    MPI_Request rq; /* its receive */
+    q_buf buf;      /* the message, which req points into */
+    ocr_net_req req;
+    double since;
+} srv_req;
 
 typedef struct {
-    int from;
-    double deadline;
-    q_image img; /* points into buf */
     q_buf buf;
-    ocr_result res;
-    q_status st;
-    char err[512];
-} serve_page;
+    MPI_Request r;
+} srv_out;
 
 typedef struct {
     run_job *job;
-    run_ocr ocr; /* the engine, loaded on the first page */
-    serve_page *pages;
-    q_image *imgs;   /* the batch given to ocr_images ... */
-    ocr_result *res; /* ... its results ... */
-    int *idx;        /* ... and the page each came from */
-    int n, cap;
-    int left; /* clients that have not said done */
-    q_buf reply;
-    uint64_t served, batches;
-    double busy, t_det, t_cls, t_rec; /* seconds reading pages; in each network */
+    run_ocr ocr; /* the engine, loaded on the first request */
+    srv_req *reqs;
+    int nreq, pending, receiving; /* slots; of which waiting to run, and still coming */
+    srv_out *outs;                /* replies being sent */
+    int nout;
+    ocr_net_req *batch; /* the batch being run: requests, their slots, replies */
+    int *slot;
+    q_buf *replies;
+    int *waiting; /* per world rank: its requests here */
+    int left;     /* clients that have not said done */
+    uint64_t requests[OCR_NETS], batches;
+    double wait;    /* seconds napping with nothing to run */
+    double running; /* seconds in run_batch (networks included) */
 } server;
+
+/* Completes the reply sends that are done; *free_out: a free one, or -1. */
+static q_status sweep_outs(server *s, int *free_out) {
+    *free_out = -1;
+    for (int i = 0; i < s->nout; i++) {
+        int done = 1;
+        if (s->outs[i].r != MPI_REQUEST_NULL) {
+            int rc = MPI_Test(&s->outs[i].r, &done, MPI_STATUS_IGNORE);
+            if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Test of a reply");
+        }
+        if (done && *free_out < 0) *free_out = i;
+    }
+    return Q_OK;
+}
+
+/* Sends `reply` to `to` without waiting, taking its memory. */
+static q_status send_reply(server *s, int to, q_buf *reply) {
+    int k;
+    q_status st = sweep_outs(s, &k);
+    if (st) return st;
+    if (k < 0) {
+        srv_out *o = realloc(s->outs, (size_t)(s->nout + 1) * sizeof *o);
+        if (!o) return Q_FAIL(Q_ERR_NOMEM, "out of memory for a reply");
+        s->outs = o;
+        k = s->nout++;
+        s->outs[k] = (srv_out){.r = MPI_REQUEST_NULL};
+    }
+    q_buf keep = s->outs[k].buf;
+    s->outs[k].buf = *reply;
+    *reply = keep;
+    q_buf_clear(reply);
+    q_buf *b = &s->outs[k].buf;
+    int rc =
+        MPI_Isend(b->data, (int)b->len, MPI_BYTE, to, RUN_TAG_NET_REP, s->job->comm, &s->outs[k].r);
+    return rc == MPI_SUCCESS ? Q_OK : run_mpi_fail(rc, "MPI_Isend of a reply");
+}
+
+/* A free request slot (grown as needed: each client has at most its depth
+ * of requests here, so the slots are bounded by the clients). */
+static q_status free_slot(server *s, int *k) {
+    for (int i = 0; i < s->nreq; i++)
+        if (s->reqs[i].from < 0) return *k = i, Q_OK;
+    int n = s->nreq ? 2 * s->nreq : 8;
+    srv_req *r = realloc(s->reqs, (size_t)n * sizeof *r);
+    if (r) s->reqs = r;
+    ocr_net_req *b = realloc(s->batch, (size_t)n * sizeof *b);
+    if (b) s->batch = b;
+    int *sl = realloc(s->slot, (size_t)n * sizeof *sl);
+    if (sl) s->slot = sl;
+    q_buf *rp = realloc(s->replies, (size_t)n * sizeof *rp);
+    if (rp) s->replies = rp;
+    if (!r || !b || !sl || !rp) return Q_FAIL(Q_ERR_NOMEM, "out of memory for requests");
+    for (int i = s->nreq; i < n; i++) {
+        s->reqs[i] = (srv_req){.from = -1, .rq = MPI_REQUEST_NULL};
+        s->replies[i] = (q_buf){0};
+    }
+    *k = s->nreq;
+    s->nreq = n;
+    return Q_OK;
+}
 
 /* Takes a client's "done" if one is waiting; *got = 1 when it did. */
 static q_status take_done(server *s, int *got) {
@@ -222,149 +123,180 @@ static q_status take_done(server *s, int *got) {
     return Q_OK;
 }
 
-/* Receives one waiting message if there is one; *got = 1 when it did. */
-static q_status serve_poll(server *s, int *got) {
+/* Starts receiving one waiting request if there is one (*got = 1 when it
+ * did); the receive completes in complete_requests. */
+static q_status take_request(server *s, int *got) {
     MPI_Comm comm = s->job->comm;
     MPI_Status status;
-    int flag = 0;
+    int flag = 0, k = 0;
     q_status st = take_done(s, got);
     if (st || *got) return st;
-    if (s->n == s->cap) return Q_OK; /* every client has a page here */
-    int rc = MPI_Iprobe(MPI_ANY_SOURCE, RUN_TAG_OCR_PAGE, comm, &flag, &status);
+    int rc = MPI_Iprobe(MPI_ANY_SOURCE, RUN_TAG_NET_REQ, comm, &flag, &status);
     if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Iprobe");
     if (!flag) return Q_OK;
-    serve_page *p = &s->pages[s->n];
-    st = run_recv_probed(comm, &status, &p->buf);
-    if (st) return q_fail_context("receiving a page");
-    size_t count = p->buf.len;
-    ocr_page_msg h = {0};
-    if (count >= sizeof h) memcpy(&h, p->buf.data, sizeof h);
-    size_t px = (size_t)Q_MAX(h.w, 0) * (size_t)Q_MAX(h.h, 0) * (size_t)Q_MAX(h.channels, 0);
-    p->from = status.MPI_SOURCE;
-    p->deadline = h.deadline;
-    p->st = Q_OK;
-    p->err[0] = 0;
-    memset(&p->res, 0, sizeof p->res);
-    if (count < sizeof h || px != count - sizeof h || px == 0) {
-        p->st = Q_ERR_MPI;
-        snprintf(p->err, sizeof p->err, "page message of %zu bytes does not match its header",
-                 count);
-    }
-    p->img = (q_image){.w = h.w,
-                       .h = h.h,
-                       .channels = h.channels,
-                       .stride = (size_t)Q_MAX(h.w, 0) * (size_t)Q_MAX(h.channels, 0),
-                       .px = (uint8_t *)p->buf.data + sizeof h};
-    s->n++;
+    if ((st = free_slot(s, &k))) return st;
+    srv_req *r = &s->reqs[k];
+    if ((st = run_irecv_probed(comm, &status, &r->buf, &r->rq)))
+        return q_fail_context("receiving a request");
+    r->from = status.MPI_SOURCE;
+    r->receiving = 1;
+    s->receiving++;
     *got = 1;
     return Q_OK;
 }
 
-static void serve_fail(serve_page *p, q_status st) {
-    p->st = st;
-    snprintf(p->err, sizeof p->err, "%s", q_errmsg());
-}
-
-/* Reads the waiting pages: together when all goes well; one by one when the
- * batch fails, so that one bad page (or one past its deadline) gets its own
- * error and the others their lines. */
-static void serve_read(server *s) {
-    int m = 0, unbounded = 0;
-    double latest = 0, now = q_now();
-    for (int i = 0; i < s->n; i++) {
-        serve_page *p = &s->pages[i];
-        if (p->st) continue;
-        if (p->deadline > 0 && now > p->deadline) {
-            serve_fail(p, Q_FAIL(Q_ERR_TIMEOUT, "time limit reached before OCR"));
+/* Requests whose bytes have all come wait to run; a malformed one is
+ * answered with its error at once. */
+static q_status complete_requests(server *s) {
+    for (int k = 0; k < s->nreq; k++) {
+        srv_req *r = &s->reqs[k];
+        int done = 0;
+        if (r->from < 0 || !r->receiving) continue;
+        int rc = MPI_Test(&r->rq, &done, MPI_STATUS_IGNORE);
+        if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Test of a request");
+        if (!done) continue;
+        r->receiving = 0;
+        s->receiving--;
+        if (ocr_net_req_parse(r->buf.data, r->buf.len, &r->req)) {
+            /* a bug of quire's (both ends are one build): its asker fails the page */
+            int from = r->from;
+            r->from = -1;
+            q_status st = ocr_net_reply_fail(0, q_errcode(), q_errmsg(), &s->replies[k]);
+            if (!st) st = send_reply(s, from, &s->replies[k]);
+            if (st) return st;
             continue;
         }
-        q_status st = run_ocr_engine_load(&s->ocr);
-        if (st) {
-            serve_fail(p, st);
+        r->since = q_now();
+        s->waiting[r->from]++;
+        s->pending++;
+        s->requests[r->req.net]++;
+    }
+    return Q_OK;
+}
+
+static void release(server *s, int k) {
+    s->waiting[s->reqs[k].from]--;
+    s->reqs[k].from = -1;
+    s->pending--;
+}
+
+/* The batch to run next: the oldest request and every waiting request that
+ * joins it, up to the network's batch size. Returns how many; *ready when it
+ * should run now. */
+static int choose(server *s, int *ready) {
+    int first = -1;
+    for (int i = 0; i < s->nreq; i++)
+        if (s->reqs[i].from >= 0 && !s->reqs[i].receiving &&
+            (first < 0 || s->reqs[i].since < s->reqs[first].since))
+            first = i;
+    const ocr_net_req *r0 = &s->reqs[first].req;
+    int max = ocr_net_batch_max(r0->net), n = 0;
+    int64_t size = 0;
+    for (int i = 0; i < s->nreq; i++) {
+        const srv_req *r = &s->reqs[i];
+        if (r->from < 0 || r->receiving || !ocr_net_req_joinable(r0, &r->req)) continue;
+        if (n && size + r->req.shape.dims[0] > max) continue;
+        size += r->req.shape.dims[0];
+        s->slot[n] = i;
+        s->batch[n++] = r->req;
+    }
+    /* every client that may still send is waiting here: none will join */
+    int asking = 0, ranks = s->job->size;
+    for (int i = 0; i < ranks; i++)
+        asking += s->waiting[i] > 0;
+    *ready = size >= max || asking >= s->left || q_now() - s->reqs[first].since >= LINGER_S;
+    return n;
+}
+
+/* Runs the chosen batch and sends each client its share. Requests past
+ * their deadline are answered with a timeout instead. */
+static q_status run_batch(server *s, int n) {
+    q_status st = run_ocr_engine_load(&s->ocr);
+    if (st) return Q_OK; /* s->ocr.load_failed: the loop refuses from now on */
+    int m = 0;
+    double now = q_now();
+    for (int i = 0; !st && i < n; i++) {
+        int k = s->slot[i];
+        if (s->batch[i].deadline > 0 && now > s->batch[i].deadline) {
+            st = ocr_net_reply_fail(s->batch[i].ticket, Q_ERR_TIMEOUT,
+                                    "time limit reached before the network ran", &s->replies[k]);
+            if (!st) st = send_reply(s, s->reqs[k].from, &s->replies[k]);
+            release(s, k);
             continue;
         }
-        s->imgs[m] = p->img;
-        s->idx[m++] = i;
-        unbounded |= p->deadline <= 0;
-        latest = Q_MAX(latest, p->deadline);
+        s->batch[m] = s->batch[i];
+        s->slot[m++] = k;
     }
-    /* the batch may run until the last of its pages' deadlines */
-    double deadline = unbounded ? 0 : latest;
-    if (m > 1 && ocr_images(s->ocr.engine, s->imgs, (size_t)m, deadline, s->res) == Q_OK) {
-        for (int k = 0; k < m; k++)
-            s->pages[s->idx[k]].res = s->res[k];
-        m = 0;
+    /* replies in slot order: s->replies is per slot, the batch's in a row */
+    q_buf *rep = m ? calloc((size_t)m, sizeof *rep) : NULL;
+    if (m && !rep) return Q_FAIL(Q_ERR_NOMEM, "out of memory for replies");
+    for (int i = 0; i < m; i++)
+        rep[i] = s->replies[s->slot[i]];
+    if (!st && m) st = ocr_net_serve(s->ocr.engine, s->batch, (size_t)m, rep);
+    for (int i = 0; i < m; i++) {
+        int k = s->slot[i];
+        if (!st) st = send_reply(s, s->reqs[k].from, &rep[i]);
+        s->replies[k] = rep[i];
+        release(s, k);
     }
-    for (int k = 0; k < m; k++) {
-        serve_page *p = &s->pages[s->idx[k]];
-        q_status st = ocr_image(s->ocr.engine, &p->img, p->deadline, &p->res);
-        if (st) serve_fail(p, st);
-    }
+    free(rep);
+    s->batches += m > 0;
+    return st;
 }
 
-static q_status serve_reply(server *s, serve_page *p) {
-    q_buf *b = &s->reply;
-    q_buf_clear(b);
-    ocr_lines_msg h = {.status = p->st,
-                       .nlines = p->st ? 0 : (uint32_t)p->res.n,
-                       .errlen = p->st ? (uint32_t)strlen(p->err) : 0,
-                       .t_det = p->res.t_det,
-                       .t_cls = p->res.t_cls,
-                       .t_rec = p->res.t_rec,
-                       .rotation = p->st ? 0 : p->res.rotation};
-    q_status st = q_buf_append(b, &h, sizeof h);
-    if (!st) st = q_buf_append(b, p->err, h.errlen);
-    for (uint32_t i = 0; !st && i < h.nlines; i++) {
-        const ocr_line *l = &p->res.lines[i];
-        ocr_line_msg lm = {.conf = l->conf, .len = (uint32_t)l->len};
-        memcpy(lm.quad, l->quad, sizeof lm.quad);
-        st = q_buf_append(b, &lm, sizeof lm);
-        if (!st) st = q_buf_append(b, l->text, l->len);
-    }
-    ocr_result_free(&p->res);
-    if (st) return st;
-    return run_send(b->data, b->len, p->from, RUN_TAG_OCR_LINES, s->job->comm,
-                    "sending a page's lines");
-}
-
-/* Tells the client `to` that this rank reads no pages any more (`how`, a
- * REFUSE_*), and why; a fixed-size message, so that it needs no memory. */
-static q_status send_refusal(MPI_Comm comm, int to, const char *why, uint32_t how) {
+/* Tells `to` that this rank runs no networks any more (`how`), and why; a
+ * small message that needs no memory. */
+static q_status send_refusal(MPI_Comm comm, int to, uint64_t ticket, const char *why,
+                             uint32_t how) {
     struct {
-        ocr_lines_msg h;
+        run_ocr_refusal h;
         char why[1024];
-    } m = {.h = {.status = Q_ERR_UNSUPPORTED, .refused = how}};
-    m.h.errlen = (uint32_t)snprintf(m.why, sizeof m.why, "%s", why);
-    if (m.h.errlen >= sizeof m.why) m.h.errlen = sizeof m.why - 1;
-    return run_send(&m, sizeof m.h + m.h.errlen, to, RUN_TAG_OCR_LINES, comm, "sending a refusal");
+    } m = {.h = {.magic = RUN_OCR_REFUSAL_MAGIC, .how = how, .ticket = ticket}};
+    m.h.len = (uint32_t)snprintf(m.why, sizeof m.why, "%s", why);
+    if (m.h.len >= sizeof m.why) m.h.len = sizeof m.why - 1;
+    return run_send(&m, sizeof m.h + m.h.len, to, RUN_TAG_NET_REP, comm, "sending a refusal");
 }
 
-/* The server cannot go on (no memory for its clients' pages, or for a
- * reply): every page that comes is answered with a refusal until each client
- * has said done. The clients read their pages themselves (REFUSE_LOCAL) or
- * end the job (REFUSE_FATAL, no models); none waits for an
- * answer that would never come while this rank waits in the job's next
- * collective. */
+/* The server cannot go on (no memory, no models): every request waiting
+ * here and every request that comes is answered with a refusal until each
+ * client has said done. The clients read their pages themselves
+ * (LOCAL) or end the job (FATAL, no models); none waits for an answer that
+ * would never come while this rank waits in the job's next collective. */
 static q_status serve_refuse(server *s, const char *why, uint32_t how) {
     MPI_Comm comm = s->job->comm;
-    if (how == REFUSE_LOCAL) /* a fatal cause is the job's one line, from rank 0 */
-        q_log(Q_LOG_WARN, "OCR rank: %s; its %d ranks read their pages themselves", why,
+    if (how == RUN_REFUSE_LOCAL) /* a fatal cause is the job's one line, from rank 0 */
+        q_log(Q_LOG_WARN, "OCR rank: refusing: %s; its %d ranks read their pages themselves", why,
               s->job->role.clients);
+    q_status st = Q_OK;
+    for (int i = 0; !st && i < s->nreq; i++) {
+        srv_req *r = &s->reqs[i];
+        if (r->from < 0) continue;
+        if (r->receiving) { /* its sender waits for it to be taken */
+            st = run_wait(&r->rq, MPI_STATUS_IGNORE);
+            r->receiving = 0;
+            s->receiving--;
+            if (ocr_net_req_parse(r->buf.data, r->buf.len, &r->req)) r->req.ticket = 0;
+            s->waiting[r->from]++;
+            s->pending++;
+        }
+        if (!st) st = send_refusal(comm, r->from, r->req.ticket, why, how);
+        release(s, i);
+    }
     q_buf in = {0};
     run_backoff nap = {0};
-    q_status st = Q_OK;
     while (!st && s->left > 0) {
         MPI_Status status;
         int got = 0, flag = 0, rc;
         if ((st = take_done(s, &got)) || got) continue;
-        if ((rc = MPI_Iprobe(MPI_ANY_SOURCE, RUN_TAG_OCR_PAGE, comm, &flag, &status)) !=
+        if ((rc = MPI_Iprobe(MPI_ANY_SOURCE, RUN_TAG_NET_REQ, comm, &flag, &status)) !=
             MPI_SUCCESS) {
             st = run_mpi_fail(rc, "MPI_Iprobe");
         } else if (flag) {
-            /* the pixels must be taken: a large message's sender waits for it */
+            /* the tensor must be taken: a large message's sender waits for it */
             st = run_recv_probed(comm, &status, &in);
-            if (!st) st = send_refusal(comm, status.MPI_SOURCE, why, how);
-            q_buf_free(&in);
+            ocr_net_req r = {0};
+            if (!st && ocr_net_req_parse(in.data, in.len, &r)) q_errclear();
+            if (!st) st = send_refusal(comm, status.MPI_SOURCE, r.ticket, why, how);
             run_backoff_reset(&nap);
         } else {
             run_backoff_sleep(&nap);
@@ -374,88 +306,101 @@ static q_status serve_refuse(server *s, const char *why, uint32_t how) {
     return st;
 }
 
+static void serve_log(const server *s, double up) {
+    const ocr_engine *e = s->ocr.engine;
+    double nn = ocr_engine_nn_seconds(e), busy = up - s->wait, other = busy > nn ? busy - nn : 0;
+    uint64_t all = s->requests[OCR_NET_DET] + s->requests[OCR_NET_CLS] + s->requests[OCR_NET_REC];
+    /* busy and the other time's share say whether this rank or its clients
+     * set the pace (bench/gpu/device_check.sh reads this line) */
+    q_log(
+        Q_LOG_INFO,
+        "OCR rank: ran %llu network requests for %d ranks (det %llu, cls %llu, rec %llu) in "
+        "%llu batches on %s; busy %.1f s of %.1f s (%.0f %%); networks %.1f s, other %.1f s "
+        "(%.1f %% of networks: in batches %.1f s, between %.1f s)",
+        (unsigned long long)all, s->job->role.clients, (unsigned long long)s->requests[OCR_NET_DET],
+        (unsigned long long)s->requests[OCR_NET_CLS], (unsigned long long)s->requests[OCR_NET_REC],
+        (unsigned long long)s->batches, ocr_engine_backend(e), busy, up,
+        up > 0 ? 100 * busy / up : 0, nn, other, nn > 0 ? 100 * other / nn : 0,
+        Q_MAX(s->running - nn, 0.0), Q_MAX(busy - s->running, 0.0));
+}
+
+static void server_free(server *s) {
+    for (int i = 0; i < s->nout; i++) {
+        if (s->outs[i].r != MPI_REQUEST_NULL) run_wait(&s->outs[i].r, MPI_STATUS_IGNORE);
+        q_buf_free(&s->outs[i].buf);
+    }
+    for (int i = 0; i < s->nreq; i++) {
+        if (s->reqs[i].from >= 0 && s->reqs[i].receiving)
+            run_wait(&s->reqs[i].rq, MPI_STATUS_IGNORE);
+        q_buf_free(&s->reqs[i].buf);
+        q_buf_free(&s->replies[i]);
+    }
+    free(s->outs);
+    free(s->reqs);
+    free(s->batch);
+    free(s->slot);
+    free(s->replies);
+    free(s->waiting);
+    run_ocr_free(&s->ocr);
+}
+
+/* The loop: take what is waiting, run a batch when one is ready, nap. */
+static q_status serve_loop(server *s, char *why, size_t cap, uint32_t *how) {
+    q_status st = Q_OK;
+    run_backoff nap = {0};
+    while (!st && (s->left > 0 || s->pending > 0 || s->receiving > 0)) {
+        run_alive_tick();
+        int got = 0, ready = 0, freed;
+        if ((st = take_request(s, &got)) || got) {
+            run_backoff_reset(&nap);
+            continue; /* take everything that is waiting before running */
+        }
+        if ((st = complete_requests(s)) || (st = sweep_outs(s, &freed))) break;
+        int n = s->pending ? choose(s, &ready) : 0;
+        if (!ready) {
+            double t = q_now();
+            run_backoff_sleep(&nap);
+            s->wait += q_now() - t;
+            continue;
+        }
+        double t0 = q_now();
+        st = run_batch(s, n);
+        s->running += q_now() - t0;
+        if (!st && s->ocr.load_failed) {
+            /* no models: every request from now on is refused as job-fatal,
+             * and this rank fails with the cause once its clients are done */
+            snprintf(why, cap, "%s", s->ocr.why);
+            *how = RUN_REFUSE_FATAL;
+            return Q_OK;
+        }
+        if (st == Q_ERR_NOMEM) { /* the clients can read their pages themselves */
+            snprintf(why, cap, "%s", q_errmsg());
+            return Q_OK;
+        }
+    }
+    return st;
+}
+
 q_status run_ocr_serve(run_job *job) {
     char models[4096];
     ocr_options oo = run_ocr_engine_options(job, models, sizeof models);
-    server s = {.job = job, .cap = job->role.clients, .left = job->role.clients};
+    oo.decode = OCR_DECODE_GREEDY; /* no decoding here: no word lists to load */
+    server s = {.job = job, .left = job->role.clients};
     run_ocr_init(&s.ocr, &oo);
-    s.pages = calloc((size_t)s.cap, sizeof *s.pages);
-    s.imgs = calloc((size_t)s.cap, sizeof *s.imgs);
-    s.res = calloc((size_t)s.cap, sizeof *s.res);
-    s.idx = calloc((size_t)s.cap, sizeof *s.idx);
+    s.waiting = calloc((size_t)job->size, sizeof *s.waiting);
     char why[sizeof s.ocr.why] = "";
-    uint32_t how = REFUSE_LOCAL;
-    if (!s.pages || !s.imgs || !s.res || !s.idx)
-        snprintf(why, sizeof why, "out of memory for %d ranks' pages", s.cap);
+    uint32_t how = RUN_REFUSE_LOCAL;
+    if (!s.waiting) snprintf(why, sizeof why, "out of memory for %d ranks", job->size);
     /* QUIRE_TEST_OCR_REFUSE=1: the same as that failure, for the test of it
      * (tests/e2e/ocr.sh gpu-rank-refuses) */
     const char *t = getenv("QUIRE_TEST_OCR_REFUSE");
     if (!why[0] && t && !strcmp(t, "1"))
         snprintf(why, sizeof why, "refusing (QUIRE_TEST_OCR_REFUSE)");
-    q_status st = Q_OK;
-    run_backoff nap = {0};
     double start = q_now();
-    while (!why[0] && !st && (s.left > 0 || s.n > 0)) {
-        run_alive_tick();
-        int got = 0;
-        st = serve_poll(&s, &got);
-        if (st) break;
-        if (got) {
-            run_backoff_reset(&nap);
-            continue; /* take everything that is waiting before reading */
-        }
-        if (s.n == 0) {
-            run_backoff_sleep(&nap);
-            continue;
-        }
-        double t0 = q_now();
-        serve_read(&s);
-        s.busy += q_now() - t0;
-        for (int i = 0; i < s.n; i++) {
-            s.t_det += s.pages[i].res.t_det;
-            s.t_cls += s.pages[i].res.t_cls;
-            s.t_rec += s.pages[i].res.t_rec;
-        }
-        s.served += (uint64_t)s.n;
-        s.batches++;
-        if (s.ocr.load_failed) {
-            /* no models: every page from now on is refused as job-fatal, and
-             * this rank fails with the cause once its clients are done */
-            snprintf(why, sizeof why, "%s", s.ocr.why);
-            how = REFUSE_FATAL;
-        }
-        for (int i = 0; !st && i < s.n; i++) {
-            if (why[0]) {
-                ocr_result_free(&s.pages[i].res);
-                st = send_refusal(job->comm, s.pages[i].from, why, how);
-            } else if (serve_reply(&s, &s.pages[i])) {
-                /* this page's client still waits: it gets the refusal */
-                snprintf(why, sizeof why, "cannot send a page's lines: %s", q_errmsg());
-                st = send_refusal(job->comm, s.pages[i].from, why, how);
-            }
-        }
-        s.n = 0;
-    }
+    q_status st = why[0] ? Q_OK : serve_loop(&s, why, sizeof why, &how);
     if (!st && why[0]) st = serve_refuse(&s, why, how);
-    if (!st && how == REFUSE_FATAL) st = Q_FAIL(Q_ERR_UNSUPPORTED, "%s", why);
-    if (s.served && s.ocr.engine) {
-        /* the busy share says whether this rank or its clients set the pace
-         * (bench/gpu/device_check.sh reads this line) */
-        double up = q_now() - start;
-        q_log(Q_LOG_INFO,
-              "OCR rank: read %llu pages for %d ranks in %llu batches on %s; busy %.1f s of "
-              "%.1f s (%.0f %%); det %.1f s, cls %.1f s, rec %.1f s",
-              (unsigned long long)s.served, job->role.clients, (unsigned long long)s.batches,
-              ocr_engine_backend(s.ocr.engine), s.busy, up, up > 0 ? 100 * s.busy / up : 0, s.t_det,
-              s.t_cls, s.t_rec);
-    }
-    for (int i = 0; s.pages && i < s.cap; i++)
-        q_buf_free(&s.pages[i].buf);
-    free(s.pages);
-    free(s.imgs);
-    free(s.res);
-    free(s.idx);
-    q_buf_free(&s.reply);
-    run_ocr_free(&s.ocr);
+    if (!st && how == RUN_REFUSE_FATAL) st = Q_FAIL(Q_ERR_UNSUPPORTED, "%s", why);
+    if (s.batches && s.ocr.engine) serve_log(&s, q_now() - start);
+    server_free(&s);
     return st;
 }

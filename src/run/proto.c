@@ -114,6 +114,20 @@ q_status run_recv_probed(MPI_Comm comm, const MPI_Status *probed, q_buf *buf) {
     return Q_OK;
 }
 
+q_status run_irecv_probed(MPI_Comm comm, const MPI_Status *probed, q_buf *buf, MPI_Request *req) {
+    int count = 0;
+    MPI_Status st = *probed;
+    MPI_Get_count(&st, MPI_BYTE, &count);
+    q_buf_clear(buf);
+    q_status s = q_buf_reserve(buf, (size_t)count);
+    if (s) return s;
+    int rc = MPI_Irecv(buf->data, count, MPI_BYTE, probed->MPI_SOURCE, probed->MPI_TAG, comm, req);
+    if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Irecv");
+    buf->len = (size_t)count;
+    buf->data[count] = 0;
+    return Q_OK;
+}
+
 void run_backoff_reset(run_backoff *b) {
     b->nap = RUN_NAP_MIN_US * 1e-6;
 }

@@ -9,14 +9,15 @@
 #include "util/util.h"
 
 enum run_tag {
-    RUN_TAG_REQUEST = 101,   /* worker -> 0: run_request, "give me work" */
-    RUN_TAG_WORK = 102,      /* 0 -> worker: packed batch of documents */
-    RUN_TAG_STOP = 103,      /* 0 -> worker: no more work (empty message) */
-    RUN_TAG_HALT = 104,      /* 0 -> worker: a stop signal came; finish the current
-                                document, leave the rest of the batch (empty) */
-    RUN_TAG_OCR_PAGE = 105,  /* CPU rank -> its GPU rank: one page's pixels (ocrserve.c) */
-    RUN_TAG_OCR_LINES = 106, /* GPU rank -> CPU rank: the page's lines, or why none */
-    RUN_TAG_OCR_DONE = 107,  /* CPU rank -> its GPU rank: no more pages (empty) */
+    RUN_TAG_REQUEST = 101,  /* worker -> 0: run_request, "give me work" */
+    RUN_TAG_WORK = 102,     /* 0 -> worker: packed batch of documents */
+    RUN_TAG_STOP = 103,     /* 0 -> worker: no more work (empty message) */
+    RUN_TAG_HALT = 104,     /* 0 -> worker: a stop signal came; finish the current
+                               document, leave the rest of the batch (empty) */
+    RUN_TAG_NET_REQ = 105,  /* CPU rank -> its GPU rank: a network request (ocr.h's remote;
+                               ocrserve.c) */
+    RUN_TAG_NET_REP = 106,  /* GPU rank -> CPU rank: its reply, or a refusal */
+    RUN_TAG_OCR_DONE = 107, /* CPU rank -> its GPU rank: no more requests (empty) */
 };
 
 /* run_request.flags. STOPPING: this worker got a stop signal. FAILED: this
@@ -95,6 +96,13 @@ q_status run_send(const void *buf, size_t len, int dest, int tag, MPI_Comm comm,
 /* Receives the message that MPI_Iprobe found (`probed`) into `buf`, which
  * grows to fit: buf->len = the message's bytes, NUL after them. */
 q_status run_recv_probed(MPI_Comm comm, const MPI_Status *probed, q_buf *buf);
+
+/* The same without waiting: posts the receive into `buf` (len set, bytes
+ * valid once *req completes). Where MPI has no single-copy transfer (vader's
+ * single_copy_mechanism=none), a large message moves in fragments only as
+ * fast as its sender calls MPI, and a blocking receive would sit out every
+ * pause of the sender. */
+q_status run_irecv_probed(MPI_Comm comm, const MPI_Status *probed, q_buf *buf, MPI_Request *req);
 
 /* Converts an MPI return code into the thread's error record. */
 q_status run_mpi_fail(int rc, const char *what);

@@ -38,7 +38,7 @@ void run_reader_free(run_reader *rd) {
     doc_reader_free(rd->reader);
     rd->reader = NULL;
     run_ocr_free(&rd->ocr);
-    q_buf_free(&rd->client_v.msg);
+    if (rd->client) run_ocr_client_free(rd->client);
 }
 
 /* Test hooks: a document whose path holds $QUIRE_TEST_CRASH_PATH crashes its

@@ -247,7 +247,8 @@ static void worker_tell_failed(worker *w) {
 static q_status worker_open_reader(worker *w) {
     run_job *job = w->job;
     const run_options *o = job->opt;
-    run_ocr_client client = {.comm = job->comm, .server = job->role.server};
+    run_ocr_client client;
+    run_ocr_client_init(&client, job->comm, job->role.server);
     q_status st = run_reader_init(&w->rd, job, job->role.server >= 0 ? &client : NULL);
     if (st) return st;
     if (job->role.device >= 0) return run_reader_open(&w->rd);

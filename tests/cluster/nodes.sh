@@ -22,8 +22,8 @@ for k in $(seq 0 $((n - 1))); do
 done
 # GPU ranks serve the CPU ranks of their own node only (roles_pair, per node)
 if [ "$gpus" = 1 ]; then
-  grep "OCR rank: read" "$out.log" || true
-  if grep -E "OCR rank: read [0-9]+ pages for ([3-9]|[1-9][0-9]+) ranks" "$out.log"; then
+  grep "OCR rank: ran" "$out.log" || true
+  if grep -E "OCR rank: ran [0-9]+ network requests for ([3-9]|[1-9][0-9]+) ranks" "$out.log"; then
     fail "a GPU rank serves more ranks than its node has"
   fi
 fi
