@@ -207,6 +207,10 @@ void ocr_engine_free(ocr_engine *e) {
         q_log_always("decode stats: %s decoding %.3f s of %.3f s recognition (%.2f %%)",
                      e->o.decode == OCR_DECODE_BEAM ? "beam" : "greedy", e->t_decode, e->t_rec,
                      100 * e->t_decode / e->t_rec);
+    if (stats && *stats == '1' && e->remote.send) /* bench/ocr/bench_split.sh */
+        q_log_always("remote stats: %llu requests, %.0f bytes out, %.0f bytes in, %.3f s waiting "
+                     "for replies",
+                     (unsigned long long)e->ticket, e->bytes_out, e->bytes_in, e->t_wait);
     nn_model_free(e->det);
     nn_model_free(e->cls);
     nn_model_free(e->rec);

@@ -14,6 +14,7 @@ q_status ocr_net_submit(ocr_engine *e, ocr_net net, const float *in, const nn_sh
     *ticket = ++e->ticket;
     if (e->remote.send) {
         q_status st = ocr_net_req_pack(net, *ticket, e->deadline, in, shape, &e->sendbuf);
+        e->bytes_out += e->sendbuf.len;
         if (!st) st = e->remote.send(e->remote.user, &e->sendbuf);
         e->outstanding += !st;
         return st;
@@ -65,6 +66,7 @@ q_status ocr_net_collect(ocr_engine *e, uint64_t ticket, const float **out, nn_s
     double t = q_now();
     q_status st = take_reply(e, ticket);
     e->t_wait += q_now() - t;
+    e->bytes_in += e->cur.len;
     return st ? st : ocr_net_reply_read(e, &e->cur, out, out_shape);
 }
 

@@ -73,7 +73,8 @@ struct ocr_engine {
     q_buf stash[OCR_NET_DEPTH_MAX], cur, sendbuf;
     float *dense;
     size_t dense_cap;
-    double deadline, t_wait; /* the page's (ocr_images); seconds waiting for replies */
+    double deadline, t_wait;    /* the page's (ocr_images); seconds waiting for replies */
+    double bytes_out, bytes_in; /* requests sent, replies taken (QUIRE_DECODE_STATS) */
     /* a local engine's last run, for ocr_net_collect */
     const float *last_out;
     nn_shape last_shape;

@@ -6,7 +6,9 @@
 # Targets: pdf tiff png jpeg onnx ocrpost. The working corpus of each target
 # grows across runs in BUILD/fuzz/corpus/<target>/ (the seeds, seeds.py, are
 # remade each run); logs go to BUILD/fuzz/logs/. Environment: QUIRE_FUZZ_BUILD
-# (default build-fuzz), QUIRE_FUZZ_RSS_MB (memory limit per target, default
+# (default build-fuzz), QUIRE_FUZZ_TIMEOUT (wall seconds one input may take, default 30;
+# more for niced runs on a busy machine, where a starved input can pass 30 s),
+# QUIRE_FUZZ_RSS_MB (memory limit per target, default
 # 2048), QUIRE_MODELS (the orientation model is an ONNX seed when there).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -44,7 +46,7 @@ for t in "${targets[@]}"; do
   TIMEFORMAT=%U+%S
   rc=0
   { time env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 OPENBLAS_NUM_THREADS=1 \
-      "$build/tests/fuzz/fuzz_$t" -max_total_time="$secs" -timeout=30 -rss_limit_mb="$rss" \
+      "$build/tests/fuzz/fuzz_$t" -max_total_time="$secs" -timeout="${QUIRE_FUZZ_TIMEOUT:-30}" -rss_limit_mb="$rss" \
       -print_final_stats=1 -artifact_prefix="$work/findings/$t/" \
       "$work/corpus/$t" "$work/seeds/$t" >"$log" 2>&1; } 2>"$work/logs/$t.cpu" || rc=$?
   cpu=$(awk -F+ '{printf "%.1f", $1 + $2}' "$work/logs/$t.cpu")
