@@ -207,6 +207,12 @@ void ocr_engine_free(ocr_engine *e) {
         q_log_always("decode stats: %s decoding %.3f s of %.3f s recognition (%.2f %%)",
                      e->o.decode == OCR_DECODE_BEAM ? "beam" : "greedy", e->t_decode, e->t_rec,
                      100 * e->t_decode / e->t_rec);
+    if (stats && *stats == '1' && e->pages > 0) /* bench/ocr/bench_split.sh */
+        q_log_always("stage stats: %.0f pages; det %.3f s (networks %.3f s), cls %.3f s (networks "
+                     "%.3f s), rec %.3f s (networks %.3f s, decoding %.3f s)",
+                     e->pages, e->t_stage[OCR_NET_DET], e->t_nn_net[OCR_NET_DET],
+                     e->t_stage[OCR_NET_CLS], e->t_nn_net[OCR_NET_CLS], e->t_stage[OCR_NET_REC],
+                     e->t_nn_net[OCR_NET_REC], e->t_decode);
     if (stats && *stats == '1' && e->remote.send) /* bench/ocr/bench_split.sh */
         q_log_always("remote stats: %llu requests, %.0f bytes out, %.0f bytes in, %.3f s waiting "
                      "for replies",

@@ -23,6 +23,7 @@ q_status ocr_net_submit(ocr_engine *e, ocr_net net, const float *in, const nn_sh
     double t = q_now();
     e->last_st = nn_model_run(m, in, shape, &e->last_out, &e->last_shape);
     e->t_nn += q_now() - t;
+    e->t_nn_net[net] += q_now() - t;
     return e->last_st;
 }
 

@@ -59,11 +59,14 @@ struct ocr_engine {
     ocr_options o;
     nn_model *det, *cls, *rec;
     ocr_dict dict;
-    float *tensor;           /* input tensor scratch, grown as needed */
-    struct ocr_lexicon *lex; /* the beam decoder's word lists (NULL for greedy decoding) */
-    double t_rec, t_decode;  /* seconds in recognition batches, and in their CTC decoding
-                                (printed at ocr_engine_free with QUIRE_DECODE_STATS=1) */
-    double t_nn;             /* seconds inside network runs (ocr_engine_nn_seconds) */
+    float *tensor;             /* input tensor scratch, grown as needed */
+    struct ocr_lexicon *lex;   /* the beam decoder's word lists (NULL for greedy decoding) */
+    double t_rec, t_decode;    /* seconds in recognition batches, and in their CTC decoding
+                                  (printed at ocr_engine_free with QUIRE_DECODE_STATS=1) */
+    double t_nn;               /* seconds inside network runs (ocr_engine_nn_seconds) */
+    double t_nn_net[OCR_NETS]; /* the same per network */
+    double t_stage[OCR_NETS];  /* seconds in each stage, networks included (pipeline.c) */
+    double pages;              /* pages read (for the stage stats) */
     /* a remote engine (ocr_options.remote): requests in flight, replies that
      * came before they were asked for, the one being read, and recognition's
      * output expanded from its top classes */

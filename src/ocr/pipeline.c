@@ -289,6 +289,10 @@ q_status ocr_images(ocr_engine *e, const q_image *imgs, size_t n, double deadlin
         out[k].t_det = pr[k].t_det;
         out[k].t_cls = pr[k].t_cls;
         out[k].t_rec = t_rec * (live ? (double)mine / live : 1.0 / n);
+        e->t_stage[OCR_NET_DET] += out[k].t_det;
+        e->t_stage[OCR_NET_CLS] += out[k].t_cls;
+        e->t_stage[OCR_NET_REC] += out[k].t_rec;
+        e->pages++;
         st = collect(e, &c, k, &imgs[k], pr[k].o.q, &out[k]);
     }
     crops_free(&c);
