@@ -15,6 +15,7 @@
 #include "doc/doc.h"
 #include "run/alive.h"
 #include "run/job.h"
+#include "run/rankstats.h"
 #include "store/store.h"
 
 struct run_worker {
@@ -52,6 +53,7 @@ static q_status worker_count(worker *w, const lay_doc *rec) {
         s->failed_pages += p->kind == LAY_PAGE_FAILED;
     }
     s->lines += lay_doc_nlines(rec);
+    run_stats_add_doc(lay_doc_npages(rec));
     return Q_OK;
 }
 
@@ -330,6 +332,7 @@ q_status run_work(run_job *job, run_worker *w) {
     /* a failure before rank 0 said STOP: it would wait for this rank forever */
     if (st && job->size > 1 && !told_stop) worker_tell_failed(w);
     if (w->rd.client) {
+        run_stats_add_sent(w->rd.client->pages);
         /* always, even after a failure: the GPU rank serves until every
          * client has said it is done */
         q_status st2 = run_ocr_client_done(w->rd.client);
