@@ -26,6 +26,9 @@ if [ "$mode" = gpu-rank ]; then
   [ "${PIPESTATUS[0]}" = 0 ] || fail "quire run --gpus 1 failed"
   grep -E "r1\] OCR rank: read 12 pages for 2 ranks" "$out.log" ||
     fail "rank 1 did not read the 12 scanned pages of ranks 2 and 3"
+  # /ranks: rank 1's network time, its CPU ranks' pages (check_ranks.py)
+  "$PY" "$(dirname "$0")/check_ranks.py" "$out/results.h5" --roles coordinator,gpu,cpu,cpu \
+    --gpu-reads --log "$out.log"
 elif [ "$mode" = gpu-rank-refuses ]; then
   # The GPU rank cannot serve (as when it has no memory for its clients'
   # pages): it must answer every page with a refusal, its clients read the
@@ -39,8 +42,11 @@ elif [ "$mode" = gpu-rank-refuses ]; then
       fail "rank $r did not say it reads its pages itself"
   done
   if grep -E "OCR rank: read [0-9]+ pages" "$out.log"; then fail "rank 1 read pages"; fi
+  "$PY" "$(dirname "$0")/check_ranks.py" "$out/results.h5" --roles coordinator,gpu,cpu,cpu \
+    --gpu-refuses --log "$out.log"
 else
   quire_np 3 --gpus 0 --out "$out" --manifest "$scans/manifest.txt"
+  "$PY" "$(dirname "$0")/check_ranks.py" "$out/results.h5" --roles coordinator,cpu,cpu
 fi
 "$PY" "$TOOLS/check_schema.py" "$out/results.h5"
 # shellcheck disable=SC2086
