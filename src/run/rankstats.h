@@ -34,7 +34,8 @@ void run_stats_add_nn(double seconds);
 
 /* A document recorded by this rank, with its pages. */
 void run_stats_add_doc(uint64_t pages);
-/* Pages of this rank's documents whose OCR the node's GPU rank did. */
+/* Pages of this rank's documents whose OCR the node's GPU rank did (the
+ * client's count of pages it got lines for: not a refused page). */
 void run_stats_add_sent(uint64_t pages);
 
 /* COLLECTIVE: every rank's row to rank 0, after the work phase. On rank 0

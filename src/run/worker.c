@@ -111,7 +111,10 @@ static q_status worker_read(worker *w, const run_item *it, lay_doc *rec) {
         rec->bytes = it->bytes;
         if (it->error) return lay_doc_set_error(rec, LAY_DOC_ERROR, "%s", it->error);
         const run_options *o = w->job->opt;
-        return run_reader_read(&w->rd, it, o->timeout > 0 ? q_now() + o->timeout : 0, NULL, rec);
+        uint64_t sent = w->rd.client ? w->rd.client->pages : 0;
+        st = run_reader_read(&w->rd, it, o->timeout > 0 ? q_now() + o->timeout : 0, NULL, rec);
+        if (w->rd.client) run_stats_add_sent(w->rd.client->pages - sent);
+        return st;
     }
     return run_child_read(w->child, it, worker_tick, w, rec);
 }
@@ -332,7 +335,6 @@ q_status run_work(run_job *job, run_worker *w) {
     /* a failure before rank 0 said STOP: it would wait for this rank forever */
     if (st && job->size > 1 && !told_stop) worker_tell_failed(w);
     if (w->rd.client) {
-        run_stats_add_sent(w->rd.client->pages);
         /* always, even after a failure: the GPU rank serves until every
          * client has said it is done */
         q_status st2 = run_ocr_client_done(w->rd.client);

@@ -12,8 +12,9 @@ wait (other is what is left of the wall time: nn + wait above wall means
 time counted twice); network time only where networks ran: none on the
 coordinator, none on a CPU rank without OCR pages, some on a CPU rank that
 read OCR pages itself (more OCR pages than it sent to a GPU rank); a GPU
-rank's pages_served is what its CPU ranks sent, with network time when it
-reads them (--gpu-reads) and none when it refuses them (--gpu-refuses). With
+rank's pages_served is what its CPU ranks sent; with --gpu-reads it read
+every OCR page of its CPU ranks, with network time; with --gpu-refuses it
+read none (they read their pages themselves) and spent no network time. With
 --log, the end-of-job summary in LOG has one line per role with the sums of
 its rows. Exit 1 with one line per failure.
 """
@@ -82,6 +83,10 @@ def check_rows(f, want_roles, gpu, errs):
                         % (where, ocr - x["pages_sent"], x["pages_sent"]))
         if role == "cpu" and x["pages_sent"] > ocr:
             errs.append("%s: sent %d pages for OCR, its documents have %d" % (where, x["pages_sent"], ocr))
+        if role == "cpu" and gpu == "reads" and x["pages_sent"] != ocr:
+            errs.append("%s: %d OCR pages, %d read by the GPU rank" % (where, ocr, x["pages_sent"]))
+        if role == "cpu" and gpu == "refuses" and x["pages_sent"]:
+            errs.append("%s: %d pages read by a GPU rank that refuses" % (where, x["pages_sent"]))
         if role != "gpu" and x["pages_served"]:
             errs.append("%s (%s): served %d pages" % (where, role, x["pages_served"]))
         if role == "gpu" and gpu == "reads" and (nn <= 0 or not x["pages_served"]):
