@@ -23,6 +23,7 @@
 
 #include "run/alive.h"
 #include "run/job.h"
+#include "run/rankstats.h"
 
 /* The parent kills a child still reading this long after --timeout. */
 #define CHILD_GRACE_S 0.5
@@ -44,7 +45,9 @@ typedef struct {
 typedef struct {
     uint32_t load_failed; /* the OCR models could not be loaded: job-fatal */
     uint32_t why_len;
-} child_rec_msg; /* followed by `why`, then the packed record */
+    double seconds_nn;   /* inside network runs for this document (rankstats.h) */
+    uint64_t pages_sent; /* its pages whose OCR the node's GPU rank did */
+} child_rec_msg;         /* followed by `why`, then the packed record */
 
 struct run_child {
     run_reader *rd;
@@ -133,6 +136,8 @@ static void child_limit_memory(double max_memory) {
 static void child_answer(run_child *c, const run_item *it, double deadline, lay_doc *rec) {
     run_reader *rd = c->rd;
     q_status st = lay_doc_init(rec, it->doc, it->path);
+    double nn = ocr_engine_nn_seconds(rd->ocr.engine); /* 0 before the engine loads */
+    uint64_t sent = rd->client ? rd->client->pages : 0;
     if (!st) {
         rec->rank = rd->rank;
         rec->bytes = it->bytes;
@@ -143,7 +148,9 @@ static void child_answer(run_child *c, const run_item *it, double deadline, lay_
     if (st) _exit(4); /* out of memory for the answer: the parent reports the exit */
     const char *why = rd->ocr.load_failed ? rd->ocr.why : "";
     child_rec_msg m = {.load_failed = (uint32_t)rd->ocr.load_failed,
-                       .why_len = (uint32_t)strlen(why)};
+                       .why_len = (uint32_t)strlen(why),
+                       .seconds_nn = ocr_engine_nn_seconds(rd->ocr.engine) - nn,
+                       .pages_sent = rd->client ? rd->client->pages - sent : 0};
     q_buf head = {0};
     if (q_buf_append(&head, &m, sizeof m) || q_buf_append(&head, why, m.why_len)) _exit(4);
     if (child_send(c->fd, CHILD_RECORD, head.data, head.len, packed.data, packed.len)) _exit(3);
@@ -359,6 +366,8 @@ static q_status child_take_record(run_child *c, lay_doc *rec) {
     if (m.why_len > c->buf.len - sizeof m)
         return Q_FAIL(Q_ERR_INTERNAL, "a reader sent a short record");
     const char *why = c->buf.data + sizeof m;
+    run_stats_add_nn(m.seconds_nn); /* the child's work is this rank's */
+    run_stats_add_sent(m.pages_sent);
     if (m.load_failed && !c->rd->ocr.load_failed) {
         c->rd->ocr.load_failed = 1;
         snprintf(c->rd->ocr.why, sizeof c->rd->ocr.why, "%.*s", (int)m.why_len, why);

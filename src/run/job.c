@@ -11,6 +11,7 @@
 #include "run/job.h"
 #include "ocr/ocr.h"
 #include "run/meta.h"
+#include "run/rankstats.h"
 #include "store/store.h"
 
 void run_options_default(run_options *o) {
@@ -290,10 +291,12 @@ static q_status job_bcast_str(run_job *job, q_buf *b) {
     return st;
 }
 
-static q_status job_consolidate(run_job *job) {
+/* COLLECTIVE: results.h5, with /ranks from every rank's accounting, whose
+ * rows rank 0 keeps in *ranks for the summary (the caller frees them). */
+static q_status job_consolidate(run_job *job, store_rank_row **ranks) {
     q_buf models = {0}, config = {0};
-    q_status st = Q_OK;
-    if (job->rank == 0) {
+    q_status st = run_stats_gather(job, ranks);
+    if (!st && job->rank == 0) {
         char dirbuf[4096];
         const char *dir = run_models_dir(job->opt->models_dir, dirbuf, sizeof dirbuf);
         st = run_models_json(dir, &models);
@@ -305,7 +308,8 @@ static q_status job_consolidate(run_job *job) {
     store_meta meta = {.quire_version = q_version,
                        .models_json = models.data ? models.data : "{}",
                        .config_json = config.data ? config.data : "{}"};
-    st = store_consolidate(job->comm, job->opt->out_dir, &meta);
+    st = store_consolidate_ranks(job->comm, job->opt->out_dir, &meta, *ranks,
+                                 *ranks ? (size_t)job->size : 0);
 done:
     q_buf_free(&models);
     q_buf_free(&config);
@@ -329,10 +333,12 @@ static int job_work_phase(run_job *job) {
         run_worker_free(worker);
         return 1;
     }
+    run_stats_begin(); /* every rank leaves the agreement together */
     if (takes)
         st = run_work(job, worker);
     else
         st = job->rank == 0 ? run_coordinate(job) : run_ocr_serve(job);
+    run_stats_end();
     /* agreed on before the worker is freed: closing its shard could replace
      * the error record with a later failure than the first */
     int failed = job_agree_cause(job, st,
@@ -371,6 +377,7 @@ int run_main(const run_options *o) {
         return 1;
     }
     run_job job = {.opt = o, .t_start = q_now()};
+    store_rank_row *ranks = NULL; /* rank 0: /ranks, for the summary */
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     MPI_Comm_rank(MPI_COMM_WORLD, &job.rank);
     q_log_init(job.rank, o->quiet ? Q_LOG_WARN : Q_LOG_INFO);
@@ -431,7 +438,7 @@ int run_main(const run_options *o) {
     }
 
     double t_write = q_now();
-    st = job_consolidate(&job);
+    st = job_consolidate(&job, &ranks);
     /* one line, from rank 0: consolidation agrees its errors, so every rank
      * holds the same one */
     if (job_agree_cause(&job, st, "; the previous results.h5, if any, is unchanged")) {
@@ -441,8 +448,10 @@ int run_main(const run_options *o) {
     if (job.rank == 0) {
         job_summary(&job, q_now() - job.t_start, q_now() - t_write);
         run_report_print(&job);
+        run_report_ranks(ranks, ranks ? (size_t)job.size : 0);
     }
 out:
+    free(ranks);
     run_report_free(&job.report);
     run_inputs_free(&job.inputs);
     free(job.todo);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "run/rankstats.h"
 #include "run/run.h"
 
 int run_ocr_threads(void) {
@@ -35,6 +36,7 @@ void run_ocr_init(run_ocr *r, const ocr_options *o) {
 
 void run_ocr_free(run_ocr *r) {
     if (!r) return;
+    run_stats_add_nn(ocr_engine_nn_seconds(r->engine)); /* the rank's share: rankstats.h */
     ocr_engine_free(r->engine);
     r->engine = NULL;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "run/alive.h"
+#include "run/rankstats.h"
 
 typedef struct {
     uint64_t doc;
@@ -130,12 +131,21 @@ q_status run_irecv_probed(MPI_Comm comm, const MPI_Status *probed, q_buf *buf, M
 
 void run_backoff_reset(run_backoff *b) {
     b->nap = RUN_NAP_MIN_US * 1e-6;
+    b->woke = 0;
 }
 
 void run_backoff_sleep(run_backoff *b) {
     run_alive_tick(); /* a rank that waits is alive, whatever it waits for */
     if (b->nap <= 0) run_backoff_reset(b);
+    /* The rank's idle time: every nap, and the poll between two naps that
+     * found nothing (under oversubscription Open MPI yields the core inside
+     * MPI_Test/MPI_Iprobe, so that poll can be long). A loop resets its
+     * backoff when something came, so busy work is never in between. */
+    double t0 = q_now();
     q_sleep(b->nap);
+    double t1 = q_now();
+    run_stats_add_wait(t1 - (b->woke > 0 ? b->woke : t0));
+    b->woke = t1;
     b->nap = Q_MIN(b->nap * 2, RUN_NAP_MAX_US * 1e-6);
 }
 

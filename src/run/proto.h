@@ -79,6 +79,7 @@ q_status run_batch_unpack(char *buf, size_t len, run_item *items, uint32_t *n);
 enum { RUN_NAP_MIN_US = 20, RUN_NAP_MAX_US = 2000 };
 typedef struct {
     double nap;
+    double woke; /* q_now() at the end of the last nap; 0 after a reset */
 } run_backoff;
 void run_backoff_reset(run_backoff *b);
 void run_backoff_sleep(run_backoff *b);

@@ -10,6 +10,7 @@
 
 #include "layout/layout.h"
 #include "run/job.h"
+#include "run/rankstats.h"
 
 static const char *const report_status_names[4] = {"ok", "error", "timeout", "skipped"};
 
@@ -102,4 +103,38 @@ void run_report_free(run_report *r) {
         free(r->reasons[i].reason);
     free(r->reasons);
     *r = (run_report){0};
+}
+
+/* One line of the per-role summary: the role's rows summed. */
+static void report_role(const store_rank_row *rows, size_t n, uint8_t role, const char *name) {
+    store_rank_row t = {0};
+    size_t ranks = 0;
+    for (size_t i = 0; i < n; i++) {
+        const store_rank_row *r = &rows[i];
+        if (r->role != role) continue;
+        ranks++;
+        t.documents += r->documents, t.pages += r->pages;
+        t.pages_sent += r->pages_sent, t.pages_served += r->pages_served;
+        t.seconds_wall += r->seconds_wall, t.seconds_nn += r->seconds_nn;
+        t.seconds_other += r->seconds_other, t.seconds_wait += r->seconds_wait;
+    }
+    if (!ranks) return;
+    char ocr[96] = "";
+    if (t.pages_sent)
+        snprintf(ocr, sizeof ocr, " (OCR of %llu by a GPU rank)", (unsigned long long)t.pages_sent);
+    if (t.pages_served)
+        snprintf(ocr, sizeof ocr, ", %llu pages read for CPU ranks",
+                 (unsigned long long)t.pages_served);
+    double share = t.seconds_wall > 0 ? 100 * t.seconds_nn / t.seconds_wall : 0;
+    q_log_always("summary: %s: %zu rank%s, %llu documents, %llu pages%s; seconds summed: wall "
+                 "%.1f, nn %.1f (%.0f %%), other %.1f, wait %.1f",
+                 name, ranks, ranks == 1 ? "" : "s", (unsigned long long)t.documents,
+                 (unsigned long long)t.pages, ocr, t.seconds_wall, t.seconds_nn, share,
+                 t.seconds_other, t.seconds_wait);
+}
+
+void run_report_ranks(const store_rank_row *rows, size_t n) {
+    report_role(rows, n, STORE_ROLE_COORDINATOR, "coordinator");
+    report_role(rows, n, STORE_ROLE_GPU, "gpu");
+    report_role(rows, n, STORE_ROLE_CPU, "cpu");
 }

@@ -15,6 +15,7 @@
 #include "doc/doc.h"
 #include "run/alive.h"
 #include "run/job.h"
+#include "run/rankstats.h"
 #include "store/store.h"
 
 struct run_worker {
@@ -52,6 +53,7 @@ static q_status worker_count(worker *w, const lay_doc *rec) {
         s->failed_pages += p->kind == LAY_PAGE_FAILED;
     }
     s->lines += lay_doc_nlines(rec);
+    run_stats_add_doc(lay_doc_npages(rec));
     return Q_OK;
 }
 
@@ -109,7 +111,10 @@ static q_status worker_read(worker *w, const run_item *it, lay_doc *rec) {
         rec->bytes = it->bytes;
         if (it->error) return lay_doc_set_error(rec, LAY_DOC_ERROR, "%s", it->error);
         const run_options *o = w->job->opt;
-        return run_reader_read(&w->rd, it, o->timeout > 0 ? q_now() + o->timeout : 0, NULL, rec);
+        uint64_t sent = w->rd.client ? w->rd.client->pages : 0;
+        st = run_reader_read(&w->rd, it, o->timeout > 0 ? q_now() + o->timeout : 0, NULL, rec);
+        if (w->rd.client) run_stats_add_sent(w->rd.client->pages - sent);
+        return st;
     }
     return run_child_read(w->child, it, worker_tick, w, rec);
 }

@@ -14,6 +14,8 @@
 
 typedef struct {
     hid_t f, ddoc, dpage, dline, dtext, dxpl;
+    hid_t dranks, tranks; /* /ranks and its type, when there are rows */
+    store_ranks ranks;    /* rank 0's rows, on every rank */
 } cons_out;
 
 typedef struct {
@@ -24,6 +26,7 @@ typedef struct {
 static herr_t cons_out_close(cons_out *o) {
     store_h5_close(&o->ddoc), store_h5_close(&o->dpage), store_h5_close(&o->dline);
     store_h5_close(&o->dtext), store_h5_close(&o->dxpl);
+    store_h5_close(&o->dranks), store_h5_close(&o->tranks);
     herr_t e = o->f >= 0 ? H5Fclose(o->f) : 0;
     o->f = -1;
     return e;
@@ -86,7 +89,8 @@ static q_status cons_create(store_plan *c, const char *tmp, const store_rows *to
     if ((o->ddoc = store_h5_table(o->f, "documents", c->tdoc, tot->docs, c->dl.size)) < 0 ||
         (o->dpage = store_h5_table(o->f, "pages", c->tpage, tot->pages, STORE_PAGE_SIZE)) < 0 ||
         (o->dline = store_h5_table(o->f, "lines", c->tline, tot->lines, STORE_LINE_SIZE)) < 0 ||
-        (o->dtext = store_h5_table(o->f, "text", H5T_NATIVE_UINT8, tot->text, 1)) < 0) {
+        (o->dtext = store_h5_table(o->f, "text", H5T_NATIVE_UINT8, tot->text, 1)) < 0 ||
+        (o->ranks.n && (o->dranks = store_ranks_create(o->f, &o->ranks, &o->tranks)) < 0)) {
         st = q_errcode();
         goto fail;
     }
@@ -132,6 +136,7 @@ static q_status cons_finish(const store_plan *c, cons_out *o, const cons_paths *
     if ((st = store_coll_agree(c->comm, st))) return st;
     if (cons_out_close(o) < 0) st = STORE_H5_FAIL("cannot close %s", p->tmp);
     if (!st) st = store_cons_verify(p->tmp, c, off, mine, tot);
+    if (!st && c->rank == 0 && o->ranks.n) st = store_ranks_verify(p->tmp, &o->ranks);
     if ((st = store_coll_agree(c->comm, st))) return st;
     if (c->rank == 0) {
         /* Complete on disk before it gets its final name. */
@@ -176,6 +181,13 @@ fail:
     return st;
 }
 
+/* COLLECTIVE: /ranks, when there are rows (rank 0 writes them). */
+static q_status cons_write_ranks(cons_out *o, int rank, MPI_Comm comm) {
+    if (!o->ranks.n) return Q_OK;
+    return store_coll_agree(comm,
+                            store_ranks_write(o->dranks, o->tranks, o->dxpl, &o->ranks, rank));
+}
+
 /* HDF5 reports a full disk as "file write failed" without the errno: the
  * free space of OUT's filesystem (on rank 0, which prints the error; taken
  * before the unfinished file is removed) says it. */
@@ -189,9 +201,14 @@ static void cons_note_space(const char *outdir) {
 }
 
 q_status store_consolidate(MPI_Comm comm, const char *outdir, const store_meta *meta) {
+    return store_consolidate_ranks(comm, outdir, meta, NULL, 0);
+}
+
+q_status store_consolidate_ranks(MPI_Comm comm, const char *outdir, const store_meta *meta,
+                                 const store_rank_row *ranks, size_t nranks) {
     store_h5_quiet();
     store_plan c = {.tdoc = -1, .tpage = -1, .tline = -1};
-    cons_out o = {-1, -1, -1, -1, -1, -1};
+    cons_out o = {-1, -1, -1, -1, -1, -1, -1, -1, {0}};
     q_buf mbuf = {0};
     cons_paths p = {"", "", ""};
     q_status st = Q_OK;
@@ -202,7 +219,8 @@ q_status store_consolidate(MPI_Comm comm, const char *outdir, const store_meta *
         (st = q_path_join(p.fin, sizeof p.fin, outdir, "results.h5")))
         p.tmp[0] = p.rsv[0] = p.fin[0] = 0;
     if ((st = store_coll_agree(comm, st)) || (st = store_plan_build(&c, comm, jdir)) ||
-        (st = cons_share_meta(&c, meta, &mbuf)))
+        (st = cons_share_meta(&c, meta, &mbuf)) ||
+        (st = store_ranks_share(comm, c.rank, ranks, nranks, &o.ranks)))
         goto fail;
 
     size_t lo, hi;
@@ -223,7 +241,8 @@ q_status store_consolidate(MPI_Comm comm, const char *outdir, const store_meta *
         goto fail;
     }
     st = cons_create(&c, p.tmp, &tot, &mbuf, &o);
-    if (!(st = store_coll_agree(comm, st)) && !(st = cons_write_all(&c, &o, lo, hi, off, &tot)))
+    if (!(st = store_coll_agree(comm, st)) && !(st = cons_write_all(&c, &o, lo, hi, off, &tot)) &&
+        !(st = cons_write_ranks(&o, c.rank, comm)))
         st = cons_finish(&c, &o, &p, outdir, &off, &mine, &tot);
 fail:
     if (st && c.rank == 0) cons_note_space(outdir); /* before the cleanup frees space */
@@ -232,6 +251,7 @@ fail:
     cons_out_close(&o);
     if (st && c.rank == 0 && p.tmp[0]) unlink(p.tmp);
     store_plan_free(&c);
+    store_ranks_free(&o.ranks);
     q_buf_free(&mbuf);
     if (st) q_fail_context("consolidating %s", p.fin);
     return st;

@@ -75,7 +75,7 @@ void store_pack_line(void *row, uint64_t doc, const lay_line *ln, uint64_t text_
 
 /* ---- HDF5 types ---- */
 
-static hid_t schema_enum(const char *const *names, int n) {
+hid_t store_type_enum(const char *const *names, int n) {
     hid_t t = H5Tenum_create(H5T_NATIVE_UINT8);
     for (int i = 0; t >= 0 && i < n; i++) {
         uint8_t v = (uint8_t)i;
@@ -84,7 +84,7 @@ static hid_t schema_enum(const char *const *names, int n) {
     return t;
 }
 
-static hid_t schema_string(size_t size) {
+hid_t store_type_string(size_t size) {
     hid_t t = H5Tcopy(H5T_C_S1);
     if (t >= 0 && (H5Tset_size(t, size) < 0 || H5Tset_strpad(t, H5T_STR_NULLPAD) < 0 ||
                    H5Tset_cset(t, H5T_CSET_UTF8) < 0))
@@ -94,9 +94,9 @@ static hid_t schema_string(size_t size) {
 
 hid_t store_type_doc(const store_doc_layout *l) {
     static const char *const status[] = {"ok", "error", "timeout", "skipped"};
-    hid_t path = schema_string(l->path_size), err = schema_string(l->error_size);
-    hid_t warn = schema_string(l->warning_size);
-    hid_t st = schema_enum(status, 4);
+    hid_t path = store_type_string(l->path_size), err = store_type_string(l->error_size);
+    hid_t warn = store_type_string(l->warning_size);
+    hid_t st = store_type_enum(status, 4);
     hid_t t = H5Tcreate(H5T_COMPOUND, l->size);
     if (path < 0 || err < 0 || warn < 0 || st < 0 || t < 0 ||
         H5Tinsert(t, "doc", l->doc, H5T_NATIVE_UINT64) < 0 ||
@@ -123,7 +123,7 @@ hid_t store_type_doc(const store_doc_layout *l) {
 
 hid_t store_type_page(void) {
     static const char *const kind[] = {"text", "ocr", "empty", "failed"};
-    hid_t k = schema_enum(kind, 4);
+    hid_t k = store_type_enum(kind, 4);
     hid_t t = H5Tcreate(H5T_COMPOUND, STORE_PAGE_SIZE);
     if (k < 0 || t < 0 || H5Tinsert(t, "doc", STORE_PAGE_DOC, H5T_NATIVE_UINT64) < 0 ||
         H5Tinsert(t, "page", STORE_PAGE_PAGE, H5T_NATIVE_UINT32) < 0 ||

@@ -188,6 +188,23 @@ q_status store_journal_remap(const char *outdir, const store_journal *j, const u
  * (*what = 2). Nothing left over: *what = 0. */
 q_status store_remap_recover(const char *outdir, int *what);
 
+/* ---- per-rank accounting: /ranks (ranks.c) ----
+ * One row per rank of the run that wrote results.h5: what it did and where
+ * its time went. A plain struct of explicit widths, so that src/run can
+ * gather it from every rank as bytes. */
+typedef enum { STORE_ROLE_COORDINATOR, STORE_ROLE_GPU, STORE_ROLE_CPU } store_rank_role;
+typedef struct {
+    int32_t rank;
+    int32_t device; /* the CUDA ordinal the rank was given, -1 = none */
+    uint8_t role;   /* store_rank_role */
+    uint8_t pad[7];
+    char host[64];                      /* NUL-terminated */
+    uint64_t documents, pages;          /* recorded by this rank, and their pages */
+    uint64_t pages_sent, pages_served;  /* OCR pages sent to / read for another rank */
+    double seconds_wall, seconds_nn;    /* its work phase; inside network runs */
+    double seconds_other, seconds_wait; /* busy outside networks; idle, waiting */
+} store_rank_row;
+
 /* ---- consolidation ---- */
 typedef struct {
     const char *quire_version;
@@ -198,8 +215,13 @@ typedef struct {
 /* COLLECTIVE over `comm`: every rank calls it after all shards are closed.
  * Writes OUT/results.h5 (via a temporary name, renamed when complete) from
  * all closed shards, rows ordered by (doc, page, line), one /documents row
- * per document id: of several records, the one store_journal_scan counts. */
+ * per document id: of several records, the one store_journal_scan counts.
+ * No /ranks (as files of older writers). */
 q_status store_consolidate(MPI_Comm comm, const char *outdir, const store_meta *meta);
+/* The same with /ranks: rank 0's `nranks` rows `ranks`, in the order given
+ * (the other ranks' arguments are ignored; none on rank 0: no /ranks). */
+q_status store_consolidate_ranks(MPI_Comm comm, const char *outdir, const store_meta *meta,
+                                 const store_rank_row *ranks, size_t nranks);
 
 /* ---- reading results.h5 back (results.c; quire export) ---- */
 typedef struct store_results store_results;

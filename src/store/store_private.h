@@ -77,6 +77,10 @@ hid_t store_type_doc(const store_doc_layout *l);
 hid_t store_type_page(void);
 hid_t store_type_line(void);
 hid_t store_type_index(void);
+/* An enum over u8 with values 0..n-1 named `names`; a fixed-length (`size`
+ * bytes), null-padded UTF-8 string. */
+hid_t store_type_enum(const char *const *names, int n);
+hid_t store_type_string(size_t size);
 
 /* ---- shard files ----------------------------------------------------------
  * A shard holds complete records sorted by doc id (unique inside one shard):
@@ -218,6 +222,30 @@ q_status store_cons_reserve(const char *path, const store_plan *c, const store_r
  * *off), so that every chunk holding them is inflated: a lost write fails. */
 q_status store_cons_verify(const char *path, const store_plan *c, const store_rows *off,
                            const store_rows *mine, const store_rows *tot);
+
+/* ---- /ranks (ranks.c) -------------------------------------------------------
+ * Every rank holds the same rows (rank 0's, broadcast), so that all create
+ * the same dataset type (the host field is as long as the longest host). */
+typedef struct {
+    store_rank_row *v;
+    uint64_t n;       /* 0: the file gets no /ranks */
+    size_t host_size; /* bytes of the host field (>= 1) */
+} store_ranks;
+
+/* COLLECTIVE: rank 0's `n` rows `v` to every rank, into `out` (freed with
+ * store_ranks_free, also after a failure). Agreed: the same status on all. */
+q_status store_ranks_share(MPI_Comm comm, int rank, const store_rank_row *v, size_t n,
+                           store_ranks *out);
+void store_ranks_free(store_ranks *r);
+/* Creates /ranks in `f` (n rows) and its type in *type; -1 (with the error
+ * recorded) on failure. Not called when r->n == 0. */
+hid_t store_ranks_create(hid_t f, const store_ranks *r, hid_t *type);
+/* COLLECTIVE: rank 0 writes every row, the others nothing (deflated
+ * datasets take collective writes only). */
+q_status store_ranks_write(hid_t d, hid_t type, hid_t dxpl, const store_ranks *r, int rank);
+/* Reopens the closed file at `path` and checks that /ranks reads back as
+ * written (not collective; rank 0 calls it). */
+q_status store_ranks_verify(const char *path, const store_ranks *r);
 
 /* ---- HDF5 helpers --------------------------------------------------------- */
 /* Turns automatic error printing off for this thread (idempotent). */

@@ -30,6 +30,9 @@ if [ "$mode" = gpu-rank ]; then
   det=$(grep -oE "r1\] OCR rank: ran [0-9]+ network requests for 2 ranks \(det [0-9]+" "$out.log" |
     grep -oE "[0-9]+$")
   [ "${det:-0}" -ge 12 ] || fail "rank 1 did not run the networks of the 12 scanned pages of ranks 2 and 3"
+  # /ranks: rank 1's network time, its CPU ranks' pages (check_ranks.py)
+  "$PY" "$(dirname "$0")/check_ranks.py" "$out/results.h5" --roles coordinator,gpu,cpu,cpu \
+    --gpu-reads --log "$out.log"
 elif [ "$mode" = gpu-rank-refuses ]; then
   # The GPU rank cannot serve (as when it has no memory for its clients'
   # requests): it must answer every request with a refusal, its clients read the
@@ -43,8 +46,11 @@ elif [ "$mode" = gpu-rank-refuses ]; then
       fail "rank $r did not say it reads its pages itself"
   done
   if grep -E "OCR rank: ran [0-9]+ network" "$out.log"; then fail "rank 1 ran networks"; fi
+  "$PY" "$(dirname "$0")/check_ranks.py" "$out/results.h5" --roles coordinator,gpu,cpu,cpu \
+    --gpu-refuses --log "$out.log"
 else
   quire_np 3 --gpus 0 --out "$out" --manifest "$scans/manifest.txt"
+  "$PY" "$(dirname "$0")/check_ranks.py" "$out/results.h5" --roles coordinator,cpu,cpu
 fi
 "$PY" "$TOOLS/check_schema.py" "$out/results.h5"
 # shellcheck disable=SC2086

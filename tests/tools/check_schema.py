@@ -21,6 +21,7 @@ import numpy as np
 
 STATUS = {"ok": 0, "error": 1, "timeout": 2, "skipped": 3}
 KIND = {"text": 0, "ocr": 1, "empty": 2, "failed": 3}
+ROLE = {"coordinator": 0, "gpu": 1, "cpu": 2}
 
 # field -> expected numpy dtype, or "string" (fixed-length UTF-8), or an enum map
 SCHEMA = {
@@ -35,6 +36,11 @@ SCHEMA = {
               ("skew_deg", "<f4")],
     "lines": [("doc", "<u8"), ("page", "<u4"), ("block", "<u4"), ("bbox", ("<f4", (4,))),
               ("conf", "<f4"), ("text_start", "<u8"), ("text_len", "<u4")],
+    # added to schema 1 later (issue 13), optional: files of older writers lack it
+    "ranks": [("rank", "<i4"), ("host", "string"), ("role", ROLE), ("device", "<i4"),
+              ("documents", "<u8"), ("pages", "<u8"), ("pages_sent", "<u8"),
+              ("pages_served", "<u8"), ("seconds_wall", "<f8"), ("seconds_nn", "<f8"),
+              ("seconds_other", "<f8"), ("seconds_wait", "<f8")],
 }
 
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|\+00:00)$")
@@ -343,7 +349,10 @@ def check(path):
                     ok = False
             else:
                 ok &= check_compound(name, f[name], r)
-        extra = set(f.keys()) - {"documents", "pages", "lines", "text"}
+        if "ranks" in f:  # optional (older files lack it); its content: tests/e2e/check_ranks.py
+            check_storage("ranks", f["ranks"], r)
+            ok &= check_compound("ranks", f["ranks"], r)
+        extra = set(f.keys()) - {"documents", "pages", "lines", "text", "ranks"}
         if extra:
             r.warn("extra objects at the root: %s" % sorted(extra))
         if ok:  # content checks need the right field names

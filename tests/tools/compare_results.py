@@ -3,8 +3,8 @@
 
     compare_results.py A.h5 B.h5 [--float-tol 0]
 
-Ignored: the seconds and rank fields, and the created and config root
-attributes.  Everything else (the other attributes, the set of datasets, their
+Ignored: the seconds and rank fields, the created and config root
+attributes, and /ranks (the accounting of the run that wrote the file).  Everything else (the other attributes, the set of datasets, their
 types including enum maps and string sizes, every other field of every row,
 and /text byte for byte) must be identical; --float-tol allows a tolerance on
 float fields (for comparing a GPU run with a CPU run).  Used to prove that
@@ -18,6 +18,7 @@ import numpy as np
 
 IGNORE_FIELDS = {"seconds", "rank"}
 IGNORE_ATTRS = {"created", "config"}
+IGNORE_DATASETS = {"ranks"}
 SHOW = 5
 
 
@@ -92,7 +93,7 @@ def main():
             va, vb = attr_val(fa.attrs[k]), attr_val(fb.attrs[k])
             if va != vb:
                 out.append("root attribute %r: A=%r B=%r" % (k, va, vb))
-        na, nb = set(fa.keys()), set(fb.keys())
+        na, nb = set(fa.keys()) - IGNORE_DATASETS, set(fb.keys()) - IGNORE_DATASETS
         for k in sorted(na ^ nb):
             out.append("/%s only in %s" % (k, "A" if k in na else "B"))
         for k in sorted(na & nb):
