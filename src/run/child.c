@@ -46,6 +46,7 @@ typedef struct {
     uint32_t load_failed; /* the OCR models could not be loaded: job-fatal */
     uint32_t why_len;
     double seconds_nn;   /* inside network runs for this document (rankstats.h) */
+    double seconds_wait; /* waiting for the GPU rank's network replies */
     uint64_t pages_sent; /* its pages whose OCR the node's GPU rank did */
 } child_rec_msg;         /* followed by `why`, then the packed record */
 
@@ -138,6 +139,7 @@ static void child_answer(run_child *c, const run_item *it, double deadline, lay_
     q_status st = lay_doc_init(rec, it->doc, it->path);
     double nn = ocr_engine_nn_seconds(rd->ocr.engine); /* 0 before the engine loads */
     uint64_t sent = rd->client ? rd->client->pages : 0;
+    double waited = ocr_engine_wait_seconds(rd->client ? rd->client->remote.engine : NULL);
     if (!st) {
         rec->rank = rd->rank;
         rec->bytes = it->bytes;
@@ -151,6 +153,8 @@ static void child_answer(run_child *c, const run_item *it, double deadline, lay_
                        .why_len = (uint32_t)strlen(why),
                        .seconds_nn = ocr_engine_nn_seconds(rd->ocr.engine) - nn,
                        .pages_sent = rd->client ? rd->client->pages - sent : 0};
+    if (rd->client) /* made during the document when it was the first to need OCR */
+        m.seconds_wait = ocr_engine_wait_seconds(rd->client->remote.engine) - waited;
     q_buf head = {0};
     if (q_buf_append(&head, &m, sizeof m) || q_buf_append(&head, why, m.why_len)) _exit(4);
     if (child_send(c->fd, CHILD_RECORD, head.data, head.len, packed.data, packed.len)) _exit(3);
@@ -368,6 +372,7 @@ static q_status child_take_record(run_child *c, lay_doc *rec) {
     const char *why = c->buf.data + sizeof m;
     run_stats_add_nn(m.seconds_nn); /* the child's work is this rank's */
     run_stats_add_sent(m.pages_sent);
+    run_stats_add_wait(m.seconds_wait);
     if (m.load_failed && !c->rd->ocr.load_failed) {
         c->rd->ocr.load_failed = 1;
         snprintf(c->rd->ocr.why, sizeof c->rd->ocr.why, "%.*s", (int)m.why_len, why);

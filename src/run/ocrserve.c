@@ -363,6 +363,7 @@ static q_status serve_loop(server *s, char *why, size_t cap, uint32_t *how) {
             s->wait += q_now() - t;
             continue;
         }
+        run_backoff_reset(&nap); /* what follows is work, not a wait (rankstats.h) */
         double t0 = q_now();
         st = run_batch(s, n);
         s->running += q_now() - t0;

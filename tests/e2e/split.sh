@@ -32,8 +32,8 @@ clients*)
   ;;
 timeout)
   "$PY" "$QUIRE_SRC/tests/gen/gen_scans.py" "$w/scans" --seed 17 --no-test-sets --bench 4 >/dev/null
-  mkdir -p "$w/in"
-  cp "$w/scans/bench/"*.png "$w/in/"
+  mkdir -p "$w/in/bench" # check_ocr.py finds a page's truth by its last two path components
+  cp "$w/scans/bench/"*.png "$w/in/bench/"
   cp "$w/scans/src/"*.pdf "$w/in/" # the pages' born-digital sources: text PDFs
   text=$(find "$w/in" -name '*.pdf' | wc -l)
   # 2 s: far less than a scanned page takes here, more than a text PDF does
