@@ -398,7 +398,7 @@ static q_status cuda_host_only(struct nn_backend_ctx *c, const nn_model *m, cons
 }
 
 static const cuda_op_fn cuda_ops[NN_OP_COUNT] = {
-#define NN_OP(id, onnx, stem) [NN_OP_##id] = cuda_##stem,
+#define NN_OP(id, onnx, stem, shape) [NN_OP_##id] = cuda_##stem,
 #include "nn/ops.def"
 #undef NN_OP
 };
