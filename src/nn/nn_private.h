@@ -12,13 +12,14 @@
  * batches take a few width buckets (ocr/rec.c) at a few batch sizes, and a
  * shape whose plan was evicted is planned again (shape inference, memory
  * plan, the backend's per-node queries). A cached plan is its value table (shapes and arena
- * offsets, about 0.1 MB for the recognizer's 890 values) and its node order: activations live in
+ * offsets, about 0.1 MB for the recognizer's 890 values), its node order and each planned node's
+ * kernel parameters (params.h, 272 bytes a node: ~40 KB for the recognizer): activations live in
  * the model's one arena, sized to the largest plan run so far, and model constants are shared by
  * all plans. */
 #define NN_PLAN_CACHE 32
 
 typedef enum {
-#define NN_OP(id, onnx, stem, shape) NN_OP_##id,
+#define NN_OP(id, onnx, kernel, shape) NN_OP_##id,
 #include "nn/ops.def"
 #undef NN_OP
     NN_OP_COUNT

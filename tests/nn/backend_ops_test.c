@@ -100,6 +100,18 @@ static float *backend_run(nn_model *m, const nn_plan *p, int k, float *const *xs
         st = be->iface->download(be, got - TU_CANARY, bufs[NN_MAX_IN],
                                  sizeof(float) * (on + 2 * TU_CANARY));
     }
+    /* Inputs are read-only: their bytes and canaries must come back as sent. */
+    for (int j = 0; j < NN_MAX_IN && !st; j++) {
+        if (!bufs[j]) continue;
+        size_t cnt = (size_t)nn_numel(ti[j].ndim, ti[j].dims);
+        float *h = tu_alloc(cnt);
+        st = be->iface->download(be, h - TU_CANARY, bufs[j], sizeof(float) * (cnt + 2 * TU_CANARY));
+        if (!st && (!tu_canaries_ok(h, cnt) || memcmp(h, xs[j], sizeof(float) * cnt))) {
+            checks++;
+            fail(desc, "the op wrote into its input or around it");
+        }
+        tu_free(h);
+    }
     for (int j = 0; j <= NN_MAX_IN; j++)
         if (bufs[j]) be->iface->free_buf(be, bufs[j]);
     if (st) {
