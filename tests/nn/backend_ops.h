@@ -31,6 +31,9 @@ void hc_ints(hcase *h, int n, const int64_t *v);
  * nd = -1 otherwise. */
 void hc_run(hcase *h, int opset, const char *desc);
 void hc_run_view(hcase *h, int opset, const char *desc, int nd, const int64_t *expect_dims);
+/* The same through nn_model_run, the output compared with `want` exactly. */
+void hc_run_values(hcase *h, int opset, const char *desc, int nd, const int64_t *expect_dims,
+                   const float *want);
 /* The model must fail to load or plan with a clear one-line error that
  * contains `needle`, on every backend. */
 void hc_run_refused(hcase *h, int opset, const char *desc, const char *needle);

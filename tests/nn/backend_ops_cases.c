@@ -291,6 +291,13 @@ static void views(void) {
     /* Shape, Gather and Constant run only on the host, at plan time. */
     hc_begin(&t, "Shape", ND(3, 5));
     hc_run_refused(&t, 13, "Shape as the graph's output", "not float32");
+    hc_begin(&t, "Gather", ND(4, 3));
+    hc_ints(&t, 2, D(3, 0));
+    hc_run_refused(&t, 13, "Gather on a tensor computed at run time", "only Gather on constants");
+    static const float value[6] = {1, -2, 3.5f, 0, 1e-3f, -7};
+    hc_begin(&t, "Constant", ND(2, 2));
+    ob_attr_tensor(&t.node, "value", ND(2, 3), value);
+    hc_run_values(&t, 13, "Constant as the graph's output", ND(2, 3), value);
 }
 
 void hand_cases(const char *only) {

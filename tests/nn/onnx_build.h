@@ -96,18 +96,35 @@ static inline void ob_attr_ints(ob_buf *node, const char *name, int n, const int
     ob_msg(node, 5, &a);
 }
 
-/* ---- tensors: an initializer of float (1) or int64 (7) values ---- */
+/* ---- tensors ---- */
+static inline void ob_tensor_msg(ob_buf *t, const char *name, int dtype, int ndim,
+                                 const int64_t *dims, const void *data) {
+    size_t count = 1;
+    for (int i = 0; i < ndim; i++) {
+        ob_int(t, 1, dims[i]);
+        count *= (size_t)dims[i];
+    }
+    ob_int(t, 2, dtype);
+    ob_str(t, 8, name);
+    ob_bytes(t, 9, data, count * (dtype == 7 ? 8 : 4));
+}
+
+/* A tensor attribute (AttributeProto type 4), as Constant's `value`. */
+static inline void ob_attr_tensor(ob_buf *node, const char *name, int ndim, const int64_t *dims,
+                                  const float *v) {
+    ob_buf a = {0}, t = {0};
+    ob_str(&a, 1, name);
+    ob_tensor_msg(&t, "value", 1, ndim, dims, v);
+    ob_msg(&a, 5, &t);
+    ob_int(&a, 20, 4);
+    ob_msg(node, 5, &a);
+}
+
+/* ---- an initializer of float (1) or int64 (7) values ---- */
 static inline void ob_tensor(ob_buf *graph, const char *name, int dtype, int ndim,
                              const int64_t *dims, const void *data) {
     ob_buf t = {0};
-    size_t count = 1;
-    for (int i = 0; i < ndim; i++) {
-        ob_int(&t, 1, dims[i]);
-        count *= (size_t)dims[i];
-    }
-    ob_int(&t, 2, dtype);
-    ob_str(&t, 8, name);
-    ob_bytes(&t, 9, data, count * (dtype == 7 ? 8 : 4));
+    ob_tensor_msg(&t, name, dtype, ndim, dims, data);
     ob_msg(graph, 5, &t);
 }
 
