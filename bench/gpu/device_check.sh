@@ -206,7 +206,7 @@ step_tests() {
     tests_ok=() tests_skip=() tests_fail=()
     : >"$out/tests.log"
     cuda_test fallback 60 "$bt/cuda_fallback_test"
-    cuda_test ops 120 "$bt/cuda_ops_test"
+    cuda_test ops 120 env MODELS="$B/models" "$bt/nn_backend_ops_test" cuda
     cuda_test models 150 "$bt/cuda_models_test"
     # real page tensors: the CPU backend's output is the reference
     local x k

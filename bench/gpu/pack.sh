@@ -63,9 +63,11 @@ plugin=$(need "$build/libquire_cuda.so" \
     "this build has no CUDA plugin (nvcc and cuDNN were not found when it was configured)")
 nn_bench=$(need "$build/nn_bench" "build it (cmake --build $build --target nn_bench)")
 tests=()
-for t in fallback ops models; do
+for t in fallback models; do
     tests+=("$(need "$build/tests/cuda/cuda_${t}_test" "a build with the CUDA plugin builds it")")
 done
+# the op tests: every op as a one-node model, CUDA against the CPU (`cuda` argument)
+tests+=("$(need "$build/tests/nn/nn_backend_ops_test" "build it (cmake --build $build)")")
 models=${QUIRE_MODELS:-$HOME/.cache/quire/models}
 [[ -d $models ]] || die "no models in $models (models/fetch.sh)"
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn/nn_private.h"
+#include "nn/params.h"
 
 static q_status model_check(nn_model *m) {
     for (int i = 0; i < m->nnodes; i++) {
@@ -22,8 +22,10 @@ static q_status model_check(nn_model *m) {
                               "%s reads '%s' before it is computed (nodes out of order)",
                               nn_node_desc(m, n), m->vals[v].name);
         }
+        q_status st = nn_params_check(m, n);
+        if (st) return st;
         if (n->op != NN_OP_SHAPE && n->op != NN_OP_GATHER &&
-            !m->be->iface->supports_op(m->be, m, n, NULL, NULL))
+            !m->be->iface->supports_op(m->be, n, NULL))
             return Q_FAIL(Q_ERR_UNSUPPORTED, "%s is not supported by the %s backend",
                           nn_node_desc(m, n), m->be->iface->name);
     }
@@ -270,7 +272,7 @@ q_status nn_model_run(nn_model *m, const float *input, const nn_shape *in_shape,
         to = (nn_tensor){NN_DT_F32, p->pv[n->out].ndim, p->pv[n->out].dims, value_ptr(m, p, n->out),
                          NULL};
         double t0 = m->prof ? q_now() : 0;
-        if ((st = bi->run(m->be, m, n, ti, &to))) return st;
+        if ((st = bi->run(m->be, m, n, &p->params[k], ti, &to))) return st;
         if (m->prof && p->runs > 0) {
             bi->sync(m->be);
             m->prof[p->order[k]] += q_now() - t0;

@@ -7,7 +7,7 @@
 #include "nn/nn_private.h"
 
 static const char *const op_names[] = {
-#define NN_OP(id, onnx, stem) [NN_OP_##id] = onnx,
+#define NN_OP(id, onnx, kernel, shape) [NN_OP_##id] = onnx,
 #include "nn/ops.def"
 #undef NN_OP
 };

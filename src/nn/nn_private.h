@@ -12,13 +12,14 @@
  * batches take a few width buckets (ocr/rec.c) at a few batch sizes, and a
  * shape whose plan was evicted is planned again (shape inference, memory
  * plan, the backend's per-node queries). A cached plan is its value table (shapes and arena
- * offsets, about 0.1 MB for the recognizer's 890 values) and its node order: activations live in
+ * offsets, about 0.1 MB for the recognizer's 890 values), its node order and each planned node's
+ * kernel parameters (params.h, 272 bytes a node: ~40 KB for the recognizer): activations live in
  * the model's one arena, sized to the largest plan run so far, and model constants are shared by
  * all plans. */
 #define NN_PLAN_CACHE 32
 
 typedef enum {
-#define NN_OP(id, onnx, stem) NN_OP_##id,
+#define NN_OP(id, onnx, kernel, shape) NN_OP_##id,
 #include "nn/ops.def"
 #undef NN_OP
     NN_OP_COUNT
@@ -83,6 +84,7 @@ typedef struct {
 
 typedef struct nn_backend nn_backend;
 typedef struct nn_plan nn_plan;
+typedef struct nn_params nn_params; /* params.h */
 
 struct nn_model {
     nn_value *vals;
@@ -162,27 +164,33 @@ typedef struct {
 
 /* Infers node `ni`'s output from its inputs in `pv`; evaluates it on the host
  * when every input is known and the op is cheap shape arithmetic or `force`.
- * Sets *host_done when it did. */
+ * Sets *host_done when it did. One function per ops.def `shape` stem
+ * (shape.c, shape_data.c). */
 q_status nn_shape_node(nn_model *m, int ni, nn_pval *pv, int force, int *host_done);
 
-/* Conv/ConvTranspose/pool geometry from a node's attributes and its input
- * (x: NCHW) and weight dims (w, NULL for pools). */
+/* Conv/ConvTranspose/pool geometry from a node's attributes and its weight
+ * dims (w, NULL for pools). */
 typedef struct {
     int kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, group, oph, opw, ceil_mode;
 } nn_geom;
-q_status nn_geom_get(const nn_model *m, const nn_node *n, const int64_t *x, const int64_t *w,
-                     nn_geom *g);
+q_status nn_geom_get(const nn_model *m, const nn_node *n, const int64_t *w, nn_geom *g);
 q_status nn_slice_resolve(const nn_model *m, const nn_node *n, int ndim, const int64_t *dims,
                           const int64_t *const *hosts, const int64_t *counts, int64_t *starts,
                           int64_t *steps, int64_t *od);
+/* Transpose's permutation for `ndim` dimensions (reversed without `perm`);
+ * -1 when the attribute is not a permutation. */
+int nn_transpose_perm(const nn_node *n, int ndim, int *perm);
+/* `src` (n dims) right-aligned to nd dims, 1 where it has none (broadcast). */
+void nn_align_dims(int nd, int n, const int64_t *src, int64_t *dst);
 /* Normalised axis in [0, ndim) or -1 when out of range. */
 int nn_axis(int64_t axis, int ndim);
 
 /* ---- plan.c ---- */
 struct nn_plan {
     nn_shape in_shape;
-    nn_pval *pv; /* one per value */
-    int *order;  /* node ids to run, in order */
+    nn_pval *pv;       /* one per value */
+    int *order;        /* node ids to run, in order */
+    nn_params *params; /* kernel parameters of order[k] (params.h) */
     int norder;
     size_t arena_bytes; /* of the model's arena, which every plan shares */
     size_t workspace_bytes;
@@ -193,9 +201,11 @@ void nn_plan_free(nn_model *m, nn_plan *p);
 
 /* ---- backend interface ----------------------------------------------------
  * A backend is this table plus its private context. `supports_op` is asked
- * at plan time, separately from `run`; a node no backend supports is a clear
- * error. Device pointers are opaque to the engine; when `host_memory` is set
- * they are host pointers and constants are used in place without upload. */
+ * at load (p NULL) and at plan time (p built), separately from `run`; a node
+ * no backend supports is a clear error. Each node's kernel parameters are
+ * built once per plan (params.h); the backend unpacks them and launches its
+ * kernels. Device pointers are opaque to the engine; when `host_memory` is
+ * set they are host pointers and constants are used in place without upload. */
 typedef struct {
     nn_dtype dtype;
     int ndim;
@@ -212,14 +222,14 @@ typedef struct {
     void (*free_buf)(nn_backend *be, void *buf);
     q_status (*upload)(nn_backend *be, void *dst, const void *src, size_t bytes);
     q_status (*download)(nn_backend *be, void *dst, const void *src, size_t bytes);
-    int (*supports_op)(nn_backend *be, const nn_model *m, const nn_node *n, const nn_tensor *in,
-                       const nn_tensor *out);
+    int (*supports_op)(nn_backend *be, const nn_node *n, const nn_params *p);
     /* Scratch bytes the node needs; the engine reserves the maximum once per plan. */
-    size_t (*workspace)(nn_backend *be, const nn_model *m, const nn_node *n, const nn_tensor *in,
-                        const nn_tensor *out);
+    size_t (*workspace)(nn_backend *be, const nn_node *n, const nn_params *p);
     q_status (*reserve)(nn_backend *be, size_t workspace_bytes);
-    q_status (*run)(nn_backend *be, const nn_model *m, const nn_node *n, const nn_tensor *in,
-                    const nn_tensor *out);
+    /* Runs node `n` of model `m` with its parameters `p` on `in` (one per
+     * input; absent ones zeroed) into `out`. */
+    q_status (*run)(nn_backend *be, const nn_model *m, const nn_node *n, const nn_params *p,
+                    const nn_tensor *in, const nn_tensor *out);
     q_status (*sync)(nn_backend *be);
     /* Optional (NULL: constants are uploaded per plan). The device copy of a
      * model constant, uploaded on first use and owned by the backend, so that

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn/nn_private.h"
+#include "nn/params.h"
 
 enum { PLAN_ALIGN = 64 };
 
@@ -113,6 +113,7 @@ void nn_plan_free(nn_model *m, nn_plan *p) {
     }
     free(p->pv);
     free(p->order);
+    free(p->params);
     free(p);
 }
 
@@ -208,6 +209,10 @@ q_status nn_plan_build(nn_model *m, const nn_shape *in, nn_plan **out) {
             if (pv[r].last > pv[v].last) pv[v].last = pv[r].last;
         }
     if ((st = plan_memory(m, p))) goto fail;
+    if (!(p->params = calloc((size_t)p->norder + 1, sizeof(nn_params)))) {
+        st = Q_FAIL(Q_ERR_NOMEM, "out of memory planning");
+        goto fail;
+    }
     /* Backend: capability, scratch, arena, constants. */
     const nn_backend_i *bi = m->be->iface;
     size_t ws = 0;
@@ -218,12 +223,13 @@ q_status nn_plan_build(nn_model *m, const nn_shape *in, nn_plan **out) {
         for (int j = 0; j < n->nin; j++)
             if (n->in[j] >= 0) tensor_of(p, n->in[j], &ti[j]);
         tensor_of(p, n->out, &to);
-        if (!bi->supports_op(m->be, m, n, ti, &to)) {
+        if ((st = nn_params_build(m, n, ti, &to, &p->params[k]))) goto fail;
+        if (!bi->supports_op(m->be, n, &p->params[k])) {
             st = Q_FAIL(Q_ERR_UNSUPPORTED, "%s is not supported by the %s backend for these shapes",
                         nn_node_desc(m, n), bi->name);
             goto fail;
         }
-        size_t w = bi->workspace(m->be, m, n, ti, &to);
+        size_t w = bi->workspace(m->be, n, &p->params[k]);
         ws = w > ws ? w : ws;
         for (int j = 0; j < n->nin; j++) {
             nn_pval *x = n->in[j] >= 0 ? &pv[n->in[j]] : NULL;
