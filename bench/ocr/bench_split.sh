@@ -8,7 +8,7 @@
 #   bench/ocr/bench_split.sh [BUILD_DIR] [PAGES]        (defaults: build, 6)
 #
 # 1. In-process, one thread: `quire text --threads 1` over the pages in one
-#    process, QUIRE_DECODE_STATS=1: each stage's time and its networks' (the
+#    PDF (the generator's pages.pdf: each page a 300-dpi scan), QUIRE_DECODE_STATS=1: each stage's time and its networks' (the
 #    engine's stage stats), and the process's wall time.
 # 2. Split: `mpirun -np 3 quire run --gpus 1` (one CPU rank, the GPU rank on
 #    the CPU backend), QUIRE_DECODE_STATS=1: the CPU rank's bytes out and in
@@ -29,12 +29,12 @@ models=()
 . "$root/scripts/mpi-env.sh"
 [ -f "$work/scans/bench/manifest.txt" ] ||
   $PY "$root/tests/gen/gen_scans.py" "$work/scans" --seed 23 --no-test-sets --bench "$pages" >/dev/null
-mapfile -t imgs <"$work/scans/bench/manifest.txt"
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # 1. in-process
 t0=$(date +%s.%N)
-QUIRE_DECODE_STATS=1 OMP_NUM_THREADS=1 "$quire" text "${models[@]}" --threads 1 "${imgs[@]}" \
+QUIRE_DECODE_STATS=1 OMP_NUM_THREADS=1 "$quire" text "${models[@]}" --threads 1 \
+  "$work/scans/bench/pages.pdf" \
   >"$work/text.txt" 2>"$work/inproc.err" || { cat "$work/inproc.err"; exit 1; }
 t1=$(date +%s.%N)
 

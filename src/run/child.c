@@ -180,7 +180,10 @@ static void child_main(run_child *c, pid_t parent) {
     }
     for (;;) {
         uint32_t type = 0;
-        if (child_recv(c->fd, &type, &c->buf)) _exit(0); /* the parent closed: done */
+        if (child_recv(c->fd, &type, &c->buf)) { /* the parent closed: done */
+            run_reader_free(rd); /* the engines' stats (QUIRE_DECODE_STATS) print here */
+            _exit(0);
+        }
         child_doc_msg m;
         if (type != CHILD_DOC || c->buf.len < sizeof m) _exit(5);
         memcpy(&m, c->buf.data, sizeof m);

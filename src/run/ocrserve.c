@@ -39,9 +39,9 @@ typedef struct {
     int nout;
     ocr_net_req *batch; /* the batch being run: requests, their slots, replies */
     int *slot;
-    q_buf *replies;
-    int *waiting; /* per world rank: its requests here */
-    int left;     /* clients that have not said done */
+    q_buf *replies, *rep; /* per slot; the batch's in a row (moved in and back) */
+    int *waiting;         /* per world rank: its requests here */
+    int left;             /* clients that have not said done */
     uint64_t requests[OCR_NETS], batches;
     double wait;    /* seconds napping with nothing to run */
     double running; /* seconds in run_batch (networks included) */
@@ -97,7 +97,9 @@ static q_status free_slot(server *s, int *k) {
     if (sl) s->slot = sl;
     q_buf *rp = realloc(s->replies, (size_t)n * sizeof *rp);
     if (rp) s->replies = rp;
-    if (!r || !b || !sl || !rp) return Q_FAIL(Q_ERR_NOMEM, "out of memory for requests");
+    q_buf *rb = realloc(s->rep, (size_t)n * sizeof *rb);
+    if (rb) s->rep = rb;
+    if (!r || !b || !sl || !rp || !rb) return Q_FAIL(Q_ERR_NOMEM, "out of memory for requests");
     for (int i = s->nreq; i < n; i++) {
         s->reqs[i] = (srv_req){.from = -1, .rq = MPI_REQUEST_NULL};
         s->replies[i] = (q_buf){0};
@@ -227,9 +229,7 @@ static q_status run_batch(server *s, int n) {
         s->batch[m] = s->batch[i];
         s->slot[m++] = k;
     }
-    /* replies in slot order: s->replies is per slot, the batch's in a row */
-    q_buf *rep = m ? calloc((size_t)m, sizeof *rep) : NULL;
-    if (m && !rep) return Q_FAIL(Q_ERR_NOMEM, "out of memory for replies");
+    q_buf *rep = s->rep; /* no allocation per batch: the slots' buffers, moved */
     for (int i = 0; i < m; i++)
         rep[i] = s->replies[s->slot[i]];
     if (!st && m) st = ocr_net_serve(s->ocr.engine, s->batch, (size_t)m, rep);
@@ -239,7 +239,6 @@ static q_status run_batch(server *s, int n) {
         s->replies[k] = rep[i];
         release(s, k);
     }
-    free(rep);
     s->batches += m > 0;
     return st;
 }
@@ -340,6 +339,7 @@ static void server_free(server *s) {
     free(s->batch);
     free(s->slot);
     free(s->replies);
+    free(s->rep);
     free(s->waiting);
     run_ocr_free(&s->ocr);
 }
