@@ -71,7 +71,7 @@ print("| per scanned page (one core, %d pages; load before: %s) | seconds |" % (
 print("|---|---|")
 for k, v in [("decoding/rendering the page, layout, the record", other_page),
              ("detection outside the network (scale, normalise, DB boxes)", per(det - dnn)),
-             ("line orientation outside the network (crops' views)", per(cls - cnn)),
+             ("cutting the lines, orientation views, the way up (outside the network)", per(cls - cnn)),
              ("recognition outside the network (line tensors, CTC, fixes)", per(rec - rnn)),
              ("of which CTC decoding (beam)", per(dec)),
              ("**CPU rank's work per page, networks excepted**", cpu_page),

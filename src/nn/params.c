@@ -8,21 +8,14 @@
 #include <string.h>
 
 #include "nn/params.h"
+#include "nn/shape.h"
 
 typedef q_status (*params_fn)(const nn_model *m, const nn_node *n, const nn_tensor *in,
                               const nn_tensor *out, nn_params *p);
 
-#define UNSUPPORTED(...) nn_params_fail(m, n, __VA_ARGS__)
-static q_status nn_params_fail(const nn_model *m, const nn_node *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static q_status nn_params_fail(const nn_model *m, const nn_node *n, const char *fmt, ...) {
-    char msg[200];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    return Q_FAIL(Q_ERR_UNSUPPORTED, "%s: %s", nn_node_desc(m, n), msg);
-}
+/* A node this build cannot run: its description and why, as shape inference
+ * words its own failures. */
+#define UNSUPPORTED(...) nn_shape_fail(m, n, Q_ERR_UNSUPPORTED, __VA_ARGS__)
 
 static kc_act node_act(const nn_node *n) {
     return (kc_act){(kc_act_kind)n->act, n->act_a, n->act_b};

@@ -100,21 +100,6 @@ q_status run_mpi_fail(int rc, const char *what) {
     return Q_FAIL_LIB(Q_ERR_MPI, "MPI", "%s failed: %s", what, msg);
 }
 
-q_status run_recv_probed(MPI_Comm comm, const MPI_Status *probed, q_buf *buf) {
-    int count = 0;
-    MPI_Status st = *probed;
-    MPI_Get_count(&st, MPI_BYTE, &count);
-    q_buf_clear(buf);
-    q_status s = q_buf_reserve(buf, (size_t)count);
-    if (s) return s;
-    int rc = MPI_Recv(buf->data, count, MPI_BYTE, probed->MPI_SOURCE, probed->MPI_TAG, comm,
-                      MPI_STATUS_IGNORE);
-    if (rc != MPI_SUCCESS) return run_mpi_fail(rc, "MPI_Recv");
-    buf->len = (size_t)count;
-    buf->data[count] = 0;
-    return Q_OK;
-}
-
 q_status run_irecv_probed(MPI_Comm comm, const MPI_Status *probed, q_buf *buf, MPI_Request *req) {
     int count = 0;
     MPI_Status st = *probed;
@@ -127,6 +112,12 @@ q_status run_irecv_probed(MPI_Comm comm, const MPI_Status *probed, q_buf *buf, M
     buf->len = (size_t)count;
     buf->data[count] = 0;
     return Q_OK;
+}
+
+q_status run_recv_probed(MPI_Comm comm, const MPI_Status *probed, q_buf *buf) {
+    MPI_Request req;
+    q_status s = run_irecv_probed(comm, probed, buf, &req);
+    return s ? s : run_wait(&req, MPI_STATUS_IGNORE);
 }
 
 void run_backoff_reset(run_backoff *b) {

@@ -14,34 +14,11 @@
 #include "doc/doc.h"
 #include "ocr/ocr_private.h"
 #include "tests/ocr/ocr_test.h"
+#include "tests/ocr/page_load.h"
 
 static const char *const scan = QUIRE_SHARED_DIR "/corpus/scans/phototest.tif";
 
 static q_image page;
-
-/* doc's OCR callback: keeps a copy of the page's pixels. */
-static q_status grab(void *user, doc_file *f, uint32_t pg, lay_doc *rec) {
-    (void)user;
-    doc_page_image pi;
-    q_status st = doc_page_image_get(f, pg, &pi);
-    if (st) return st;
-    st = ocr_turn_image(&pi.img, 0, &page);
-    doc_page_image_free(&pi);
-    if (!st) st = lay_page_begin(rec, pg, 1, 1, 0);
-    if (!st) st = lay_page_end(rec, LAY_PAGE_OCR, 0, 0);
-    return st;
-}
-
-static int load_page(void) {
-    doc_reader *r = NULL;
-    lay_doc rec;
-    doc_options opt = {.dpi = 300, .max_pixels = DOC_MAX_PIXELS_DEFAULT};
-    if (doc_reader_new(&r) || lay_doc_init(&rec, 0, scan)) return 0;
-    q_status st = doc_process(r, &opt, grab, NULL, &rec);
-    lay_doc_free(&rec);
-    doc_reader_free(r);
-    return !st && page.px;
-}
 
 /* imgs[q] is the page turned clockwise by q: it reads upright turned by 4 - q,
  * with the upright page's lines, boxes turned by q. */
@@ -114,7 +91,7 @@ int main(void) {
         fprintf(stderr, "no models or no %s: skipped\n", scan);
         return 77;
     }
-    if (!load_page()) {
+    if (!page_load(scan, &page)) {
         fprintf(stderr, "cannot read %s: %s\n", scan, q_errmsg());
         return 1;
     }

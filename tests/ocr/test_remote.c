@@ -14,6 +14,7 @@
 #include "doc/doc.h"
 #include "ocr/ocr_private.h"
 #include "tests/ocr/ocr_test.h"
+#include "tests/ocr/page_load.h"
 
 enum { MAXQ = 16 };
 
@@ -65,30 +66,6 @@ static q_status wire_recv(void *user, q_buf *msg) {
 }
 
 static q_image page;
-
-static q_status grab(void *user, doc_file *f, uint32_t pg, lay_doc *rec) {
-    (void)user;
-    doc_page_image pi;
-    q_status st = doc_page_image_get(f, pg, &pi);
-    if (st) return st;
-    if (!page.px) st = ocr_turn_image(&pi.img, 0, &page);
-    doc_page_image_free(&pi);
-    if (!st) st = lay_page_begin(rec, pg, 1, 1, 0);
-    if (!st) st = lay_page_end(rec, LAY_PAGE_OCR, 0, 0);
-    return st;
-}
-
-static int load_page(const char *path) {
-    doc_reader *r = NULL;
-    lay_doc rec;
-    doc_options opt = {.dpi = 300, .max_pixels = DOC_MAX_PIXELS_DEFAULT};
-    q_image_free(&page);
-    if (doc_reader_new(&r) || lay_doc_init(&rec, 0, path)) return 0;
-    q_status st = doc_process(r, &opt, grab, NULL, &rec);
-    lay_doc_free(&rec);
-    doc_reader_free(r);
-    return !st && page.px;
-}
 
 /* Words of the page's text, and how many differ position by position
  * (the two readings have the same lines: a word read otherwise shows). */
@@ -181,7 +158,7 @@ int main(int argc, char **argv) {
     CHECK(!strcmp(ocr_engine_backend(remote), "remote"));
     int words = 0, diff = 0;
     for (int i = 1; i < argc; i++) {
-        if (!load_page(argv[i])) {
+        if (!page_load(argv[i], &page)) {
             fprintf(stderr, "cannot read %s\n", argv[i]);
             return 1;
         }
