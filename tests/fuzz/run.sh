@@ -6,7 +6,7 @@
 # Targets: pdf tiff png jpeg onnx ocrpost. The working corpus of each target
 # grows across runs in BUILD/fuzz/corpus/<target>/ (the seeds, seeds.py, are
 # remade each run); logs go to BUILD/fuzz/logs/. Environment: QUIRE_FUZZ_BUILD
-# (default build-fuzz), QUIRE_FUZZ_TIMEOUT (wall seconds one input may take, default 30;
+# (default build-fuzz), QUIRE_FUZZ_TIMEOUT (wall seconds one input may take, default 120;
 # more for niced runs on a busy machine, where a starved input can pass 30 s),
 # QUIRE_FUZZ_RSS_MB (memory limit per target, default
 # 2048), QUIRE_MODELS (the orientation model is an ONNX seed when there).
@@ -40,13 +40,15 @@ found=0
 for t in "${targets[@]}"; do
   mkdir -p "$work/corpus/$t" "$work/findings/$t"
   log=$work/logs/$t.log
-  # -timeout: one input may take 30 s (the document target stops itself at
-  # 10 s, as a document's deadline does); the new inputs go to the first
-  # folder, the working corpus.
+  # -timeout: one input may take 120 s of wall time (the document target
+  # stops itself at 10 s, as a document's deadline does; a niced run on a busy
+  # machine gets a few % of a core, and at 30 s inputs of 0.4 s CPU were
+  # reported as timeouts); the new inputs go to the first folder, the working
+  # corpus.
   TIMEFORMAT=%U+%S
   rc=0
   { time env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 OPENBLAS_NUM_THREADS=1 \
-      "$build/tests/fuzz/fuzz_$t" -max_total_time="$secs" -timeout="${QUIRE_FUZZ_TIMEOUT:-30}" -rss_limit_mb="$rss" \
+      "$build/tests/fuzz/fuzz_$t" -max_total_time="$secs" -timeout="${QUIRE_FUZZ_TIMEOUT:-120}" -rss_limit_mb="$rss" \
       -print_final_stats=1 -artifact_prefix="$work/findings/$t/" \
       "$work/corpus/$t" "$work/seeds/$t" >"$log" 2>&1; } 2>"$work/logs/$t.cpu" || rc=$?
   cpu=$(awk -F+ '{printf "%.1f", $1 + $2}' "$work/logs/$t.cpu")
