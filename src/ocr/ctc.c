@@ -25,8 +25,9 @@ q_status ocr_ctc_decode(const ocr_dict *d, const float *probs, int steps, int cl
     for (int t = 0; t < steps; t++) {
         const float *p = probs + (size_t)t * classes;
         int best = 0;
+        float bv = p[0]; /* in a register: re-reading p[best] made this 4 % of a page */
         for (int c = 1; c < classes; c++)
-            if (p[c] > p[best]) best = c;
+            if (p[c] > bv) bv = p[c], best = c;
         int repeat = best == prev;
         prev = best;
         if (repeat && best && chars) chars[*nchars - 1].t1 = t;
