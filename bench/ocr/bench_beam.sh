@@ -14,8 +14,8 @@
 #   bench/ocr/bench_beam.sh [BUILD_DIR] [SEEDS]          (defaults: build, 3)
 #
 # Environment: BENCH_CPUS=0,1 (taskset), BENCH_WORK=DIR (kept; the corpus is
-# reused), BENCH_REUSE=1 (keep a tool's texts already in BENCH_WORK), QUIRE_MODELS. The generator writes English only (gen_scans.py),
-# so French and German rows come from eurotext.tif alone.
+# reused), BENCH_REUSE=1 (keep a tool's texts already in BENCH_WORK), QUIRE_MODELS. Generated French and German pages
+# (gen_scans.py --lang): bench/ocr/bench_lang.sh.
 # quire: `quire text FILE` per document, one thread, as many processes as
 # cores; beam rows with the default width (10) and --lang en, and on eurotext
 # also --lang en,fr,de,es,it. Tesseract: `tesseract IMAGE - -l eng` per image

@@ -269,7 +269,8 @@ def lay_two_columns(pw, rng, words, font, size, margin):
 
 
 def make_pdf(path, pages_spec, rng):
-    """pages_spec: list of dicts with size/rotation/layout/font/lang.  Returns
+    """pages_spec: list of dicts with size/rotation/layout/font/lang (and
+    optionally words: a factory like Words, called (rng, lang, font)).  Returns
     the per-page truth."""
     c = canvas.Canvas(path, invariant=1, pageCompression=1)
     c.setTitle(os.path.basename(path))
@@ -285,7 +286,8 @@ def make_pdf(path, pages_spec, rng):
         c.saveState()
         c.transform(*page_matrix(rot, pw_, ph_))
         pw = PageWriter(c, dw, dh, rot)
-        words = Words(rng, sp["lang"], sp["font"])
+        # "words": another text source with Words' interface (gen_scans.py --lang)
+        words = sp.get("words", Words)(rng, sp["lang"], sp["font"])
         margin = rng.choice([48.0, 54.0, 72.0])
         if sp["layout"] == "two-column":
             lay_two_columns(pw, rng, words, sp["font"], sp["body"], margin)

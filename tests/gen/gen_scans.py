@@ -3,12 +3,16 @@
 
     gen_scans.py OUTDIR [--seed N] [--bench N] [--bench-format png|tiff-g4] [--no-test-sets]
                  [--skew DEG,...] [--rotate 90,180,270] [--skew-layouts single,two-column]
+                 [--lang english|french|german]
 
 Born-digital pages are laid out by gen_corpus.py (the same layout code and the
 same kind of truth: every line drawn at a known place), rasterized by MuPDF
 (`mutool draw`, gray) at 300 or 200 dpi, optionally degraded, and written as
-the files a scanning campaign produces.  English text only (words, digits,
-punctuation): the PP-OCRv4 recognizer is a Chinese+English model.
+the files a scanning campaign produces.  English text by default (words,
+digits, punctuation): the PP-OCRv4 recognizer is a Chinese+English model.
+--lang french / --lang german: real sentences from Debian's French or German
+man pages instead (tests/gen/prose.py; needs manpages-fr / manpages-de), the
+same sets, layouts and degradations; truth.json then says "lang".
 
 Sets (the first component of each file's path, and `set` in truth.json):
 
@@ -56,6 +60,7 @@ Needs /usr/bin/python3 with python3-reportlab, python3-pil, python3-numpy, and
 mutool (mupdf-tools).
 """
 import argparse
+import functools
 import io
 import json
 import math
@@ -75,6 +80,7 @@ from reportlab.pdfgen import canvas
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_corpus as gc  # noqa: E402
+import prose  # noqa: E402
 
 rl_config.useA85 = 0     # raw binary streams: ASCII85 would make the image PDFs 25% larger
 
@@ -217,15 +223,23 @@ def write_images(path, fmt, images, thresholds):
         raise ValueError(fmt)
 
 
-def source_pdf(outdir, name, layouts, font, body, size, rng):
-    """The born-digital source of a scanned document, laid out by gen_corpus."""
-    spec = [dict(size=gc.SIZES[size], rotation=0, layout=lay, font=font, lang="english", body=body)
+ENGLISH = ("english", None)
+
+
+def source_pdf(outdir, name, layouts, font, body, size, rng, text=ENGLISH):
+    """The born-digital source of a scanned document, laid out by gen_corpus.
+    text: (lang, None) for gen_corpus's words, or (lang, a factory with
+    gen_corpus.Words' interface)."""
+    spec = [dict(size=gc.SIZES[size], rotation=0, layout=lay, font=font, lang=text[0], body=body)
             for lay in layouts]
+    if text[1]:
+        for sp in spec:
+            sp["words"] = text[1]
     path = os.path.join(outdir, "src", name + ".pdf")
     return path, gc.make_pdf(path, spec, rng)
 
 
-def gen_doc(outdir, spec, rng, tmp):
+def gen_doc(outdir, spec, rng, tmp, text=ENGLISH):
     """One test-set document; returns its truth entry."""
     n = len(spec["layouts"])
     dpis = spec.get("dpi", [300] * n)
@@ -233,7 +247,7 @@ def gen_doc(outdir, spec, rng, tmp):
     body = rng.choice([11, 12]) if min(dpis) < 300 else rng.choice([10, 11, 12])
     size = rng.choice(["letter", "a4"])
     stem = "%s_%s" % (spec["set"], spec["name"])
-    src, pages = source_pdf(outdir, stem, spec["layouts"], spec["font"], body, size, rng)
+    src, pages = source_pdf(outdir, stem, spec["layouts"], spec["font"], body, size, rng, text)
     rel = "%s/%s.%s" % (spec["set"], spec["name"], EXT[spec["fmt"]])
     path = os.path.join(outdir, rel)
     scanned = spec.get("scanned", range(n))
@@ -263,7 +277,7 @@ def gen_doc(outdir, spec, rng, tmp):
         run(["mutool", "merge", "-o", path] + args)
     else:
         write_images(path, spec["fmt"], images, thresholds)
-    feats = sorted({spec["font"], "english", spec["fmt"], spec["set"]} | {p["layout"] for p in page_data}
+    feats = sorted({spec["font"], text[0], spec["fmt"], spec["set"]} | {p["layout"] for p in page_data}
                    | {"%ddpi" % d for d in dpis} | ({"degraded"} if degraded else set()))
     e = gc.doc_entry(outdir, rel, page_data, feats)
     e["source"] = os.path.relpath(src, outdir)
@@ -293,7 +307,7 @@ def angle_name(skew, rot, layout):
     return "skew%+g%s_%s" % (skew, "_rot%d" % rot if rot else "", lay)
 
 
-def gen_skew(outdir, seed, skews, rots, layouts, per_angle, tmp):
+def gen_skew(outdir, seed, skews, rots, layouts, per_angle, tmp, text=ENGLISH):
     """Clean 300-dpi pages skewed and/or turned (the skew/ set); each page
     from its own random stream (text, font, size), so adding an angle leaves
     the others alone."""
@@ -309,7 +323,7 @@ def gen_skew(outdir, seed, skews, rots, layouts, per_angle, tmp):
                 size = rng.choice(["letter", "a4"])
                 name = angle_name(skew, rot, layout)
                 stem = "s%+g_r%d_%s%s" % (skew, rot, lay, "_%d" % k if k else "")
-                src, pages = source_pdf(outdir, "skew_" + stem, [layout], font, body, size, rng)
+                src, pages = source_pdf(outdir, "skew_" + stem, [layout], font, body, size, rng, text)
                 im = rasterize(src, 0, 300, tmp)
                 w, h = im.size[0] * 72.0 / 300, im.size[1] * 72.0 / 300
                 page = scanned_page(pages[0], im, 300, None)
@@ -325,7 +339,7 @@ def gen_skew(outdir, seed, skews, rots, layouts, per_angle, tmp):
                             pixels=list(im.size), skew=skew, scan_rotation=rot)
                 rel = "skew/%s.png" % stem
                 write_images(os.path.join(outdir, rel), "png", [(im, 300, None)], [128])
-                e = gc.doc_entry(outdir, rel, [page], sorted({font, "english", "png", "300dpi", layout, "skew"}))
+                e = gc.doc_entry(outdir, rel, [page], sorted({font, text[0], "png", "300dpi", layout, "skew"}))
                 e["set"] = name
                 e["source"] = os.path.relpath(src, outdir)
                 docs.append(e)
@@ -349,7 +363,7 @@ def angles(text, allowed=None):
     return out
 
 
-def gen_bench(outdir, rng, n_pages, tmp, fmt="png"):
+def gen_bench(outdir, rng, n_pages, tmp, fmt="png", text=ENGLISH):
     """n_pages clean 300-dpi pages, alternately single and two-column, as
     gray PNGs or (fmt "tiff-g4") bilevel G4 TIFFs."""
     docs, images = [], []
@@ -358,14 +372,14 @@ def gen_bench(outdir, rng, n_pages, tmp, fmt="png"):
         font = FONTS[(i // 2) % len(FONTS)]
         body = rng.choice([10, 11, 12])
         size = rng.choice(["letter", "a4"])
-        src, pages = source_pdf(outdir, "bench_p%03d" % i, [layout], font, body, size, rng)
+        src, pages = source_pdf(outdir, "bench_p%03d" % i, [layout], font, body, size, rng, text)
         im = rasterize(src, 0, 300, tmp)
         rel = "bench/p%03d_%s.%s" % (i, "single" if layout == "single" else "twocol",
                                      "png" if fmt == "png" else "tif")
         write_images(os.path.join(outdir, rel), fmt, [(im, 300, None)], [128])
         images.append((im, 300, None))
         e = gc.doc_entry(outdir, rel, [scanned_page(pages[0], im, 300, None)],
-                         sorted({font, "english", fmt, "300dpi", layout, "bench"}))
+                         sorted({font, text[0], fmt, "300dpi", layout, "bench"}))
         e["set"] = "bench_single" if layout == "single" else "bench_twocol"
         e["source"] = os.path.relpath(src, outdir)
         docs.append(e)
@@ -394,11 +408,17 @@ def main():
                     help="pages per layout and angle in skew/ (default 1)")
     ap.add_argument("--skew-layouts", default="single,two-column",
                     help="layouts of the skew/ pages (default single,two-column)")
+    ap.add_argument("--lang", choices=("english",) + tuple(sorted(prose.LANGS)), default="english",
+                    help="the pages' text: english (gen_corpus's words, the default) or real "
+                         "sentences of Debian's French or German man pages (tests/gen/prose.py)")
     a = ap.parse_args()
     layouts = [x for x in a.skew_layouts.split(",") if x]
     if any(x not in ("single", "two-column") for x in layouts):
         ap.error("--skew-layouts takes single and two-column")
     t0 = time.time()
+    text = ENGLISH
+    if a.lang != "english":
+        text = (a.lang, functools.partial(prose.Prose, prose.load(a.lang)))
     gc.register_fonts()
     out = os.path.abspath(a.outdir)
     for sub in ("clean300", "degraded", "mixed", "bench", "skew", "src", "truth"):
@@ -414,17 +434,19 @@ def main():
             # one stream per document, so that editing one leaves the others alone
             for k, spec in enumerate(TEST_DOCS):
                 docs.append(gen_doc(out, spec, random.Random("%d/%s/%s" % (a.seed, spec["set"], spec["name"])),
-                                    tmp))
+                                    tmp, text))
         if a.bench:
             bdocs, bench_pdf = gen_bench(out, random.Random("%d/bench" % a.seed), a.bench, tmp,
-                                         a.bench_format)
+                                         a.bench_format, text)
             docs += bdocs
         if a.skew or a.rotate:
-            docs += gen_skew(out, a.seed, a.skew, a.rotate, layouts, max(a.skew_pages, 1), tmp)
+            docs += gen_skew(out, a.seed, a.skew, a.rotate, layouts, max(a.skew_pages, 1), tmp, text)
     truth = {"format": "quire-corpus-truth/1", "seed": a.seed, "generator": "tests/gen/gen_scans.py",
              "documents": docs, "no_record": []}
     if bench_pdf:
         truth["bench_pdf"] = bench_pdf
+    if text is not ENGLISH:     # absent by default: the English truth.json stays as it was
+        truth["lang"] = a.lang
     with open(os.path.join(out, "truth.json"), "w", encoding="utf-8") as f:
         json.dump(truth, f, ensure_ascii=False, indent=1)
     with open(os.path.join(out, "manifest.txt"), "w", encoding="utf-8") as f:
