@@ -1,7 +1,8 @@
 /* What a word costs the beam: nothing when the lexicon knows it or when it is
  * not the kind of word a lexicon could know (numbers, codes, URLs), nothing
  * when the recognizer read it clearly (a name, a rare word), a fixed
- * log-probability otherwise. Punctuation around a word, and hyphens and
+ * log-probability otherwise. An elided article or preposition before a word
+ * of the list ("l'entrée") makes no non-word. Punctuation around a word, and hyphens and
  * slashes inside, are not part of the words looked up: the beam still
  * chooses them, by their probabilities alone. */
 #include <string.h>
@@ -73,6 +74,21 @@ static int parts_known(const ocr_lexicon *lx, const char *w, size_t n) {
     return 1;
 }
 
+/* Elision (French l', d', qu', lorsqu'; Italian dell', un'): a short head, an
+ * apostrophe (' or U+2019), and a word of lx after it: "l'entrée",
+ * "qu'il", "dell'anno". Word lists hold the word without its article; a
+ * head of at most 4 letters, or one ending in "qu", is taken as elided. */
+static int elided_known(const ocr_lexicon *lx, const char *w, size_t n) {
+    for (size_t i = 1; i + 1 < n; i++) {
+        size_t alen = w[i] == '\'' ? 1 : (n - i >= 3 && !memcmp(w + i, "\xe2\x80\x99", 3)) ? 3 : 0;
+        if (!alen) continue;
+        int qu = i >= 2 && (w[i - 2] | 0x20) == 'q' && (w[i - 1] | 0x20) == 'u';
+        if (i > 4 && !qu) return 0;
+        return i + alen < n && ocr_lexicon_has(lx, w + i + alen, n - i - alen);
+    }
+    return 0;
+}
+
 float ocr_beam_word_score(const ocr_lexicon *lx, const ocr_beam_params *bp, const char *w, size_t n,
                           float min_p) {
     if (!lx || min_p >= bp->clear) return 0;
@@ -85,5 +101,6 @@ float ocr_beam_word_score(const ocr_lexicon *lx, const ocr_beam_params *bp, cons
     if (!n || !plain(w, n, &letters) || !letters) return 0;
     if (ocr_lexicon_has(lx, w, n)) return 0;
     if ((memchr(w, '-', n) || memchr(w, '/', n)) && parts_known(lx, w, n)) return 0;
+    if (elided_known(lx, w, n)) return 0;
     return bp->nonword_log;
 }
