@@ -2,6 +2,7 @@
  * as PaddleOCR's get_rotate_crop_image does (perspective transform, bicubic,
  * replicated border), so the recognizer sees what it was trained on. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ocr/geom.h"
@@ -55,21 +56,22 @@ static inline int clampi(int v, int lo, int hi) {
     return v < lo ? lo : v > hi ? hi : v;
 }
 
-/* (sx, sy) lie inside the image once ocr_crop has checked the box; the clamp
- * (the border replicates beyond 2 pixels out anyway) keeps the conversion to
- * int defined whatever comes in, NaN included. */
-static void sample_cubic(const q_image *img, double sx, double sy, uint8_t *out) {
-    sx = fmin(fmax(sx, -2.0), img->w + 1.0); /* fmax(NaN, -2) is -2 */
-    sy = fmin(fmax(sy, -2.0), img->h + 1.0);
-    int x0 = (int)floor(sx), y0 = (int)floor(sy);
-    float wx[4], wy[4];
-    cubic_weights((float)(sx - x0), wx);
-    cubic_weights((float)(sy - y0), wy);
-    int xs[4], ys[4];
-    for (int k = 0; k < 4; k++) {
-        xs[k] = clampi(x0 - 1 + k, 0, img->w - 1) * img->channels;
-        ys[k] = clampi(y0 - 1 + k, 0, img->h - 1);
-    }
+/* The four taps of a cubic sample at s along an axis of `size` pixels: their
+ * indices (clamped: the border replicates) times `step`, and their weights.
+ * (s lies inside the image once ocr_crop has checked the box; the clamp of s
+ * itself, the border replicating beyond 2 pixels out anyway, keeps the
+ * conversion to int defined whatever comes in, NaN included.) */
+static void cubic_taps(double s, int size, int step, int idx[4], float w[4]) {
+    s = fmin(fmax(s, -2.0), size + 1.0); /* fmax(NaN, -2) is -2 */
+    int i0 = (int)floor(s);
+    cubic_weights((float)(s - i0), w);
+    for (int k = 0; k < 4; k++)
+        idx[k] = clampi(i0 - 1 + k, 0, size - 1) * step;
+}
+
+/* One output pixel from its taps (x taps in bytes, y taps in rows). */
+static void sample_taps(const q_image *img, const int xs[4], const float wx[4], const int ys[4],
+                        const float wy[4], uint8_t *out) {
     for (int c = 0; c < img->channels; c++) {
         float acc = 0;
         for (int j = 0; j < 4; j++) {
@@ -82,6 +84,43 @@ static void sample_cubic(const q_image *img, double sx, double sy, uint8_t *out)
         int v = (int)lrintf(acc);
         out[c] = (uint8_t)clampi(v, 0, 255);
     }
+}
+
+static void sample_cubic(const q_image *img, double sx, double sy, uint8_t *out) {
+    int xs[4], ys[4];
+    float wx[4], wy[4];
+    cubic_taps(sx, img->w, img->channels, xs, wx);
+    cubic_taps(sy, img->h, 1, ys, wy);
+    sample_taps(img, xs, wx, ys, wy, out);
+}
+
+/* An upright box (most lines of a straight page: the homography has no
+ * shear and no perspective, exactly) maps columns to columns and rows to
+ * rows: each column's taps are worked out once, not once per pixel. The
+ * source coordinates are the general path's, bit for bit (H[1] y, H[3] x,
+ * H[6] and H[7] are exact zeros, d exactly 1), and so is every pixel. */
+static int warp_upright(const q_image *img, const double H[9], q_image *out) {
+    if (H[1] != 0 || H[3] != 0 || H[6] != 0 || H[7] != 0 || H[8] != 1) return 0;
+    int(*xs)[4] = malloc((size_t)out->w * sizeof *xs);
+    float(*wx)[4] = malloc((size_t)out->w * sizeof *wx);
+    if (!xs || !wx) {
+        free(xs);
+        free(wx);
+        return 0; /* the general path needs no memory */
+    }
+    for (int x = 0; x < out->w; x++)
+        cubic_taps(H[0] * x + H[2], img->w, img->channels, xs[x], wx[x]);
+    for (int y = 0; y < out->h; y++) {
+        int ys[4];
+        float wy[4];
+        cubic_taps(H[4] * y + H[5], img->h, 1, ys, wy);
+        uint8_t *row = out->px + (size_t)y * out->stride;
+        for (int x = 0; x < out->w; x++)
+            sample_taps(img, xs[x], wx[x], ys, wy, row + (size_t)x * img->channels);
+    }
+    free(xs);
+    free(wx);
+    return 1;
 }
 
 static float dist(const float a[2], const float b[2]) {
@@ -144,15 +183,16 @@ q_status ocr_crop(const q_image *img, const ocr_box *box, q_image *out) {
         return Q_FAIL(Q_ERR_FORMAT, "degenerate text box");
     q_status st = q_image_alloc(out, w, h, img->channels, 0);
     if (st) return st;
-    for (int y = 0; y < h; y++) {
-        uint8_t *row = out->px + (size_t)y * out->stride;
-        for (int x = 0; x < w; x++) {
-            double d = H[6] * x + H[7] * y + H[8];
-            double sx = (H[0] * x + H[1] * y + H[2]) / d;
-            double sy = (H[3] * x + H[4] * y + H[5]) / d;
-            sample_cubic(img, sx, sy, row + (size_t)x * img->channels);
+    if (!warp_upright(img, H, out))
+        for (int y = 0; y < h; y++) {
+            uint8_t *row = out->px + (size_t)y * out->stride;
+            for (int x = 0; x < w; x++) {
+                double d = H[6] * x + H[7] * y + H[8];
+                double sx = (H[0] * x + H[1] * y + H[2]) / d;
+                double sy = (H[3] * x + H[4] * y + H[5]) / d;
+                sample_cubic(img, sx, sy, row + (size_t)x * img->channels);
+            }
         }
-    }
     if ((double)h / w >= 1.5) {
         st = rotate90_ccw(out);
         if (st) q_image_free(out);
