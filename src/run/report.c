@@ -121,9 +121,10 @@ static void report_role(const store_rank_row *rows, size_t n, uint8_t role, cons
     if (!ranks) return;
     char ocr[96] = "";
     if (t.pages_sent)
-        snprintf(ocr, sizeof ocr, " (OCR of %llu by a GPU rank)", (unsigned long long)t.pages_sent);
+        snprintf(ocr, sizeof ocr, " (networks of %llu on a GPU rank)",
+                 (unsigned long long)t.pages_sent);
     if (t.pages_served)
-        snprintf(ocr, sizeof ocr, ", %llu pages read for CPU ranks",
+        snprintf(ocr, sizeof ocr, ", networks of %llu pages for CPU ranks",
                  (unsigned long long)t.pages_served);
     double share = t.seconds_wall > 0 ? 100 * t.seconds_nn / t.seconds_wall : 0;
     q_log_always("summary: %s: %zu rank%s, %llu documents, %llu pages%s; seconds summed: wall "
