@@ -234,7 +234,9 @@ static void test_word_cost(void) {
     word_cost("tHE", 0.5f, 1);
     word_cost("l'cat", 0.5f, 0); /* elision: a short head, a word after it */
     word_cost("qu'cat", 0.5f, 0);
-    word_cost("d\xe2\x80\x99" "cat", 0.5f, 0);
+    word_cost("d\xe2\x80\x99"
+              "cat",
+              0.5f, 0);
     word_cost("l'thc", 0.5f, 1);
     word_cost("lorsqu'cat", 0.5f, 0);
     word_cost("thcthc'cat", 0.5f, 1); /* a long head is no elision */
