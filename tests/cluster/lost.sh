@@ -82,9 +82,17 @@ echo "the job ended $(($(date +%s) - t0)) s after the loss, exit $rc"
 [ "$rc" != 0 ] || fail "the job exited 0 after losing a rank"
 if [ "$what" = link ]; then
   grep "has not been heard from" "$out.log1" || { cat "$out.log1"; fail "no line on the silent rank"; }
+  # the cut-off ranks must leave by their own watch: nothing can kill them
+  for _ in $(seq 100); do
+    [ -z "$("$SIM" pids 1)" ] && break
+    sleep 0.1
+  done
+  [ -z "$("$SIM" pids 1)" ] || fail "quire processes still run on the cut-off node: $("$SIM" pids 1 | tr '\n' ' ')"
   "$SIM" link 1 up
 fi
-sim_quire 3 --out "$out" "$big" >"$out.log2" 2>&1 || { cat "$out.log2"; fail "rerun: exit $?"; }
+rc=0
+sim_quire 3 --out "$out" "$big" >"$out.log2" 2>&1 || rc=$?
+[ "$rc" = 0 ] || { cat "$out.log2"; fail "rerun: exit $rc"; }
 line=$(grep -o "resuming: [0-9]* of [0-9]*" "$out.log2") || { cat "$out.log2"; fail "the rerun did not resume"; }
 read -r _ done _ _ <<<"$line"
 echo "$line (at least $seen were done)"

@@ -13,7 +13,8 @@
 #   sim.sh run K CMD...    run CMD on node K
 #   sim.sh mpirun ARGS...  mpirun from node 0 over every node ($QSIM_SLOTS per node, default 3)
 #   sim.sh pids K          the pids of quire processes on node K
-#   sim.sh link K up|down  plug or unplug node K's network link
+#   sim.sh link K up|down  plug or unplug node K's network link (up returns
+#                          once node K reaches node 0 over TCP again)
 #   sim.sh sysctl K KEY=V  a sysctl of node K's network stack (net.ipv4.*)
 #   sim.sh down            remove everything (also what a killed test left)
 #
@@ -121,6 +122,46 @@ sim_pids() {
   return 0
 }
 
+# sim_reach K: wait (at most 20 s) until a TCP connection from node K to node
+# 0 succeeds. A link set up is not at once usable: the kernel applies carrier
+# changes in deferred work (up to a second later, more on a busy machine), and
+# an Open MPI daemon started in that window failed to reach mpirun and ended
+# the job ("unable to reliably start one or more daemons").
+sim_reach() {
+  local k=$1 to
+  to=$(addr 0)
+  ( sim_run 0 python3 -c '
+import socket, sys
+s = socket.socket(); s.bind((sys.argv[1], 0)); s.listen(8); s.settimeout(20)
+print(s.getsockname()[1], flush=True)
+s.accept()' "$to" >"$state/reach.port" ) &
+  local srv=$! port=""
+  for _ in $(seq 100); do
+    port=$(cat "$state/reach.port" 2>/dev/null || true)
+    [ -n "$port" ] && break
+    sleep 0.05
+  done
+  [ -n "$port" ] || { kill "$srv" 2>/dev/null; echo "sim: no listener on node 0" >&2; return 1; }
+  ( sim_run "$k" python3 -c '
+import socket, sys, time
+end = time.time() + 20
+while True:
+    try:
+        socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1).close()
+        break
+    except OSError:
+        if time.time() > end:
+            sys.exit("sim: node %s cannot reach node 0" % sys.argv[3])
+        time.sleep(0.1)' "$to" "$port" "$k" ) || { kill "$srv" 2>/dev/null; return 1; }
+  wait "$srv" || true
+}
+
+sim_link() {
+  ip -n ${pfx}hub link set ${pfx}v"$1" "$2"
+  [ "$2" = up ] && sim_reach "$1"
+  return 0
+}
+
 cmd=${1:-}
 shift || true
 case $cmd in
@@ -129,7 +170,7 @@ case $cmd in
   run) sim_run "$@" ;;
   mpirun) sim_mpirun "$@" ;;
   pids) sim_pids "${1:?node}" ;;
-  link) ip -n ${pfx}hub link set ${pfx}v"${1:?node}" "${2:?up or down}" ;;
+  link) sim_link "${1:?node}" "${2:?up or down}" ;;
   sysctl) ip netns exec ${pfx}"${1:?node}" sysctl -q -w "${2:?KEY=VALUE}" ;;
   *) sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//' | head -n -1 >&2; exit 2 ;;
 esac
