@@ -36,7 +36,15 @@ static void print_page(void *user, uint32_t page, const doc_page_image *pi, cons
         printf("%u\t", page + 1);
         for (int k = 0; k < 4; k++)
             printf("%s%.0f,%.0f", k ? " " : "", l->quad[k][0], l->quad[k][1]);
-        printf("\t%.4f\t%s\n", l->conf, l->text);
+        /* As results.h5 holds them (lay_line_add): the recognizer reads a
+         * crop's margin as a space now and then. */
+        const char *t = l->text;
+        size_t len = strlen(t);
+        while (len && *t == ' ')
+            t++, len--;
+        while (len && t[len - 1] == ' ')
+            len--;
+        printf("\t%.4f\t%.*s\n", l->conf, (int)len, t);
     }
     float skew = 0;
     if (!p->quiet && !ocr_page_skew(r->lines, r->n, &skew))
