@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 
 /* A gutter between columns is at least this many font sizes wide (and at least
  * LAY_GUTTER_MIN_PT): word spaces never reach here (lines are whole), tab stops
@@ -178,6 +179,133 @@ static void split_columns(ol_state *S, ol_item *it, size_t n, const ol_gap *gut,
     if (s < n) region(S, it + s, n - s, depth + 1);
 }
 
+/* The rows of a region (items sorted by y, then each row by x): their starts
+ * in rs[0..nr), rs[nr] = n. */
+static size_t split_rows(ol_item *it, size_t n, size_t *rs) {
+    size_t nr = 0;
+    qsort(it, n, sizeof *it, cmp_y);
+    for (size_t s = 0, e; s < n; s = e) {
+        e = row_end(it, s, n);
+        qsort(it + s, e - s, sizeof *it, cmp_x);
+        rs[nr++] = s;
+    }
+    rs[nr] = n;
+    return nr;
+}
+
+/* A region's rows, and scratch for four lists of gaps. */
+typedef struct {
+    ol_item *it;
+    size_t *rs, nr;
+    float lo, hi;
+    ol_gap *gut, *alt, *tmp, *row;
+} ol_rows;
+
+static void row_extent(const ol_rows *R, size_t r, float *x0, float *x1) {
+    for (size_t i = R->rs[r]; i < R->rs[r + 1]; i++) {
+        *x0 = fminf(*x0, R->it[i].x0);
+        *x1 = fmaxf(*x1, R->it[i].x1);
+    }
+}
+
+/* Keeps the gaps with lines on both sides within [x0, x1]; returns how many. */
+static size_t interior(ol_gap *g, size_t ng, float x0, float x1) {
+    size_t k = 0;
+    for (size_t i = 0; i < ng; i++)
+        if (g[i].a > x0 && g[i].b < x1) g[k++] = g[i];
+    return k;
+}
+
+/* A group's first row r: its gaps into g, its extent. */
+static size_t start_group(const ol_state *S, const ol_rows *R, size_t r, ol_gap *g, float *x0,
+                          float *x1) {
+    *x0 = INFINITY, *x1 = -INFINITY;
+    row_extent(R, r, x0, x1);
+    return row_gaps(R->it + R->rs[r], R->rs[r + 1] - R->rs[r], R->lo, R->hi, S->gutter_min, g);
+}
+
+/* Row r joins a group with gutters g[0..ng) over [*x0, *x1]: the gaps both
+ * share, with lines on both sides, replace g and the extent grows. Returns
+ * how many (0: row r ends the group; g and the extent unchanged). */
+static size_t join_row(const ol_state *S, ol_rows *R, size_t r, ol_gap *g, size_t ng, float *x0,
+                       float *x1) {
+    float e0 = *x0, e1 = *x1;
+    size_t nrow = start_group(S, R, r, R->row, &e0, &e1);
+    e0 = fminf(e0, *x0), e1 = fmaxf(e1, *x1);
+    size_t ni = gaps_intersect(g, ng, R->row, nrow, S->gutter_min, R->tmp);
+    ni = interior(R->tmp, ni, e0, e1);
+    if (ni) {
+        memcpy(g, R->tmp, ni * sizeof *g);
+        *x0 = e0, *x1 = e1;
+    }
+    return ni;
+}
+
+/* The group of rows [a, b) as the rows join it one by one, into g; 0 when a
+ * row would not join. */
+static size_t group_of(const ol_state *S, ol_rows *R, size_t a, size_t b, ol_gap *g, float *x0,
+                       float *x1) {
+    size_t ng = start_group(S, R, a, g, x0, x1);
+    for (size_t r = a + 1; r < b && ng; r++)
+        ng = join_row(S, R, r, g, ng, x0, x1);
+    return ng;
+}
+
+/* How many of rows [a, b) have lines on both sides of gap g. */
+static size_t rows_across(const ol_rows *R, size_t a, size_t b, const ol_gap *g) {
+    size_t k = 0;
+    for (size_t r = a; r < b; r++) {
+        int left = 0, right = 0;
+        for (size_t i = R->rs[r]; i < R->rs[r + 1]; i++)
+            left |= R->it[i].x1 <= g->a, right |= R->it[i].x0 >= g->b;
+        k += left && right;
+    }
+    return k;
+}
+
+/* Row j does not join the group of rows [g, j): the earliest row r > g such
+ * that rows [r, j] form a group, into R->alt, when they are more rows than
+ * those above r and two of them have lines on both sides of its gutter (the
+ * rows above r being a heading or the like, read above the columns: a
+ * title's word spaces in line with the gutter below must not narrow it to
+ * nothing); else j. Fewer rows below than above are the columns' last lines
+ * with what ends them (a footer), and one row across a gutter is a number
+ * beside an entry of a table of contents: they stay with the rows above. */
+static size_t gutter_restart(const ol_state *S, ol_rows *R, size_t g, size_t j, size_t *ng) {
+    size_t best = j;
+    float x0 = INFINITY, x1 = -INFINITY;
+    size_t n = start_group(S, R, j, R->alt, &x0, &x1);
+    for (size_t r = j; r-- > g + 1 && n;) {
+        float y0 = INFINITY, y1 = -INFINITY;
+        size_t nrow = start_group(S, R, r, R->row, &y0, &y1);
+        n = gaps_intersect(R->alt, n, R->row, nrow, S->gutter_min, R->tmp);
+        memcpy(R->alt, R->tmp, n * sizeof *R->tmp);
+        x0 = fminf(x0, y0), x1 = fmaxf(x1, y1);
+        memcpy(R->row, R->alt, n * sizeof *R->alt);
+        if (interior(R->row, n, x0, x1)) best = r;
+    }
+    if (best - g >= j + 1 - best) best = j;
+    /* the incremental rule has the last word (it keeps only interior gaps) */
+    *ng = best < j ? group_of(S, R, best, j + 1, R->alt, &x0, &x1) : 0;
+    size_t k = 0;
+    while (k < *ng && rows_across(R, best, j + 1, &R->alt[k]) < 2)
+        k++;
+    if (k == *ng) *ng = 0;
+    return *ng ? best : j;
+}
+
+/* Rows [g, e) with gutters gut (ng) over [x0, x1] end a group: columnar when
+ * a gutter has lines on both sides (the plain rows pending since *run are
+ * read first), else they stay with the plain rows. */
+static void end_group(ol_state *S, ol_rows *R, size_t g, size_t e, ol_gap *gut, size_t ng, float x0,
+                      float x1, size_t *run, int depth) {
+    size_t k = interior(gut, ng, x0, x1), s = R->rs[g], t = R->rs[e];
+    if (!k || g >= e) return;
+    if (*run < s) leaf(S, R->it + *run, s - *run);
+    split_columns(S, R->it + s, t - s, gut, k, depth);
+    *run = t;
+}
+
 /* A set of lines: rows are grouped while they share a gutter; groups with an
  * interior gutter are split into columns, the others are read as one column. */
 static void region(ol_state *S, ol_item *it, size_t n, int depth) {
@@ -186,83 +314,47 @@ static void region(ol_state *S, ol_item *it, size_t n, int depth) {
         leaf(S, it, n);
         return;
     }
-    float lo = it[0].x0, hi = it[0].x1;
-    for (size_t i = 1; i < n; i++) {
-        lo = fminf(lo, it[i].x0);
-        hi = fmaxf(hi, it[i].x1);
-    }
     /* Scratch per level: the recursion below must not overwrite it. */
-    ol_gap *gaps = malloc(3 * (n + 2) * sizeof *gaps);
-    if (!gaps) {
+    ol_gap *gaps = malloc(4 * (n + 2) * sizeof *gaps);
+    size_t *rs = malloc((n + 1) * sizeof *rs);
+    if (!gaps || !rs) {
+        free(gaps);
+        free(rs);
         leaf(S, it, n);
         return;
     }
-    ol_gap *tmp = gaps + (n + 2), *gut = gaps + 2 * (n + 2);
-    qsort(it, n, sizeof *it, cmp_y);
-    size_t run_start = 0; /* start of pending plain (non-columnar) rows */
-    size_t gs = 0;        /* start of the current group */
-    size_t ngut = 0;
-    float gx0 = INFINITY, gx1 = -INFINITY; /* x extent of the current group */
-    for (size_t s = 0, e; s <= n; s = e) {
-        /* Rows are sorted by x for the gap sweep; y order is kept between rows. */
-        size_t ng = 0;
-        if (s < n) {
-            e = row_end(it, s, n);
-            qsort(it + s, e - s, sizeof *it, cmp_x);
-            ng = row_gaps(it + s, e - s, lo, hi, S->gutter_min, gaps);
-        } else {
-            e = n + 1;
-        }
-        size_t ni = gs < s && s < n ? gaps_intersect(gut, ngut, gaps, ng, S->gutter_min, tmp) : 0;
-        if (ni > 0) {
-            /* Only whitespace with lines on both sides is a gutter: the empty
-             * margin beside a short line would otherwise pass for one and
-             * glue a heading to the columns below it. */
-            float ex0 = gx0, ex1 = gx1;
-            for (size_t i = s; i < e; i++) {
-                ex0 = fminf(ex0, it[i].x0);
-                ex1 = fmaxf(ex1, it[i].x1);
-            }
-            size_t k = 0;
-            for (size_t i = 0; i < ni; i++)
-                if (tmp[i].a > ex0 && tmp[i].b < ex1) tmp[k++] = tmp[i];
-            ni = k;
-            if (ni > 0) {
-                gx0 = ex0;
-                gx1 = ex1;
-            }
-        }
-        if (s < n && gs < s && ni > 0) {
-            memcpy(gut, tmp, ni * sizeof *tmp);
-            ngut = ni;
-            continue; /* the row joins the group */
-        }
-        /* The group [gs, s) is complete: columnar when a gutter has lines on
-         * both sides. */
-        if (gs < s) {
-            size_t k = 0;
-            for (size_t i = 0; i < ngut; i++)
-                if (gut[i].a > gx0 && gut[i].b < gx1) gut[k++] = gut[i];
-            if (k > 0) {
-                if (run_start < gs) leaf(S, it + run_start, gs - run_start);
-                split_columns(S, it + gs, s - gs, gut, k, depth);
-                run_start = s;
-            }
-        }
-        if (s < n) {
-            gs = s;
-            memcpy(gut, gaps, ng * sizeof *gaps);
-            ngut = ng;
-            gx0 = INFINITY;
-            gx1 = -INFINITY;
-            for (size_t i = s; i < e; i++) {
-                gx0 = fminf(gx0, it[i].x0);
-                gx1 = fmaxf(gx1, it[i].x1);
-            }
-        }
+    ol_rows R = {.it = it, .rs = rs, .lo = it[0].x0, .hi = it[0].x1, .gut = gaps};
+    R.alt = gaps + (n + 2), R.tmp = gaps + 2 * (n + 2), R.row = gaps + 3 * (n + 2);
+    for (size_t i = 1; i < n; i++) {
+        R.lo = fminf(R.lo, it[i].x0);
+        R.hi = fmaxf(R.hi, it[i].x1);
     }
-    if (run_start < n) leaf(S, it + run_start, n - run_start);
+    R.nr = split_rows(it, n, rs);
+    size_t run = 0, g = 0; /* pending plain items from run; the group from row g */
+    float x0, x1;
+    size_t ng = start_group(S, &R, 0, R.gut, &x0, &x1);
+    for (size_t j = 1; j < R.nr; j++) {
+        size_t nj = join_row(S, &R, j, R.gut, ng, &x0, &x1);
+        if (nj) {
+            ng = nj;
+            continue;
+        }
+        size_t nr, r = gutter_restart(S, &R, g, j, &nr);
+        if (r < j) { /* rows [g, r) end a group; [r, j] go on as one */
+            float h0, h1;
+            size_t nh = group_of(S, &R, g, r, R.gut, &h0, &h1);
+            end_group(S, &R, g, r, R.gut, nh, h0, h1, &run, depth);
+            ng = group_of(S, &R, r, j + 1, R.gut, &x0, &x1);
+        } else {
+            end_group(S, &R, g, j, R.gut, ng, x0, x1, &run, depth);
+            ng = start_group(S, &R, j, R.gut, &x0, &x1);
+        }
+        g = r;
+    }
+    end_group(S, &R, g, R.nr, R.gut, ng, x0, x1, &run, depth);
+    if (run < n) leaf(S, it + run, n - run);
     free(gaps);
+    free(rs);
 }
 
 /* Rewrites the page's lines and their text in the new order. */
