@@ -387,7 +387,8 @@ float ocr_beam_word_score(const ocr_lexicon *lx, const ocr_beam_params *bp, cons
 
 /* Respells the words of a decoded line (beamspell.c): strs[0..n) are its
  * characters' strings (" " between words); a word the lexicon does not know
- * whose spelling with one change, or else two, of a letter read as "f" into
+ * whose spelling with one change, or else two, of a lower-case letter read
+ * once into that letter twice ("miror"), of a letter read as "f" into
  * "fi", "fl" or "ff" (print's ligatures) or, when lx->accents, of a bare
  * letter into an accented one (e -> é, è, ê, ë; a, o, u, i, c, n, E, A, O, U,
  * C likewise) is a word,

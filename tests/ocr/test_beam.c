@@ -276,6 +276,15 @@ static void test_respell(void) {
     /* two readings are words: left as read; a known word and a number stay */
     respell("f e x", "fex");
     respell("t h e _ 1 0", "the 10");
+    /* a doubled letter read once (CTC needs a blank step between the two) */
+    respell("m i r o r", "mirror");
+    respell("b o t l e ,", "bottle,");
+    respell("t h e _ l e t e r", "the letter");
+    /* a known word stays; two doublings that are words: left as read */
+    respell("d i n e r", "diner");
+    respell("b e s", "bes");
+    /* an accent the alphabet lacks comes before a doubled letter: "hôte", not "hotte" */
+    respell("h o t e", "h\xc3\xb4te");
     /* a long word is not tried */
     respell("f e l d f e l d f e l d f e l d f e l d f e l d f e l d f e l d",
             "feldfeldfeldfeldfeldfeldfeldfeld");
@@ -321,7 +330,9 @@ int main(void) {
     if (tmp) q_mkdirs(tmp);
     FILE *f = fopen(path, "w");
     if (!f) return perror(path), 1;
-    fputs("the\ncat\nto\nParis\n\xc3\xa9t\xc3\xa9\ndon't\na\nspecified\nfield\nfiex\nflex\n", f);
+    fputs("the\ncat\nto\nParis\n\xc3\xa9t\xc3\xa9\ndon't\na\nspecified\nfield\nfiex\nflex\n"
+          "mirror\nbottle\nletter\ndiner\ndinner\nbees\nbess\nh\xc3\xb4te\nhotte\n",
+          f);
     fclose(f);
     lex.n = 1;
     lex.lists = calloc(1, sizeof *lex.lists);
