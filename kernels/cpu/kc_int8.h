@@ -44,9 +44,11 @@ void kc_qgemm(kc_qgemm_path p, int m, int n, int kq, const int8_t *w, int ldw, c
               const float *scale, const float *offset, float *c, int ldc);
 
 /* Quantizes rows [0, k) x columns [0, n) of the float matrix x (row stride
- * ldx) into the packed layout: q = clamp(round(x * inv_scale) + zp, 0, 255);
- * rows k .. Kp-1 are zero. */
-void kc_qpack_act(const float *x, int ldx, int k, int n, float inv_scale, int zp, uint8_t *xp);
+ * ldx) into the packed layout: q = clamp(round(x * inv_scale) + zp, 0, 255)
+ * (rounding half up); rows k .. Kp-1 are zero. Path p picks the SIMD
+ * packer (every path writes the same bytes). */
+void kc_qpack_act(kc_qgemm_path p, const float *x, int ldx, int k, int n, float inv_scale, int zp,
+                  uint8_t *xp);
 
 /* A conv's (or GEMM's) weights in int8 with their dequantization. */
 typedef struct {

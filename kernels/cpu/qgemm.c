@@ -96,22 +96,29 @@ void kc_qgemm(kc_qgemm_path p, int m, int n, int kq, const int8_t *w, int ldw, c
     }
 }
 
-void kc_qpack_act(const float *x, int ldx, int k, int n, float inv_scale, int zp, uint8_t *xp) {
+static void qpack_quad_ref(const float *const *x, int n, float inv_scale, float zp5, uint8_t *d) {
+    for (int q = 0; q < 4; q++)
+        for (int j = 0; j < n; j++)
+            d[(size_t)j * 4 + q] = x[q] ? kc_quant_u8(x[q][j], inv_scale, zp5) : 0;
+}
+
+void kc_qpack_act(kc_qgemm_path path, const float *x, int ldx, int k, int n, float inv_scale,
+                  int zp, uint8_t *xp) {
     int kq = (k + 3) / 4;
-    float z = (float)zp;
+    float zp5 = (float)zp + 0.5f;
     for (int p = 0; p < kq; p++) {
+        const float *rows[4];
+        for (int q = 0; q < 4; q++)
+            rows[q] = 4 * p + q < k ? x + (size_t)(4 * p + q) * ldx : NULL;
         uint8_t *d = xp + (size_t)p * n * 4;
-        for (int q = 0; q < 4; q++) {
-            int r = 4 * p + q;
-            if (r >= k) {
-                for (int j = 0; j < n; j++)
-                    d[(size_t)j * 4 + q] = 0;
-                continue;
-            }
-            const float *s = x + (size_t)r * ldx;
-            for (int j = 0; j < n; j++)
-                d[(size_t)j * 4 + q] = kc_quant_u8(s[j], inv_scale, z);
-        }
+#if defined(__x86_64__)
+        if (path == KC_QGEMM_AVX512VNNI)
+            kc_qpack_quad_avx512(rows, n, inv_scale, zp5, d);
+        else if (path == KC_QGEMM_AVX2 || path == KC_QGEMM_AVXVNNI)
+            kc_qpack_quad_avx2(rows, n, inv_scale, zp5, d);
+        else
+#endif
+            qpack_quad_ref(rows, n, inv_scale, zp5, d);
     }
 }
 

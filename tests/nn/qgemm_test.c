@@ -80,6 +80,38 @@ static void test_qgemm(void) {
     }
 }
 
+/* The SIMD packers write the reference's bytes, NaN and infinities included,
+ * for odd K (zero rows past it) and N (masked tails). */
+static void pack_case(kc_qgemm_path p) {
+    int k = tu_int(1, 23), n = tu_int(1, 70), ldx = n + tu_int(0, 5), kp = (k + 3) / 4 * 4;
+    float *x = tu_alloc((size_t)k * ldx);
+    tu_fill(x, (size_t)k * ldx, -3, 5);
+    x[0] = NAN;
+    if (k * ldx > 2) {
+        x[1] = INFINITY;
+        x[2] = -INFINITY;
+    }
+    uint8_t *got = malloc((size_t)kp * n + 64), *want = malloc((size_t)kp * n + 64);
+    memset(got, 0xa5, (size_t)kp * n + 64);
+    memset(want, 0xa5, (size_t)kp * n + 64);
+    float sc = tu_float(0.005f, 0.05f);
+    int zp = tu_int(0, 255);
+    kc_qpack_act(KC_QGEMM_REF, x, ldx, k, n, 1.f / sc, zp, want);
+    kc_qpack_act(p, x, ldx, k, n, 1.f / sc, zp, got);
+    checks++;
+    if (memcmp(got, want, (size_t)kp * n + 64))
+        fail("packed activations differ from the reference", kc_qgemm_name(p), 0, n, k, 0);
+    free(got);
+    free(want);
+    tu_free(x);
+}
+
+static void test_pack(void) {
+    for (int p = KC_QGEMM_AVX2; p < KC_QGEMM_NPATHS; p++)
+        for (int r = 0; r < 40 && kc_qgemm_available((kc_qgemm_path)p); r++)
+            pack_case((kc_qgemm_path)p);
+}
+
 /* The input of a pointwise conv in the recognizer: hard-swish outputs, a
  * little below zero and a long tail above. */
 static void fill_hswish(float *x, size_t n) {
@@ -158,6 +190,7 @@ int main(int argc, char **argv) {
     const char *only = argc > 1 ? argv[1] : NULL;
     printf("best path here: %s\n", kc_qgemm_name(kc_qgemm_best()));
     if (!only || !strcmp(only, "qgemm")) test_qgemm();
+    if (!only || !strcmp(only, "pack")) test_pack();
     if (!only || !strcmp(only, "qconv")) test_qconv();
     printf("%d checks, %d failures\n", checks, failures);
     return failures ? 1 : 0;
