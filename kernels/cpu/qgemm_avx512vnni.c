@@ -21,31 +21,51 @@ static inline __attribute__((always_inline)) TGT __m512i bcast4(const int8_t *p)
     return _mm512_set1_epi32(v);
 }
 
+/* Row r's two accumulators, named so that GCC keeps them in registers (an
+ * array of them was also stored to the stack on every step). */
+#define ROW_DOT(r)                                                                                 \
+    if (R > r) {                                                                                   \
+        __m512i a = bcast4(w + (size_t)(r)*ldw + 4 * p);                                           \
+        c##r##0 = _mm512_dpbusd_epi32(c##r##0, b0, a);                                             \
+        c##r##1 = _mm512_dpbusd_epi32(c##r##1, b1, a);                                             \
+    }
+#define ROW_STORE(r)                                                                               \
+    if (R > r) store_row(c + (size_t)(r)*ldc, c##r##0, c##r##1, sc[r], of[r], m0, m1);
+
+static inline __attribute__((always_inline)) TGT void
+store_row(float *cr, __m512i a0, __m512i a1, float sc, float of, __mmask16 m0, __mmask16 m1) {
+    __m512 s = _mm512_set1_ps(sc), o = _mm512_set1_ps(of);
+    _mm512_mask_storeu_ps(cr, m0, _mm512_fmadd_ps(_mm512_cvtepi32_ps(a0), s, o));
+    _mm512_mask_storeu_ps(cr + 16, m1, _mm512_fmadd_ps(_mm512_cvtepi32_ps(a1), s, o));
+}
+
 static inline __attribute__((always_inline)) TGT void
 micro(const int R, int kq, const int8_t *w, int ldw, const uint8_t *x, int xs, const float *sc,
       const float *of, float *c, int ldc, __mmask16 m0, __mmask16 m1) {
-    __m512i acc[MR][2];
-    for (int r = 0; r < MR; r++)
-        acc[r][0] = acc[r][1] = _mm512_setzero_si512();
+    __m512i z = _mm512_setzero_si512();
+    __m512i c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+    __m512i c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
     for (int p = 0; p < kq; p++) {
         const uint8_t *xq = x + (size_t)p * xs;
         __m512i b0 = _mm512_maskz_loadu_epi32(m0, xq);
         __m512i b1 = _mm512_maskz_loadu_epi32(m1, xq + 64);
-        for (int r = 0; r < MR; r++) {
-            if (r < R) {
-                __m512i a = bcast4(w + (size_t)r * ldw + 4 * p);
-                acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], b0, a);
-                acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], b1, a);
-            }
-        }
+        ROW_DOT(0)
+        ROW_DOT(1)
+        ROW_DOT(2)
+        ROW_DOT(3)
+        ROW_DOT(4)
+        ROW_DOT(5)
+        ROW_DOT(6)
+        ROW_DOT(7)
     }
-    for (int r = 0; r < MR; r++) {
-        if (r >= R) break;
-        __m512 s = _mm512_set1_ps(sc[r]), o = _mm512_set1_ps(of[r]);
-        float *cr = c + (size_t)r * ldc;
-        _mm512_mask_storeu_ps(cr, m0, _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[r][0]), s, o));
-        _mm512_mask_storeu_ps(cr + 16, m1, _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[r][1]), s, o));
-    }
+    ROW_STORE(0)
+    ROW_STORE(1)
+    ROW_STORE(2)
+    ROW_STORE(3)
+    ROW_STORE(4)
+    ROW_STORE(5)
+    ROW_STORE(6)
+    ROW_STORE(7)
 }
 
 #define MICRO_CASE(R)                                                                              \
