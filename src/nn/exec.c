@@ -181,6 +181,8 @@ void nn_model_free(nn_model *m) {
     }
     if (m->calib_path) nn_int8_calib_write(m);
     free(m->calib_path);
+    for (int i = 0; m->q8 && i < m->nnodes; i++)
+        free(m->q8[i].hist);
     free(m->q8);
     free(m->name);
     for (int i = 0; i < m->nplans; i++)

@@ -153,6 +153,29 @@ q_status nn_int8_setup(nn_model *m, const void *data, size_t size) {
     return table_parse(m, (const char *)t->text, t->len, t->name);
 }
 
+enum { QBINS = 4096 };
+
+/* Adds the positive values of x to q's histogram, doubling its range (pairs
+ * of bins merged) until it holds `hi`. */
+static void hist_add(nn_q8 *q, const float *x, size_t n, float hi) {
+    if (!q->hist) {
+        if (!(q->hist = calloc(QBINS, sizeof(double)))) return;
+        q->hmax = hi > 1e-6f ? hi * 1.0001f : 1e-6f;
+    }
+    while (hi >= q->hmax) {
+        for (int b = 0; b < QBINS / 2; b++)
+            q->hist[b] = q->hist[2 * b] + q->hist[2 * b + 1];
+        memset(q->hist + QBINS / 2, 0, sizeof(double) * QBINS / 2);
+        q->hmax *= 2;
+    }
+    float per = (float)QBINS / q->hmax;
+    for (size_t i = 0; i < n; i++)
+        if (x[i] > 0) {
+            int b = (int)(x[i] * per);
+            q->hist[b < QBINS ? b : QBINS - 1] += 1;
+        }
+}
+
 void nn_int8_observe(nn_model *m, int ni, const float *x, size_t n) {
     nn_q8 *q = &m->q8[ni];
     if (!int8_eligible(m, &m->nodes[ni])) return;
@@ -164,6 +187,27 @@ void nn_int8_observe(nn_model *m, int ni, const float *x, size_t n) {
     q->lo = lo;
     q->hi = hi;
     q->seen = 1;
+    hist_add(q, x, n, hi);
+}
+
+/* The upper end of the range that holds `pct` percent of the positive
+ * values (QUIRE_NN_CALIBRATE_PCT; 100 or unset: the maximum). Clipping the
+ * rare large activations gives the many small ones finer steps. */
+static float clipped_hi(const nn_q8 *q) {
+    const char *e = getenv("QUIRE_NN_CALIBRATE_PCT");
+    double pct = e ? atof(e) : 100;
+    if (!q->hist || !(pct > 0 && pct < 100)) return q->hi;
+    double total = 0, acc = 0;
+    for (int b = 0; b < QBINS; b++)
+        total += q->hist[b];
+    for (int b = 0; b < QBINS; b++) {
+        acc += q->hist[b];
+        if (acc >= total * pct / 100) {
+            float h = (float)(b + 1) * q->hmax / QBINS;
+            return h < q->hi ? h : q->hi;
+        }
+    }
+    return q->hi;
 }
 
 void nn_int8_calib_write(const nn_model *m) {
@@ -176,7 +220,7 @@ void nn_int8_calib_write(const nn_model *m) {
     for (int i = 0; i < m->nnodes; i++)
         if (m->q8[i].seen)
             fprintf(f, "%s %.9g %.9g int8\n", m->vals[m->nodes[i].out].name, m->q8[i].lo,
-                    m->q8[i].hi);
+                    clipped_hi(&m->q8[i]));
     if (fclose(f)) q_log(Q_LOG_WARN, "nn: cannot write %s", m->calib_path);
 }
 

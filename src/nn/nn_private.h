@@ -86,11 +86,14 @@ typedef struct nn_backend nn_backend;
 typedef struct nn_plan nn_plan;
 
 /* A conv's int8 state (int8.c): from the table (on, scale, zp, lo, hi) or
- * from calibration runs (lo, hi, seen). */
+ * from calibration runs (lo, hi, seen, and a histogram of the positive
+ * values over [0, hmax) for percentile clipping). */
 typedef struct {
     int on, seen;
     float scale, lo, hi;
     int zp;
+    double *hist;
+    float hmax;
 } nn_q8;
 typedef struct nn_params nn_params; /* params.h */
 
