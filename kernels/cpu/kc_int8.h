@@ -5,6 +5,10 @@
  * with scale[i] = w_scale[i] * a_scale and offset[i] = bias[i] -
  * a_zp * rowsum(wq[i]) * scale[i], followed by the conv's kc_epilogue (its
  * activation and post-affine; the bias is already in offset).
+ * Input channels may be smoothed (SmoothQuant, Xiao et al. 2022): channel c
+ * of x is divided by s[c] as it is quantized and column c of W multiplied by
+ * s[c] before it is, which leaves the product unchanged but evens out the
+ * channels' ranges, so that one activation scale fits them all.
  * Layouts: weights row-major [M][Kp] s8 with Kp = K rounded up to 4 (zeros
  * past K); activations packed [Kp/4][N][4] u8 (four consecutive K values
  * of one column side by side: what vpdpbusd and vpmaddubsw multiply). */
@@ -44,10 +48,10 @@ void kc_qgemm(kc_qgemm_path p, int m, int n, int kq, const int8_t *w, int ldw, c
               const float *scale, const float *offset, float *c, int ldc);
 
 /* Quantizes rows [0, k) x columns [0, n) of the float matrix x (row stride
- * ldx) into the packed layout: q = clamp(round(x * inv_scale) + zp, 0, 255)
- * (rounding half up); rows k .. Kp-1 are zero. Path p picks the SIMD
- * packer (every path writes the same bytes). */
-void kc_qpack_act(kc_qgemm_path p, const float *x, int ldx, int k, int n, float inv_scale, int zp,
+ * ldx) into the packed layout: q = clamp(round(x * inv[r]) + zp, 0, 255)
+ * for row r (rounding half up); rows k .. Kp-1 are zero. Path p picks the
+ * SIMD packer (every path writes the same bytes). */
+void kc_qpack_act(kc_qgemm_path p, const float *x, int ldx, int k, int n, const float *inv, int zp,
                   uint8_t *xp);
 
 /* A conv's (or GEMM's) weights in int8 with their dequantization. */
@@ -56,17 +60,19 @@ typedef struct {
     int8_t *w;     /* [m][kp] */
     float *scale;  /* [m] */
     float *offset; /* [m] */
+    float *a_inv;  /* [k]: 1 / (a_scale * s[c]), what kc_qpack_act multiplies row c by */
     float a_scale;
     int a_zp;
 } kc_qweights;
 
 /* Bytes of the one block kc_qweights_pack fills. */
 size_t kc_qweights_size(int m, int k);
-/* Quantizes float weights w [m][k] per row to [-qmax, qmax] into `mem`
- * (kc_qweights_size bytes, 64-byte aligned) and folds `bias` (NULL = 0) and
- * the activation zero point into the offsets. */
-void kc_qweights_pack(int m, int k, const float *w, const float *bias, float a_scale, int a_zp,
-                      int qmax, void *mem, kc_qweights *out);
+/* Quantizes float weights w [m][k], column c times smooth[c] (NULL: no
+ * smoothing), per row to [-qmax, qmax] into `mem` (kc_qweights_size bytes,
+ * 64-byte aligned) and folds `bias` (NULL = 0) and the activation zero point
+ * into the offsets. a_scale and a_zp quantize the smoothed activations. */
+void kc_qweights_pack(int m, int k, const float *w, const float *bias, const float *smooth,
+                      float a_scale, int a_zp, int qmax, void *mem, kc_qweights *out);
 
 /* A 1x1 conv (stride 1, no padding, group 1) in int8 on path p: x is
  * quantized tile by tile into scratch, then each tile is one kc_qgemm and the

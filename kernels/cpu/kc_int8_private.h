@@ -21,9 +21,10 @@ void kc_qgemm_avx2(int m, int n, int kq, const int8_t *w, int ldw, const uint8_t
                    const float *scale, const float *offset, float *c, int ldc);
 void kc_qgemm_avxvnni(int m, int n, int kq, const int8_t *w, int ldw, const uint8_t *x,
                       const float *scale, const float *offset, float *c, int ldc);
-/* The packers of kc_qpack_act for one quad of rows (x0..x3, NULL past K)
+/* The packers of kc_qpack_act for one quad of rows (x0..x3, NULL past K;
+ * inv[q] the factor of row q)
  * over n columns: the same bytes as kc_quant_u8, 16 or 8 columns a step. */
-void kc_qpack_quad_avx512(const float *const *x, int n, float inv_scale, float zp5, uint8_t *d);
-void kc_qpack_quad_avx2(const float *const *x, int n, float inv_scale, float zp5, uint8_t *d);
+void kc_qpack_quad_avx512(const float *const *x, int n, const float *inv, float zp5, uint8_t *d);
+void kc_qpack_quad_avx2(const float *const *x, int n, const float *inv, float zp5, uint8_t *d);
 void kc_qgemm_avx512vnni(int m, int n, int kq, const int8_t *w, int ldw, const uint8_t *x,
                          const float *scale, const float *offset, float *c, int ldc);

@@ -29,7 +29,6 @@ void kc_qconv1x1(const kc_ctx *ctx, kc_qgemm_path p, const kc_conv_shape *s, con
     kc_epilogue post = ep ? *ep : (kc_epilogue){0};
     post.bias = NULL; /* folded into qw->offset */
     int need_post = post.act.kind != KC_ACT_NONE || post.post_scale || post.post_shift;
-    float inv = 1.f / qw->a_scale;
     int nt = kc_threads_for(ctx, (double)s->n * m * hw * k / 4);
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
     for (long t = 0; t < total; t++) {
@@ -38,7 +37,7 @@ void kc_qconv1x1(const kc_ctx *ctx, kc_qgemm_path p, const kc_conv_shape *s, con
         const float *xn = x + (size_t)n * k * hw + p0;
         float *yn = y + (size_t)n * m * hw + p0;
         uint8_t *xp = (uint8_t *)(ctx->scratch + (size_t)kc_thread_id() * ctx->scratch_per_thread);
-        kc_qpack_act(p, xn, hw, k, nc, inv, qw->a_zp, xp);
+        kc_qpack_act(p, xn, hw, k, nc, qw->a_inv, qw->a_zp, xp);
         kc_qgemm(p, m, nc, qw->kp / 4, qw->w, qw->kp, xp, qw->scale, qw->offset, yn, hw);
         if (need_post)
             for (int co = 0; co < m; co++)

@@ -96,40 +96,43 @@ void kc_qgemm(kc_qgemm_path p, int m, int n, int kq, const int8_t *w, int ldw, c
     }
 }
 
-static void qpack_quad_ref(const float *const *x, int n, float inv_scale, float zp5, uint8_t *d) {
+static void qpack_quad_ref(const float *const *x, int n, const float *inv, float zp5, uint8_t *d) {
     for (int q = 0; q < 4; q++)
         for (int j = 0; j < n; j++)
-            d[(size_t)j * 4 + q] = x[q] ? kc_quant_u8(x[q][j], inv_scale, zp5) : 0;
+            d[(size_t)j * 4 + q] = x[q] ? kc_quant_u8(x[q][j], inv[q], zp5) : 0;
 }
 
-void kc_qpack_act(kc_qgemm_path path, const float *x, int ldx, int k, int n, float inv_scale,
+void kc_qpack_act(kc_qgemm_path path, const float *x, int ldx, int k, int n, const float *inv_all,
                   int zp, uint8_t *xp) {
     int kq = (k + 3) / 4;
     float zp5 = (float)zp + 0.5f;
     for (int p = 0; p < kq; p++) {
         const float *rows[4];
-        for (int q = 0; q < 4; q++)
+        float inv[4];
+        for (int q = 0; q < 4; q++) {
             rows[q] = 4 * p + q < k ? x + (size_t)(4 * p + q) * ldx : NULL;
+            inv[q] = rows[q] ? inv_all[4 * p + q] : 0.f;
+        }
         uint8_t *d = xp + (size_t)p * n * 4;
 #if defined(__x86_64__)
         if (path == KC_QGEMM_AVX512VNNI)
-            kc_qpack_quad_avx512(rows, n, inv_scale, zp5, d);
+            kc_qpack_quad_avx512(rows, n, inv, zp5, d);
         else if (path == KC_QGEMM_AVX2 || path == KC_QGEMM_AVXVNNI)
-            kc_qpack_quad_avx2(rows, n, inv_scale, zp5, d);
+            kc_qpack_quad_avx2(rows, n, inv, zp5, d);
         else
 #endif
-            qpack_quad_ref(rows, n, inv_scale, zp5, d);
+            qpack_quad_ref(rows, n, inv, zp5, d);
     }
 }
 
 size_t kc_qweights_size(int m, int k) {
     size_t kp = (size_t)(k + 3) / 4 * 4;
     size_t wb = ((size_t)m * kp + 63) / 64 * 64;
-    return wb + 2 * sizeof(float) * (size_t)m;
+    return wb + sizeof(float) * (2 * (size_t)m + (size_t)k);
 }
 
-void kc_qweights_pack(int m, int k, const float *w, const float *bias, float a_scale, int a_zp,
-                      int qmax, void *mem, kc_qweights *out) {
+void kc_qweights_pack(int m, int k, const float *w, const float *bias, const float *smooth,
+                      float a_scale, int a_zp, int qmax, void *mem, kc_qweights *out) {
     int kp = (k + 3) / 4 * 4;
     size_t wb = ((size_t)m * kp + 63) / 64 * 64;
     out->m = m;
@@ -138,18 +141,23 @@ void kc_qweights_pack(int m, int k, const float *w, const float *bias, float a_s
     out->w = mem;
     out->scale = (float *)((char *)mem + wb);
     out->offset = out->scale + m;
+    out->a_inv = out->offset + m;
     out->a_scale = a_scale;
     out->a_zp = a_zp;
+    for (int j = 0; j < k; j++)
+        out->a_inv[j] = 1.f / (a_scale * (smooth ? smooth[j] : 1.f));
     for (int i = 0; i < m; i++) {
         const float *wr = w + (size_t)i * k;
         int8_t *q = out->w + (size_t)i * kp;
         float amax = 0.f;
-        for (int j = 0; j < k; j++)
-            amax = fabsf(wr[j]) > amax ? fabsf(wr[j]) : amax;
+        for (int j = 0; j < k; j++) {
+            float v = fabsf(wr[j] * (smooth ? smooth[j] : 1.f));
+            amax = v > amax ? v : amax;
+        }
         float ws = amax > 0.f ? amax / (float)qmax : 1.f;
         int32_t rowsum = 0;
         for (int j = 0; j < kp; j++) {
-            long v = j < k ? lrintf(wr[j] / ws) : 0;
+            long v = j < k ? lrintf(wr[j] * (smooth ? smooth[j] : 1.f) / ws) : 0;
             v = v > qmax ? qmax : v < -qmax ? -qmax : v;
             q[j] = (int8_t)v;
             rowsum += (int32_t)v;

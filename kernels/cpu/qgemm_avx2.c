@@ -20,8 +20,9 @@
 
 /* Four rows of 8 floats to 8 packed int32s (byte q of lane j: row q's u8 of
  * column j); the AVX2 and AVX-VNNI paths' packer. */
-TGT void kc_qpack_quad_avx2(const float *const *x, int n, float inv_scale, float zp5, uint8_t *d) {
-    const __m256 inv = _mm256_set1_ps(inv_scale), z = _mm256_set1_ps(zp5);
+TGT void kc_qpack_quad_avx2(const float *const *x, int n, const float *inv_q, float zp5,
+                            uint8_t *d) {
+    const __m256 z = _mm256_set1_ps(zp5);
     const __m256 lo = _mm256_setzero_ps(), hi = _mm256_set1_ps(255.f);
     const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     for (int j = 0; j < n; j += 8) {
@@ -30,7 +31,7 @@ TGT void kc_qpack_quad_avx2(const float *const *x, int n, float inv_scale, float
         for (int q = 0; q < 4; q++) {
             if (!x[q]) continue;
             __m256 v = _mm256_maskload_ps(x[q] + j, k);
-            __m256 t = _mm256_fmadd_ps(v, inv, z);
+            __m256 t = _mm256_fmadd_ps(v, _mm256_set1_ps(inv_q[q]), z);
             t = _mm256_min_ps(_mm256_max_ps(t, lo), hi); /* max(NaN, 0) is 0 */
             acc = _mm256_or_si256(acc, _mm256_slli_epi32(_mm256_cvttps_epi32(t), 8 * q));
         }

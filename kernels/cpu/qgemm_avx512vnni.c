@@ -106,16 +106,17 @@ TGT void kc_qgemm_avx512vnni(int m, int n, int kq, const int8_t *w, int ldw, con
 
 /* Four rows of 16 floats to 16 packed int32s: byte q of lane j is row q's
  * u8 of column j. */
-TGT void kc_qpack_quad_avx512(const float *const *x, int n, float inv_scale, float zp5,
+TGT void kc_qpack_quad_avx512(const float *const *x, int n, const float *inv_q, float zp5,
                               uint8_t *d) {
-    const __m512 inv = _mm512_set1_ps(inv_scale), z = _mm512_set1_ps(zp5);
+    const __m512 z = _mm512_set1_ps(zp5);
     const __m512 lo = _mm512_setzero_ps(), hi = _mm512_set1_ps(255.f);
     for (int j = 0; j < n; j += 16) {
         __mmask16 k = (__mmask16)(n - j >= 16 ? 0xffff : (1u << (n - j)) - 1);
         __m512i acc = _mm512_setzero_si512();
         for (int q = 0; q < 4; q++) {
             if (!x[q]) continue;
-            __m512 t = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, x[q] + j), inv, z);
+            __m512 t =
+                _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, x[q] + j), _mm512_set1_ps(inv_q[q]), z);
             t = _mm512_min_ps(_mm512_max_ps(t, lo), hi); /* max(NaN, 0) is 0 */
             acc = _mm512_or_si512(acc, _mm512_slli_epi32(_mm512_cvttps_epi32(t), 8 * q));
         }

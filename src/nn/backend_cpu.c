@@ -76,8 +76,8 @@ static q_status int8_weights(struct nn_backend_ctx *c, const nn_model *m, const 
         int co = cp->s.c_out, ci = cp->s.c_in;
         if (!(c->packed[ni] = aligned_alloc(64, (kc_qweights_size(co, ci) + 63) / 64 * 64)))
             return Q_FAIL(Q_ERR_NOMEM, "out of memory packing int8 weights");
-        kc_qweights_pack(co, ci, in[1].data, cp->bias ? in[2].data : NULL, cp->a_scale, cp->a_zp,
-                         kc_qgemm_weight_max(c->qpath), c->packed[ni], &c->qw[ni]);
+        kc_qweights_pack(co, ci, in[1].data, cp->bias ? in[2].data : NULL, cp->smooth, cp->a_scale,
+                         cp->a_zp, kc_qgemm_weight_max(c->qpath), c->packed[ni], &c->qw[ni]);
     }
     *out = &c->qw[ni];
     return Q_OK;

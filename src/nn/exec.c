@@ -181,9 +181,7 @@ void nn_model_free(nn_model *m) {
     }
     if (m->calib_path) nn_int8_calib_write(m);
     free(m->calib_path);
-    for (int i = 0; m->q8 && i < m->nnodes; i++)
-        free(m->q8[i].hist);
-    free(m->q8);
+    nn_int8_free(m);
     free(m->name);
     for (int i = 0; i < m->nplans; i++)
         nn_plan_free(m, m->plans[i]);
@@ -296,7 +294,7 @@ q_status nn_model_run(nn_model *m, const float *input, const nn_shape *in_shape,
         to = (nn_tensor){NN_DT_F32, p->pv[n->out].ndim, p->pv[n->out].dims, value_ptr(m, p, n->out),
                          NULL};
         if (m->calib_path && n->op == NN_OP_CONV && bi->host_memory)
-            nn_int8_observe(m, p->order[k], ti[0].data, (size_t)nn_numel(ti[0].ndim, ti[0].dims));
+            nn_int8_observe(m, p->order[k], ti[0].data, ti[0].dims);
         double t0 = m->prof ? q_now() : 0;
         if ((st = bi->run(m->be, m, n, &p->params[k], ti, &to))) return st;
         if (m->prof && p->runs > 0) {

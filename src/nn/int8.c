@@ -1,7 +1,7 @@
 /* int8 on the CPU, the model's side: which convs run in int8 and with what
  * activation scale, read from a scales table tied to the model's SHA-256
  * (models/int8/, built into quire; or a file given by the caller), and the
- * calibration hooks that make such a table (tools/int8_calibrate.py):
+ * calibration hooks that make such a table (scripts/int8_calibrate.py):
  * QUIRE_NN_CALIBRATE=FILE records each eligible conv's input range over the
  * runs and writes it when the model is freed; QUIRE_NN_SAVE_INPUTS=DIR saves
  * every input the model runs on as .npy (the recognizer's crops, say). */
@@ -46,52 +46,111 @@ static void range_to_q8(float lo, float hi, nn_q8 *q) {
     q->zp = (int)(zp < 0 ? 0 : zp > 255 ? 255 : zp);
 }
 
+/* SmoothQuant's migration strength: s[c] = sqrt(range of input channel c /
+ * range of weight column c) (alpha 0.5; QUIRE_NN_SMOOTH_ALPHA for
+ * experiments) evens the channels out between activations and weights. */
+static q_status smooth_factors(nn_model *m, int ni) {
+    nn_q8 *q = &m->q8[ni];
+    const nn_value *w = &m->vals[m->nodes[ni].in[1]];
+    const float *wd = w->cdata;
+    int64_t co = w->dims[0], ci = w->dims[1];
+    const char *e = getenv("QUIRE_NN_SMOOTH_ALPHA");
+    float alpha = e ? (float)atof(e) : 0.5f, lo = 0, hi = 0;
+    if (!(q->smooth = malloc(sizeof(float) * (size_t)ci)))
+        return Q_FAIL(Q_ERR_NOMEM, "out of memory for int8 tables");
+    for (int64_t c = 0; c < ci; c++) {
+        float am = fmaxf(fabsf(q->clo[c]), fabsf(q->chi[c])), wm = 0;
+        for (int64_t o = 0; o < co; o++)
+            wm = fmaxf(wm, fabsf(wd[o * ci + c]));
+        float sm = am > 0 && wm > 0 ? powf(am, alpha) / powf(wm, 1 - alpha) : 1.f;
+        sm = sm < 1e-3f ? 1e-3f : sm > 1e3f ? 1e3f : sm;
+        q->smooth[c] = sm;
+        lo = fminf(lo, q->clo[c] / sm);
+        hi = fmaxf(hi, q->chi[c] / sm);
+    }
+    range_to_q8(lo, hi, q);
+    return Q_OK;
+}
+
+/* One conv's line: "OUTPUT LO HI int8|fp32 [C LO0 HI0 ... LO(C-1) HI(C-1)]"
+ * (the input's range, then optionally each input channel's, which turns on
+ * smoothing). */
+static q_status table_line(nn_model *m, char *line, const char *where, int lineno) {
+    char name[400], prec[16];
+    float lo, hi;
+    int used = 0;
+    if (sscanf(line, "%399s %f %f %15s%n", name, &lo, &hi, prec, &used) != 4 ||
+        (strcmp(prec, "int8") && strcmp(prec, "fp32")) || !(lo <= hi) || !isfinite(lo) ||
+        !isfinite(hi))
+        return Q_FAIL(Q_ERR_FORMAT, "int8 table %s:%d: expected 'OUTPUT LO HI int8|fp32'", where,
+                      lineno);
+    int ni = conv_by_output(m, name);
+    if (ni < 0 || !int8_eligible(m, &m->nodes[ni]))
+        return Q_FAIL(Q_ERR_FORMAT, "int8 table %s:%d: '%s' is not a 1x1 conv of this model", where,
+                      lineno, name);
+    nn_q8 *q = &m->q8[ni];
+    q->lo = lo;
+    q->hi = hi;
+    q->on = !strcmp(prec, "int8");
+    range_to_q8(lo, hi, q);
+    char *p = line + used, *end;
+    long nch = strtol(p, &end, 10);
+    if (end == p) return Q_OK; /* no per-channel ranges */
+    int64_t cin = m->vals[m->nodes[ni].in[1]].dims[1];
+    if (nch != cin)
+        return Q_FAIL(Q_ERR_FORMAT, "int8 table %s:%d: %ld channel ranges for a %lld-channel input",
+                      where, lineno, nch, (long long)cin);
+    free(q->clo);
+    if (!(q->clo = malloc(sizeof(float) * 2 * (size_t)nch)))
+        return Q_FAIL(Q_ERR_NOMEM, "out of memory for int8 tables");
+    q->chi = q->clo + nch;
+    q->nch = (int)nch;
+    for (long c = 0; c < 2 * nch; c++) {
+        p = end;
+        float v = strtof(p, &end);
+        if (end == p || !isfinite(v))
+            return Q_FAIL(Q_ERR_FORMAT, "int8 table %s:%d: channel range %ld is missing or bad",
+                          where, lineno, c / 2);
+        (c % 2 ? q->chi : q->clo)[c / 2] = v;
+    }
+    return q->on ? smooth_factors(m, ni) : Q_OK;
+}
+
 /* Parses a table (text, `len` bytes) into m->q8. Format: '#' comments; a
- * line "sha256 HEX"; then one line per conv, "OUTPUT LO HI int8|fp32 ...". */
+ * line "sha256 HEX"; then one line per conv (table_line). */
 static q_status table_parse(nn_model *m, const char *text, size_t len, const char *where) {
-    char line[512];
     int lineno = 0, have_hash = 0;
     size_t at = 0;
-    while (at < len) {
+    q_status st = Q_OK;
+    while (at < len && !st) {
         size_t e = at;
         while (e < len && text[e] != '\n')
             e++;
-        size_t n = e - at < sizeof(line) - 1 ? e - at : sizeof(line) - 1;
-        memcpy(line, text + at, n);
-        line[n] = 0;
+        char *line = malloc(e - at + 1);
+        if (!line) return Q_FAIL(Q_ERR_NOMEM, "out of memory reading %s", where);
+        memcpy(line, text + at, e - at);
+        line[e - at] = 0;
         at = e + 1;
         lineno++;
-        char name[400], prec[16], hex[80];
-        float lo, hi;
-        if (!line[0] || line[0] == '#') continue;
-        if (!have_hash) {
-            if (sscanf(line, "sha256 %79s", hex) != 1 || strlen(hex) != 64)
-                return Q_FAIL(Q_ERR_FORMAT, "int8 table %s:%d: expected 'sha256 HEX'", where,
-                              lineno);
-            if (strcmp(hex, m->sha256))
-                return Q_FAIL(Q_ERR_USAGE,
-                              "int8 table %s is for the model with sha256 %.16s..., not this one "
-                              "(%.16s...): calibrate this model (tools/int8_calibrate.py)",
-                              where, hex, m->sha256);
+        char hex[80];
+        if (!line[0] || line[0] == '#') {
+        } else if (have_hash) {
+            st = table_line(m, line, where, lineno);
+        } else if (sscanf(line, "sha256 %79s", hex) != 1 || strlen(hex) != 64) {
+            st = Q_FAIL(Q_ERR_FORMAT, "int8 table %s:%d: expected 'sha256 HEX'", where, lineno);
+        } else if (strcmp(hex, m->sha256)) {
+            st = Q_FAIL(Q_ERR_USAGE,
+                        "int8 table %s is for the model with sha256 %.16s..., not this one "
+                        "(%.16s...): calibrate this model (scripts/int8_calibrate.py)",
+                        where, hex, m->sha256);
+        } else {
             have_hash = 1;
-            continue;
         }
-        if (sscanf(line, "%399s %f %f %15s", name, &lo, &hi, prec) != 4 ||
-            (strcmp(prec, "int8") && strcmp(prec, "fp32")) || !(lo <= hi) || !isfinite(lo) ||
-            !isfinite(hi))
-            return Q_FAIL(Q_ERR_FORMAT, "int8 table %s:%d: expected 'OUTPUT LO HI int8|fp32'",
-                          where, lineno);
-        int ni = conv_by_output(m, name);
-        if (ni < 0 || !int8_eligible(m, &m->nodes[ni]))
-            return Q_FAIL(Q_ERR_FORMAT, "int8 table %s:%d: '%s' is not a 1x1 conv of this model",
-                          where, lineno, name);
-        m->q8[ni].lo = lo;
-        m->q8[ni].hi = hi;
-        m->q8[ni].on = !strcmp(prec, "int8");
-        range_to_q8(lo, hi, &m->q8[ni]);
+        free(line);
     }
-    if (!have_hash) return Q_FAIL(Q_ERR_FORMAT, "int8 table %s names no model (sha256)", where);
-    return Q_OK;
+    if (!st && !have_hash)
+        st = Q_FAIL(Q_ERR_FORMAT, "int8 table %s names no model (sha256)", where);
+    return st;
 }
 
 static q_status table_from_file(nn_model *m, const char *path) {
@@ -148,66 +207,51 @@ q_status nn_int8_setup(nn_model *m, const void *data, size_t size) {
     if (!t)
         return Q_FAIL(Q_ERR_USAGE,
                       "no int8 scales for this model (sha256 %.16s...): calibrate it with "
-                      "tools/int8_calibrate.py and give the table",
+                      "scripts/int8_calibrate.py and give the table",
                       m->sha256);
     return table_parse(m, (const char *)t->text, t->len, t->name);
 }
 
-enum { QBINS = 4096 };
-
-/* Adds the positive values of x to q's histogram, doubling its range (pairs
- * of bins merged) until it holds `hi`. */
-static void hist_add(nn_q8 *q, const float *x, size_t n, float hi) {
-    if (!q->hist) {
-        if (!(q->hist = calloc(QBINS, sizeof(double)))) return;
-        q->hmax = hi > 1e-6f ? hi * 1.0001f : 1e-6f;
-    }
-    while (hi >= q->hmax) {
-        for (int b = 0; b < QBINS / 2; b++)
-            q->hist[b] = q->hist[2 * b] + q->hist[2 * b + 1];
-        memset(q->hist + QBINS / 2, 0, sizeof(double) * QBINS / 2);
-        q->hmax *= 2;
-    }
-    float per = (float)QBINS / q->hmax;
-    for (size_t i = 0; i < n; i++)
-        if (x[i] > 0) {
-            int b = (int)(x[i] * per);
-            q->hist[b < QBINS ? b : QBINS - 1] += 1;
-        }
-}
-
-void nn_int8_observe(nn_model *m, int ni, const float *x, size_t n) {
+void nn_int8_observe(nn_model *m, int ni, const float *x, const int64_t *dims) {
     nn_q8 *q = &m->q8[ni];
     if (!int8_eligible(m, &m->nodes[ni])) return;
-    float lo = q->seen ? q->lo : INFINITY, hi = q->seen ? q->hi : -INFINITY;
-    for (size_t i = 0; i < n; i++) {
-        lo = x[i] < lo ? x[i] : lo;
-        hi = x[i] > hi ? x[i] : hi;
-    }
-    q->lo = lo;
-    q->hi = hi;
-    q->seen = 1;
-    hist_add(q, x, n, hi);
-}
-
-/* The upper end of the range that holds `pct` percent of the positive
- * values (QUIRE_NN_CALIBRATE_PCT; 100 or unset: the maximum). Clipping the
- * rare large activations gives the many small ones finer steps. */
-static float clipped_hi(const nn_q8 *q) {
-    const char *e = getenv("QUIRE_NN_CALIBRATE_PCT");
-    double pct = e ? atof(e) : 100;
-    if (!q->hist || !(pct > 0 && pct < 100)) return q->hi;
-    double total = 0, acc = 0;
-    for (int b = 0; b < QBINS; b++)
-        total += q->hist[b];
-    for (int b = 0; b < QBINS; b++) {
-        acc += q->hist[b];
-        if (acc >= total * pct / 100) {
-            float h = (float)(b + 1) * q->hmax / QBINS;
-            return h < q->hi ? h : q->hi;
+    int64_t nb = dims[0], nc = dims[1], hw = dims[2] * dims[3];
+    if (!q->clo) {
+        if (!(q->clo = malloc(sizeof(float) * 2 * (size_t)nc))) return; /* calibration only */
+        q->chi = q->clo + nc;
+        q->nch = (int)nc;
+        for (int64_t c = 0; c < nc; c++) {
+            q->clo[c] = INFINITY;
+            q->chi[c] = -INFINITY;
         }
     }
-    return q->hi;
+    for (int64_t b = 0; b < nb; b++)
+        for (int64_t c = 0; c < nc; c++) {
+            const float *xc = x + (b * nc + c) * hw;
+            float lo = q->clo[c], hi = q->chi[c];
+            for (int64_t i = 0; i < hw; i++) {
+                lo = xc[i] < lo ? xc[i] : lo;
+                hi = xc[i] > hi ? xc[i] : hi;
+            }
+            q->clo[c] = lo;
+            q->chi[c] = hi;
+        }
+    q->lo = INFINITY;
+    q->hi = -INFINITY;
+    for (int64_t c = 0; c < nc; c++) {
+        q->lo = fminf(q->lo, q->clo[c]);
+        q->hi = fmaxf(q->hi, q->chi[c]);
+    }
+    q->seen = 1;
+}
+
+void nn_int8_free(nn_model *m) {
+    for (int i = 0; m->q8 && i < m->nnodes; i++) {
+        free(m->q8[i].clo);
+        free(m->q8[i].smooth);
+    }
+    free(m->q8);
+    m->q8 = NULL;
 }
 
 void nn_int8_calib_write(const nn_model *m) {
@@ -218,9 +262,13 @@ void nn_int8_calib_write(const nn_model *m) {
     }
     fprintf(f, "# input ranges of the 1x1 convs (QUIRE_NN_CALIBRATE)\nsha256 %s\n", m->sha256);
     for (int i = 0; i < m->nnodes; i++)
-        if (m->q8[i].seen)
-            fprintf(f, "%s %.9g %.9g int8\n", m->vals[m->nodes[i].out].name, m->q8[i].lo,
-                    clipped_hi(&m->q8[i]));
+        if (m->q8[i].seen) {
+            const nn_q8 *q = &m->q8[i];
+            fprintf(f, "%s %.9g %.9g int8 %d", m->vals[m->nodes[i].out].name, q->lo, q->hi, q->nch);
+            for (int c = 0; c < q->nch; c++)
+                fprintf(f, " %.6g %.6g", q->clo[c], q->chi[c]);
+            fputc('\n', f);
+        }
     if (fclose(f)) q_log(Q_LOG_WARN, "nn: cannot write %s", m->calib_path);
 }
 

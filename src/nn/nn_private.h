@@ -85,15 +85,16 @@ typedef struct {
 typedef struct nn_backend nn_backend;
 typedef struct nn_plan nn_plan;
 
-/* A conv's int8 state (int8.c): from the table (on, scale, zp, lo, hi) or
- * from calibration runs (lo, hi, seen, and a histogram of the positive
- * values over [0, hmax) for percentile clipping). */
+/* A conv's int8 state (int8.c): from the table (on, scale, zp, lo, hi, and
+ * the input channels' smoothing factors) or from calibration runs (lo, hi,
+ * seen, and each input channel's range clo/chi). */
 typedef struct {
     int on, seen;
     float scale, lo, hi;
     int zp;
-    double *hist;
-    float hmax;
+    int nch;
+    float *clo, *chi; /* [nch] */
+    float *smooth;    /* [nch] or NULL */
 } nn_q8;
 typedef struct nn_params nn_params; /* params.h */
 
@@ -160,8 +161,10 @@ const char *nn_node_desc(const nn_model *m, const nn_node *n);
 /* After the passes: hashes the model and reads its int8 table when the
  * options ask for int8; prepares calibration under QUIRE_NN_CALIBRATE. */
 q_status nn_int8_setup(nn_model *m, const void *data, size_t size);
-/* Calibration: widens node ni's recorded input range by x[0..n). */
-void nn_int8_observe(nn_model *m, int ni, const float *x, size_t n);
+/* Calibration: widens node ni's recorded input ranges (overall and per
+ * channel) by x, an [N, C, H, W] tensor. */
+void nn_int8_observe(nn_model *m, int ni, const float *x, const int64_t *dims);
+void nn_int8_free(nn_model *m);
 void nn_int8_calib_write(const nn_model *m);
 /* QUIRE_NN_SAVE_INPUTS=DIR: writes the run's input to DIR as .npy. */
 void nn_int8_save_input(nn_model *m, const float *x, const nn_shape *shape);

@@ -71,6 +71,7 @@ static q_status params_conv(const nn_model *m, const nn_node *n, const nn_tensor
         c->int8 = 1;
         c->a_scale = q->scale;
         c->a_zp = q->zp;
+        c->smooth = q->smooth;
     }
     return Q_OK;
 }

@@ -25,6 +25,7 @@ typedef struct {
     int int8;
     float a_scale;
     int a_zp;
+    const float *smooth; /* the input channels' smoothing factors, or NULL */
 } nn_conv_params;
 
 struct nn_params {

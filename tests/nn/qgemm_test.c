@@ -94,10 +94,12 @@ static void pack_case(kc_qgemm_path p) {
     uint8_t *got = malloc((size_t)kp * n + 64), *want = malloc((size_t)kp * n + 64);
     memset(got, 0xa5, (size_t)kp * n + 64);
     memset(want, 0xa5, (size_t)kp * n + 64);
-    float sc = tu_float(0.005f, 0.05f);
+    float inv[24];
+    for (int r = 0; r < k; r++)
+        inv[r] = 1.f / tu_float(0.005f, 0.05f);
     int zp = tu_int(0, 255);
-    kc_qpack_act(KC_QGEMM_REF, x, ldx, k, n, 1.f / sc, zp, want);
-    kc_qpack_act(p, x, ldx, k, n, 1.f / sc, zp, got);
+    kc_qpack_act(KC_QGEMM_REF, x, ldx, k, n, inv, zp, want);
+    kc_qpack_act(p, x, ldx, k, n, inv, zp, got);
     checks++;
     if (memcmp(got, want, (size_t)kp * n + 64))
         fail("packed activations differ from the reference", kc_qgemm_name(p), 0, n, k, 0);
@@ -141,10 +143,16 @@ static void qconv_case(kc_qgemm_path p, int threads) {
     fill_hswish(x, xn);
     tu_fill(w, (size_t)s.c_out * s.c_in, -0.5f, 0.5f);
     tu_fill(bias, (size_t)s.c_out, -1, 1);
+    /* half the cases smooth the channels (a random factor each; the
+     * activation range is then that of the smoothed input) */
+    float *smooth = tu_int(0, 1) ? tu_alloc((size_t)s.c_in) : NULL;
+    if (smooth) tu_fill(smooth, (size_t)s.c_in, 0.5f, 2.f);
     float lo = 0, hi = 0;
     for (size_t i = 0; i < xn; i++) {
-        lo = x[i] < lo ? x[i] : lo;
-        hi = x[i] > hi ? x[i] : hi;
+        int c = (int)(i / ((size_t)s.h_in * s.w_in) % (size_t)s.c_in);
+        float v = smooth ? x[i] / smooth[c] : x[i];
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
     }
     float a_scale = (hi - lo) / 255.f;
     int zp = (int)lrintf(-lo / a_scale);
@@ -156,7 +164,8 @@ static void qconv_case(kc_qgemm_path p, int threads) {
     kc_conv2d_ref(&s, x, w, &ep, want);
     void *mem = aligned_alloc(64, (kc_qweights_size(s.c_out, s.c_in) + 63) / 64 * 64);
     kc_qweights qw;
-    kc_qweights_pack(s.c_out, s.c_in, w, bias, a_scale, zp, kc_qgemm_weight_max(p), mem, &qw);
+    kc_qweights_pack(s.c_out, s.c_in, w, bias, smooth, a_scale, zp, kc_qgemm_weight_max(p), mem,
+                     &qw);
     size_t per = kc_qconv1x1_workspace(&s);
     kc_ctx ctx = {threads, malloc(sizeof(float) * per * (size_t)threads), per};
     kc_qconv1x1(&ctx, p, &s, x, &qw, &ep, got);
@@ -168,6 +177,7 @@ static void qconv_case(kc_qgemm_path p, int threads) {
              s.n * s.h_out * s.w_out, s.c_in, e);
     free(ctx.scratch);
     free(mem);
+    if (smooth) tu_free(smooth);
     tu_free(x);
     tu_free(w);
     tu_free(bias);
