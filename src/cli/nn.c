@@ -29,6 +29,9 @@ static const char nn_help[] =
     "QUIRE_NN_PROFILE=1 the time per op, QUIRE_NN_NO_FUSE=1 skips the fusion\n"
     "passes, QUIRE_GEMM=openblas sends every GEMM to OpenBLAS, QUIRE_NO_AVX512=1\n"
     "leaves quire's AVX-512 GEMM out (its AVX2 one is used where the CPU has it).\n"
+    "int8 calibration (scripts/int8_calibrate.py): QUIRE_NN_CALIBRATE=FILE writes\n"
+    "the input ranges of the 1x1 convs, QUIRE_NN_SAVE_INPUTS=DIR saves each input\n"
+    "tensor as .npy, QUIRE_NN_SMOOTH_ALPHA (0.5) tunes channel smoothing.\n"
     "CUDA: QUIRE_CUDA_DEVICE=N picks the GPU, QUIRE_CUDA_TF32=1 allows TF32 (off by\n"
     "default), QUIRE_CUDA_WORKSPACE_MB caps cuDNN's workspace (256).\n";
 
