@@ -11,7 +11,9 @@
 #   bench/nn/bench_int8_text.sh [BUILD_DIR] [SEEDS]      (defaults: build, 3)
 #
 # Environment: BENCH_CPUS=0,1 (taskset), BENCH_WORK=DIR (kept; the corpus is
-# reused), QUIRE_NO_AVX512=1 (the AVX-VNNI or AVX2 int8 kernels).
+# reused), BENCH_REUSE=1 (keep a configuration's texts and time already in
+# BENCH_WORK: e.g. fp32's, when only the int8 table changed), QUIRE_NO_AVX512=1
+# (the AVX-VNNI or AVX2 int8 kernels).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build}
@@ -40,6 +42,10 @@ export Q_BIN=$quire OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 declare -A secs
 run() {
   local name=$1; shift
+  if [ -n "${BENCH_REUSE:-}" ] && [ -f "$work/$name.secs" ]; then
+    secs[$name]=$(cat "$work/$name.secs")
+    return 0
+  fi
   rm -rf "${work:?}/$name"; mkdir -p "$work/$name"
   echo "bench_int8_text: $name ..." >&2
   export T_OUT=$work/$name T_ARGS="$*" T_LIST=$list
@@ -48,6 +54,7 @@ run() {
     f=$(sed -n "$1p" "$T_LIST" | cut -f2)
     "$Q_BIN" text --threads 1 $T_ARGS "$f" >"$T_OUT/$1.txt" 2>"$T_OUT/$1.err" || echo "exit $?" >>"$T_OUT/$1.err"' _ {}
   secs[$name]=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+  echo "${secs[$name]}" >"$work/$name.secs"
 }
 run fp32 --precision fp32
 run int8 --precision int8
