@@ -55,7 +55,7 @@ int kc_qgemm_available(kc_qgemm_path p) {
 }
 
 kc_qgemm_path kc_qgemm_best(void) {
-    static int best = -1; /* racy but idempotent: every thread computes the same */
+    static _Atomic int best = -1; /* every thread that races here computes the same */
     if (best < 0) {
         kc_qgemm_path p = KC_QGEMM_REF;
         if (kc_qgemm_available(KC_QGEMM_AVX2)) p = KC_QGEMM_AVX2;
