@@ -25,7 +25,7 @@ int main(int argc, char **argv) {
     int repeat = argc > 5 ? atoi(argv[5]) : 20, threads = argc > 6 ? atoi(argv[6]) : 1;
     if (repeat < 1) repeat = 1;
     if (threads < 1) threads = 1;
-    nn_options o = {cuda ? NN_BACKEND_CUDA : NN_BACKEND_CPU, threads, 0};
+    nn_options o = {.backend = cuda ? NN_BACKEND_CUDA : NN_BACKEND_CPU, .threads = threads};
     nn_model *m = NULL;
     float *x = NULL;
     double *t = calloc((size_t)repeat, sizeof(double));

@@ -15,7 +15,10 @@
 #                 that a burst of load on a shared machine hits both or neither
 #
 # Rows: det 1x3x960x736, rec 8x3x48x320, cls 8x3x48x192, each with every thread
-# count. Time: median over the repeats of one forward pass, after one untimed warm-up
+# count. Models with an int8 scales table (models/int8/) also run with
+# `--precision int8` in the same rounds (column "quire int8 ms", the int8 kernel
+# family under the table; n/a for the others); QUIRE_NO_AVX512=1 measures the
+# AVX-VNNI or AVX2 paths. Time: median over the repeats of one forward pass, after one untimed warm-up
 # run, as each program reports it (quire: `nn --repeat`, a line with "median" and
 # the milliseconds; ONNX Runtime: tests/parity/ort_run.js). Both take the same
 # intra-op thread count; ONNX Runtime uses one inter-op thread and all graph
@@ -100,8 +103,9 @@ qver=n/a
 [[ -z $quire ]] || qver=$("$quire" --version 2>/dev/null || echo "$quire")
 echo "CPU: ${cpu:-unknown}, $(nproc) cores available. quire: $qver."
 echo
-echo "| model | input | threads | quire ms | ORT ms | quire/ORT | quire peak RSS MiB | ORT peak RSS MiB |"
-echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| model | input | threads | quire ms | quire int8 ms | fp32/int8 | ORT ms | quire/ORT | quire peak RSS MiB | ORT peak RSS MiB |"
+echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+int8_kernel=""
 
 for row in "det det_bench 10" "rec rec_bench 20" "cls cls_bench 50"; do
     read -r kind name reps <<<"$row"
@@ -109,8 +113,15 @@ for row in "det det_bench 10" "rec rec_bench 20" "cls cls_bench 50"; do
     model="$models/$(parity_model_for "$kind")"
     in="$work/$name.npy"
     shape=$($py -c "import numpy as np; print('x'.join(map(str, np.load('$in', mmap_mode='r').shape)))")
+    # int8 where quire has a scales table for this model
+    int8=0
+    if [[ -n $quire ]] && out=$("$quire" nn "$model" --input "$in" --output "$work/q8.npy" \
+        --precision int8 --repeat 2 2>&1); then
+        int8=1
+        int8_kernel=$(grep -o 'int8-[a-z0-9]*' <<<"$out" | head -1)
+    fi
     for t in "${threads_list[@]}"; do
-        ort_all=() q_all=() ort_rss=0 q_rss=0
+        ort_all=() q_all=() q8_all=() ort_rss=0 q_rss=0
         for ((round = 0; round < rounds; round++)); do
             measure "ONNX Runtime" node "$parity_dir/ort_run.js" "$model" "$in" "$work/ort.npy" \
                 --threads "$t" --repeat "$reps"
@@ -121,19 +132,29 @@ for row in "det det_bench 10" "rec rec_bench 20" "cls cls_bench 50"; do
                     --threads "$t" --repeat "$reps"
                 q_all+=("$ms")
                 if (( rss_mib > q_rss )); then q_rss=$rss_mib; fi
+                if (( int8 )); then
+                    measure "quire int8" "$quire" nn "$model" --input "$in" --output "$work/q8.npy" \
+                        --threads "$t" --repeat "$reps" --precision int8
+                    q8_all+=("$ms")
+                fi
             fi
         done
         ort_ms=$(median "${ort_all[@]}")
-        q_ms=n/a ratio=n/a
+        q_ms=n/a ratio=n/a q8_ms=n/a speedup=n/a
         [[ -n $quire ]] || q_rss=n/a
         if [[ -n $quire ]]; then
             q_ms=$(printf %.2f "$(median "${q_all[@]}")")
             ratio=$(awk -v a="$q_ms" -v b="$ort_ms" 'BEGIN { printf "%.2f", a / b }')
         fi
-        printf '| %s | %s | %d | %s | %.2f | %s | %s | %s |\n' \
-            "$kind" "$shape" "$t" "$q_ms" "$ort_ms" "$ratio" "$q_rss" "$ort_rss"
+        if (( int8 )); then
+            q8_ms=$(printf %.2f "$(median "${q8_all[@]}")")
+            speedup=$(awk -v a="$q_ms" -v b="$q8_ms" 'BEGIN { printf "%.2f", a / b }')
+        fi
+        printf '| %s | %s | %d | %s | %s | %s | %.2f | %s | %s | %s |\n' \
+            "$kind" "$shape" "$t" "$q_ms" "$q8_ms" "$speedup" "$ort_ms" "$ratio" "$q_rss" "$ort_rss"
     done
 done
 echo
 echo "Median of $([[ -n ${BENCH_REPEAT:-} ]] && echo "$BENCH_REPEAT" || echo "10 (det), 20 (rec), 50 (cls)") runs after one warm-up, in each of $rounds rounds (ONNX Runtime and quire taking turns); the table shows the median of the rounds. Peak RSS by GNU time, the highest of the rounds."
+[[ -z $int8_kernel ]] || echo "quire int8: kernel $int8_kernel$([[ -n ${QUIRE_NO_AVX512:-} ]] && echo " (QUIRE_NO_AVX512 set)"); the 1x1 convs its scales table (models/int8/) marks int8, the rest fp32."
 echo "ORT's RSS includes Node.js with onnxruntime-node loaded: $(( node_base / 1024 )) MiB before any model."

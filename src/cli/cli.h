@@ -39,6 +39,7 @@ enum {
     CLI_OPT_BEAM,
     CLI_OPT_LANG,
     CLI_OPT_WORDS,
+    CLI_OPT_PRECISION,
 };
 /* getopt_long entries for the options above (models_dir left to the caller). */
 #define CLI_OCR_LONG_OPTIONS                                                                       \
@@ -55,6 +56,7 @@ enum {
         {"beam", required_argument, 0, CLI_OPT_BEAM},                                              \
         {"lang", required_argument, 0, CLI_OPT_LANG},                                              \
         {"words", required_argument, 0, CLI_OPT_WORDS},                                            \
+        {"precision", required_argument, 0, CLI_OPT_PRECISION},                                    \
         {"dpi", required_argument, 0, CLI_OPT_DPI}, {                                              \
         "max-pixels", required_argument, 0, CLI_OPT_MAX_PIXELS                                     \
     }

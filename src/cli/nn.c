@@ -17,6 +17,10 @@ static const char nn_help[] =
     "  --threads N      CPU threads (default 1)\n"
     "  --backend NAME   cpu (default), cuda (fails without a usable GPU) or auto\n"
     "                   (cuda where a GPU is usable, else the CPU, said once)\n"
+    "  --precision P    fp32 (default) or int8: the 1x1 convs its scales table\n"
+    "                   marks run in int8 (CPU; models/int8/ has the tables)\n"
+    "  --int8-table F   the scales table for --precision int8 (default: the one\n"
+    "                   built in for the model's SHA-256)\n"
     "  --repeat N       run N times; prints the first run's time and the median\n"
     "                   and best of the others on stderr (default 1)\n"
     "  -h, --help       this text\n"
@@ -25,6 +29,9 @@ static const char nn_help[] =
     "QUIRE_NN_PROFILE=1 the time per op, QUIRE_NN_NO_FUSE=1 skips the fusion\n"
     "passes, QUIRE_GEMM=openblas sends every GEMM to OpenBLAS, QUIRE_NO_AVX512=1\n"
     "leaves quire's AVX-512 GEMM out (its AVX2 one is used where the CPU has it).\n"
+    "int8 calibration (scripts/int8_calibrate.py): QUIRE_NN_CALIBRATE=FILE writes\n"
+    "the input ranges of the 1x1 convs, QUIRE_NN_SAVE_INPUTS=DIR saves each input\n"
+    "tensor as .npy, QUIRE_NN_SMOOTH_ALPHA (0.5) tunes channel smoothing.\n"
     "CUDA: QUIRE_CUDA_DEVICE=N picks the GPU, QUIRE_CUDA_TF32=1 allows TF32 (off by\n"
     "default), QUIRE_CUDA_WORKSPACE_MB caps cuDNN's workspace (256).\n";
 
@@ -35,11 +42,13 @@ static int cmp_double(const void *a, const void *b) {
 
 int cli_nn(int argc, char **argv) {
     static const struct option opts[] = {
-        {"input", required_argument, 0, 'i'},   {"output", required_argument, 0, 'o'},
-        {"threads", required_argument, 0, 't'}, {"backend", required_argument, 0, 'b'},
-        {"repeat", required_argument, 0, 'r'},  {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, 'V'},       {0, 0, 0, 0}};
-    const char *in_path = NULL, *out_path = NULL, *backend = "cpu";
+        {"input", required_argument, 0, 'i'},      {"output", required_argument, 0, 'o'},
+        {"threads", required_argument, 0, 't'},    {"backend", required_argument, 0, 'b'},
+        {"repeat", required_argument, 0, 'r'},     {"precision", required_argument, 0, 'p'},
+        {"int8-table", required_argument, 0, 'q'}, {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, 'V'},          {0, 0, 0, 0}};
+    const char *in_path = NULL, *out_path = NULL, *backend = "cpu", *precision = "fp32";
+    const char *int8_table = NULL;
     long threads = 1, repeat = 1;
     int c;
     optind = 1;
@@ -54,6 +63,12 @@ int cli_nn(int argc, char **argv) {
             break;
         case 'b':
             backend = optarg;
+            break;
+        case 'p':
+            precision = optarg;
+            break;
+        case 'q':
+            int8_table = optarg;
             break;
         case 't':
             if (cli_parse_long(optarg, 1, 256, &threads))
@@ -89,6 +104,10 @@ int cli_nn(int argc, char **argv) {
         opt.backend = NN_BACKEND_AUTO;
     else
         return cli_usage_error("nn", "unknown backend '%s' (cpu, cuda or auto)", backend);
+    if (strcmp(precision, "fp32") && strcmp(precision, "int8"))
+        return cli_usage_error("nn", "unknown precision '%s' (fp32 or int8)", precision);
+    opt.precision = strcmp(precision, "int8") ? NN_PRECISION_FP32 : NN_PRECISION_INT8;
+    opt.int8_table = int8_table;
 
     int rc = CLI_FATAL;
     nn_model *m = NULL;
@@ -117,10 +136,11 @@ int cli_nn(int argc, char **argv) {
         fprintf(stderr,
                 "quire nn: load %.1f ms, first run %.2f ms, then median %.2f ms, best %.2f ms over "
                 "%ld runs; "
-                "%s, %d threads, arena %.1f MiB\n",
+                "%s, %d threads, arena %.1f MiB%s%s\n",
                 t_load * 1e3, first * 1e3, times[1 + (repeat - 1) / 2] * 1e3, times[1] * 1e3,
                 repeat - 1, nn_model_backend(m), opt.threads,
-                (double)nn_model_arena_bytes(m) / 1048576.0);
+                (double)nn_model_arena_bytes(m) / 1048576.0, nn_model_int8_layers(m) ? ", " : "",
+                nn_model_int8_layers(m) ? nn_int8_kernel() : "");
     }
     if (nn_npy_write(out_path, y, &ys)) goto fail;
     rc = CLI_OK;

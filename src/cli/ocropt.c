@@ -71,6 +71,11 @@ int cli_ocr_opt(int c, const char *arg, ocr_options *o, doc_options *d, const ch
         if (!*arg || access(arg, R_OK)) return *why = "--words takes a readable word list file", -1;
         o->words = arg;
         return 0;
+    case CLI_OPT_PRECISION:
+        if (strcmp(arg, "fp32") && strcmp(arg, "int8"))
+            return *why = "--precision takes fp32 or int8", -1;
+        o->precision = strcmp(arg, "int8") ? NN_PRECISION_FP32 : NN_PRECISION_INT8;
+        return 0;
     case CLI_OPT_DPI:
         if (cli_parse_long(arg, 36, 2400, &v)) return *why = "--dpi takes 36 to 2400", -1;
         d->dpi = (int)v;
@@ -110,6 +115,8 @@ const char cli_ocr_help[] =
     "      --lang L[,L...]    the beam's word lists: en, fr, de, es, it (default en;\n"
     "                         Debian's wamerican+wbritish, wfrench, wngerman, ...)\n"
     "      --words FILE       a word list of your own for the beam (UTF-8, a word a line)\n"
+    "      --precision P      fp32 (default) or int8: the recognizer's 1x1 convolutions\n"
+    "                         in int8 on the CPU (models/int8/; README: The inference engine)\n"
     "      --dpi N            render resolution for PDF pages that are not one image\n"
     "                         (default 300)\n"
     "      --max-pixels N     a page image above N pixels is a page error (default 100M)\n";

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "kernels/cpu/kc.h"
+#include "kernels/cpu/kc_int8.h"
 #include "nn/params.h"
 
 struct nn_backend_ctx {
@@ -16,7 +17,9 @@ struct nn_backend_ctx {
     /* Conv weights repacked on a node's first run, by node index; the
      * weights are constants, so one packing serves every plan. */
     float **packed;
+    kc_qweights *qw; /* int8 convs: packed[i] holds the block qw[i] points into */
     int npacked;
+    kc_qgemm_path qpath;
 };
 
 typedef q_status (*cpu_op_fn)(struct nn_backend_ctx *c, const nn_model *m, const nn_node *n,
@@ -30,19 +33,28 @@ static kc_ctx cpu_kc(const struct nn_backend_ctx *c, size_t per_thread_floats) {
 /* Conv weights packed for the kernel on the node's first run (by node index:
  * the weights are model constants, so one packing serves every plan); NULL
  * when the kernel takes them as they are. */
+/* One slot per node in the packed-weights tables. */
+static q_status packed_slots(struct nn_backend_ctx *c, const nn_model *m) {
+    if (c->npacked >= m->nnodes) return Q_OK;
+    float **p = realloc(c->packed, sizeof(float *) * (size_t)m->nnodes);
+    if (p) c->packed = p;
+    kc_qweights *q = p ? realloc(c->qw, sizeof(kc_qweights) * (size_t)m->nnodes) : NULL;
+    if (!q) return Q_FAIL(Q_ERR_NOMEM, "out of memory packing weights");
+    c->qw = q;
+    memset(p + c->npacked, 0, sizeof(float *) * (size_t)(m->nnodes - c->npacked));
+    memset(q + c->npacked, 0, sizeof(kc_qweights) * (size_t)(m->nnodes - c->npacked));
+    c->npacked = m->nnodes;
+    return Q_OK;
+}
+
 static q_status packed_weights(struct nn_backend_ctx *c, const nn_model *m, const nn_node *n,
                                const kc_conv_shape *s, const nn_tensor *w, const float **out) {
     size_t psize = kc_conv2d_packed_size(s);
     int ni = (int)(n - m->nodes);
     *out = NULL;
     if (!psize || !w->host) return Q_OK;
-    if (c->npacked < m->nnodes) {
-        float **p = realloc(c->packed, sizeof(float *) * (size_t)m->nnodes);
-        if (!p) return Q_FAIL(Q_ERR_NOMEM, "out of memory packing weights");
-        memset(p + c->npacked, 0, sizeof(float *) * (size_t)(m->nnodes - c->npacked));
-        c->packed = p;
-        c->npacked = m->nnodes;
-    }
+    q_status st = packed_slots(c, m);
+    if (st) return st;
     if (!c->packed[ni]) {
         if (!(c->packed[ni] = malloc(sizeof(float) * psize)))
             return Q_FAIL(Q_ERR_NOMEM, "out of memory packing weights");
@@ -52,9 +64,40 @@ static q_status packed_weights(struct nn_backend_ctx *c, const nn_model *m, cons
     return Q_OK;
 }
 
+/* An int8 conv's weights, quantized per output channel on the node's first
+ * run, with the bias and the input's zero point folded into the offsets. */
+static q_status int8_weights(struct nn_backend_ctx *c, const nn_model *m, const nn_node *n,
+                             const nn_conv_params *cp, const nn_tensor *in,
+                             const kc_qweights **out) {
+    int ni = (int)(n - m->nodes);
+    q_status st = packed_slots(c, m);
+    if (st) return st;
+    if (!c->packed[ni]) {
+        int co = cp->s.c_out, ci = cp->s.c_in;
+        if (!(c->packed[ni] = aligned_alloc(64, (kc_qweights_size(co, ci) + 63) / 64 * 64)))
+            return Q_FAIL(Q_ERR_NOMEM, "out of memory packing int8 weights");
+        kc_qweights_pack(co, ci, in[1].data, cp->bias ? in[2].data : NULL, cp->smooth, cp->a_scale,
+                         cp->a_zp, kc_qgemm_weight_max(c->qpath), c->packed[ni], &c->qw[ni]);
+    }
+    *out = &c->qw[ni];
+    return Q_OK;
+}
+
+static q_status cpu_conv_int8(struct nn_backend_ctx *c, const nn_model *m, const nn_node *n,
+                              const nn_conv_params *cp, const nn_tensor *in, const nn_tensor *out) {
+    kc_epilogue ep = nn_conv_epilogue(cp, NULL, cp->post_scale, cp->post_shift);
+    kc_ctx k = cpu_kc(c, kc_qconv1x1_workspace(&cp->s));
+    const kc_qweights *qw = NULL;
+    q_status st = int8_weights(c, m, n, cp, in, &qw);
+    if (st) return st;
+    kc_qconv1x1(&k, c->qpath, &cp->s, in[0].data, qw, &ep, out->data);
+    return Q_OK;
+}
+
 static q_status cpu_conv(struct nn_backend_ctx *c, const nn_model *m, const nn_node *n,
                          const nn_params *p, const nn_tensor *in, const nn_tensor *out) {
     const nn_conv_params *cp = &p->u.conv;
+    if (cp->int8 && in[1].host) return cpu_conv_int8(c, m, n, cp, in, out);
     kc_epilogue ep = nn_conv_epilogue(cp, in[2].data, cp->post_scale, cp->post_shift);
     kc_ctx k = cpu_kc(c, kc_conv2d_workspace(&cp->s));
     const float *packed;
@@ -250,6 +293,7 @@ static void cpu_free(nn_backend *be) {
         for (int i = 0; i < be->ctx->npacked; i++)
             free(be->ctx->packed[i]);
         free(be->ctx->packed);
+        free(be->ctx->qw);
     }
     free(be->ctx);
     free(be);
@@ -282,8 +326,9 @@ static int cpu_supports_op(nn_backend *be, const nn_node *n, const nn_params *p)
 
 static size_t cpu_workspace(nn_backend *be, const nn_node *n, const nn_params *p) {
     if (n->op != NN_OP_CONV && n->op != NN_OP_CONV_TRANSPOSE) return 0;
-    size_t per = n->op == NN_OP_CONV ? kc_conv2d_workspace(&p->u.conv.s)
-                                     : kc_deconv2d_workspace(&p->u.conv.s);
+    size_t per = n->op == NN_OP_CONV_TRANSPOSE ? kc_deconv2d_workspace(&p->u.conv.s)
+                 : p->u.conv.int8              ? kc_qconv1x1_workspace(&p->u.conv.s)
+                                               : kc_conv2d_workspace(&p->u.conv.s);
     return per * sizeof(float) * (size_t)be->ctx->threads;
 }
 
@@ -332,9 +377,14 @@ q_status nn_backend_cpu_new(int threads, nn_backend **out) {
         return Q_FAIL(Q_ERR_NOMEM, "out of memory creating the CPU backend");
     }
     c->threads = threads < 1 ? 1 : threads;
+    c->qpath = kc_qgemm_best();
     be->iface = &cpu_iface;
     be->ctx = c;
     kc_init_threads();
     *out = be;
     return Q_OK;
+}
+
+const char *nn_int8_kernel(void) {
+    return kc_qgemm_name(kc_qgemm_best());
 }

@@ -87,6 +87,7 @@ q_status nn_model_load_mem(const void *data, size_t size, const nn_options *opt,
     for (int round = 0; round < 2 && !m->opt.no_fuse; round++)
         if ((st = nn_pass_fold_batchnorm(m)) || (st = nn_pass_fuse(m))) goto fail;
     nn_pass_remove_dead(m);
+    if ((st = nn_int8_setup(m, data, size))) goto fail;
     if (getenv("QUIRE_NN_DUMP")) model_dump(m);
     if (getenv("QUIRE_NN_PROFILE") && !(m->prof = calloc((size_t)m->nnodes, sizeof(double)))) {
         st = Q_FAIL(Q_ERR_NOMEM, "out of memory");
@@ -121,6 +122,15 @@ q_status nn_model_load(const char *path, const nn_options *opt, nn_model **out) 
         goto done;
     }
     if ((st = nn_model_load_mem(buf, (size_t)size, opt, out))) q_fail_context("%s", path);
+    if (!st) {
+        /* the file's stem names the inputs QUIRE_NN_SAVE_INPUTS saves */
+        const char *b = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+        size_t n = strlen(b) > 5 && !strcmp(b + strlen(b) - 5, ".onnx") ? strlen(b) - 5 : strlen(b);
+        if (((*out)->name = malloc(n + 1))) {
+            memcpy((*out)->name, b, n);
+            (*out)->name[n] = 0;
+        }
+    }
 done:
     free(buf);
     fclose(f);
@@ -169,6 +179,10 @@ void nn_model_free(nn_model *m) {
         profile_print(m);
         free(m->prof);
     }
+    if (m->calib_path) nn_int8_calib_write(m);
+    free(m->calib_path);
+    nn_int8_free(m);
+    free(m->name);
     for (int i = 0; i < m->nplans; i++)
         nn_plan_free(m, m->plans[i]);
     if (m->arena) m->be->iface->free_buf(m->be, m->arena);
@@ -193,6 +207,13 @@ int nn_model_node_count(const nn_model *m) {
     for (int i = 0; i < m->nnodes; i++)
         c += !m->nodes[i].dead;
     return c;
+}
+
+int nn_model_int8_layers(const nn_model *m) {
+    int k = 0;
+    for (int i = 0; m->q8 && i < m->nnodes; i++)
+        k += m->q8[i].on && !m->nodes[i].dead;
+    return k;
 }
 
 const char *nn_model_backend(const nn_model *m) {
@@ -255,6 +276,7 @@ q_status nn_model_run(nn_model *m, const float *input, const nn_shape *in_shape,
     q_status st = get_plan(m, in_shape, &p);
     if (!st) st = arena_fit(m, p);
     if (st) return st;
+    nn_int8_save_input(m, input, in_shape);
     m->last_plan = 0;
     const nn_backend_i *bi = m->be->iface;
     size_t in_bytes = (size_t)nn_numel(in_shape->ndim, in_shape->dims) * sizeof(float);
@@ -271,6 +293,8 @@ q_status nn_model_run(nn_model *m, const float *input, const nn_shape *in_shape,
         }
         to = (nn_tensor){NN_DT_F32, p->pv[n->out].ndim, p->pv[n->out].dims, value_ptr(m, p, n->out),
                          NULL};
+        if (m->calib_path && n->op == NN_OP_CONV && bi->host_memory)
+            nn_int8_observe(m, p->order[k], ti[0].data, ti[0].dims);
         double t0 = m->prof ? q_now() : 0;
         if ((st = bi->run(m->be, m, n, &p->params[k], ti, &to))) return st;
         if (m->prof && p->runs > 0) {

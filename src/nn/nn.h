@@ -17,10 +17,19 @@ typedef struct nn_model nn_model;
  * process on the log). NN_BACKEND_CUDA without a usable GPU is a load error. */
 typedef enum { NN_BACKEND_CPU, NN_BACKEND_CUDA, NN_BACKEND_AUTO } nn_backend_kind;
 
+/* NN_PRECISION_INT8 runs the 1x1 convs that the model's scales table marks
+ * int8 with u8 x s8 kernels (CPU backend only; other backends run fp32 and
+ * say so once). The table is `int8_table` when given, else the one built
+ * into quire for the model's SHA-256 (models/int8/); a table made for
+ * another model, or none for this one, is a load error. */
+typedef enum { NN_PRECISION_FP32, NN_PRECISION_INT8 } nn_precision;
+
 typedef struct {
     nn_backend_kind backend; /* NN_BACKEND_CPU unless asked */
     int threads;             /* CPU threads; 0 = 1 */
     int no_fuse;             /* skip the fusion passes (debugging, tests) */
+    nn_precision precision;  /* NN_PRECISION_FP32 unless asked */
+    const char *int8_table;  /* NULL: the built-in table; read at load, not kept */
 } nn_options;
 /* The CUDA backend's GPU: QUIRE_CUDA_DEVICE if set, else the node-local rank
  * (OMPI_COMM_WORLD_LOCAL_RANK, SLURM_LOCALID), else 0 -- modulo the number of
@@ -45,6 +54,10 @@ const char *nn_model_input_name(const nn_model *m);
 const char *nn_model_output_name(const nn_model *m);
 /* Number of nodes left after optimisation (for logs and tests). */
 int nn_model_node_count(const nn_model *m);
+/* Convs that run in int8 (0 for fp32 models; for logs and tests). */
+int nn_model_int8_layers(const nn_model *m);
+/* The int8 kernel family this CPU uses ("int8-avx512vnni", ...). */
+const char *nn_int8_kernel(void);
 
 /* Runs the model on one float32 tensor. The result is written to *output, a
  * pointer owned by the model and valid until the next run or nn_model_free;

@@ -84,6 +84,18 @@ typedef struct {
 
 typedef struct nn_backend nn_backend;
 typedef struct nn_plan nn_plan;
+
+/* A conv's int8 state (int8.c): from the table (on, scale, zp, lo, hi, and
+ * the input channels' smoothing factors) or from calibration runs (lo, hi,
+ * seen, and each input channel's range clo/chi). */
+typedef struct {
+    int on, seen;
+    float scale, lo, hi;
+    int zp;
+    int nch;
+    float *clo, *chi; /* [nch] */
+    float *smooth;    /* [nch] or NULL */
+} nn_q8;
 typedef struct nn_params nn_params; /* params.h */
 
 struct nn_model {
@@ -107,6 +119,12 @@ struct nn_model {
     double *prof;    /* QUIRE_NN_PROFILE: seconds per node, printed at free */
     float *out_host; /* download buffer for backends without host memory */
     size_t out_host_cap;
+    /* int8.c: per node, NULL unless int8 or calibrating; the model's hash */
+    nn_q8 *q8;
+    char sha256[65];
+    char *calib_path; /* QUIRE_NN_CALIBRATE */
+    char *name;       /* the file's stem, for saved inputs (NULL from memory) */
+    long nsaved;
 };
 
 /* ---- graph.c ---- */
@@ -138,6 +156,18 @@ const char *nn_attr_str(const nn_node *n, const char *name, const char *def);
 int nn_attr_ints(const nn_node *n, const char *name, const int64_t **v);
 /* "Conv 'name'" for error messages (static buffer per thread). */
 const char *nn_node_desc(const nn_model *m, const nn_node *n);
+
+/* ---- int8.c ---- */
+/* After the passes: hashes the model and reads its int8 table when the
+ * options ask for int8; prepares calibration under QUIRE_NN_CALIBRATE. */
+q_status nn_int8_setup(nn_model *m, const void *data, size_t size);
+/* Calibration: widens node ni's recorded input ranges (overall and per
+ * channel) by x, an [N, C, H, W] tensor. */
+void nn_int8_observe(nn_model *m, int ni, const float *x, const int64_t *dims);
+void nn_int8_free(nn_model *m);
+void nn_int8_calib_write(const nn_model *m);
+/* QUIRE_NN_SAVE_INPUTS=DIR: writes the run's input to DIR as .npy. */
+void nn_int8_save_input(nn_model *m, const float *x, const nn_shape *shape);
 
 /* ---- onnx_load.c ---- */
 q_status nn_onnx_parse(nn_model *m, const uint8_t *data, size_t size);

@@ -20,6 +20,12 @@ typedef struct {
      * memory (NULL when absent), their lengths, and kc_epilogue's post_n. */
     const float *post_scale, *post_shift;
     int scale_n, shift_n, post_n;
+    /* int8 (CPU): the input's u8 scale and zero point from the model's
+     * scales table (int8.c); int8 = 0 runs fp32. */
+    int int8;
+    float a_scale;
+    int a_zp;
+    const float *smooth; /* the input channels' smoothing factors, or NULL */
 } nn_conv_params;
 
 struct nn_params {

@@ -145,7 +145,9 @@ static q_status load_model(const ocr_engine *e, int k, nn_model **out) {
     char path[4096];
     q_status st = model_path(&e->o, k, path, sizeof path);
     if (st) return st;
-    nn_options no = {.backend = e->o.backend, .threads = e->o.threads};
+    nn_options no = {.backend = e->o.backend,
+                     .threads = e->o.threads,
+                     .precision = k == MODEL_REC ? e->o.precision : NN_PRECISION_FP32};
     st = nn_model_load(path, &no, out);
     if (st) return q_fail_context("%s", path);
     return Q_OK;

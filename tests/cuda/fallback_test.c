@@ -74,7 +74,7 @@ int main(int argc, char **argv) {
         return failures ? 1 : 77;
     }
     fclose(f);
-    nn_options o = {NN_BACKEND_CUDA, 1, 0};
+    nn_options o = {.backend = NN_BACKEND_CUDA, .threads = 1};
     nn_model *m = NULL;
     st = nn_model_load(path, &o, &m);
     if (have_gpu) {

@@ -22,7 +22,7 @@ static size_t numel(const nn_shape *s) {
 /* Runs `path` on backend `be`; the output is copied to a malloc'ed buffer. */
 static float *run(const char *path, nn_backend_kind be, const float *x, const nn_shape *xs,
                   nn_shape *ys, int twice) {
-    nn_options o = {be, 2, 0};
+    nn_options o = {.backend = be, .threads = 2};
     nn_model *m = NULL;
     const float *y;
     float *out = NULL;

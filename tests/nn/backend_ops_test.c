@@ -194,7 +194,7 @@ static void check_node(nn_model **ms, nn_plan **ps, int k, const char *what) {
 }
 
 static q_status load(const void *bytes, size_t size, nn_backend_kind kind, nn_model **m) {
-    nn_options opt = {kind, 2, 0};
+    nn_options opt = {.backend = kind, .threads = 2};
     return nn_model_load_mem(bytes, size, &opt, m);
 }
 

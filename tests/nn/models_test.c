@@ -16,7 +16,7 @@ static void expect(int cond, const char *model, const char *what) {
 
 static int run(const char *path, int threads, int no_fuse, const float *x, const nn_shape *s,
                float **out, nn_shape *ys) {
-    nn_options o = {NN_BACKEND_CPU, threads, no_fuse};
+    nn_options o = {.backend = NN_BACKEND_CPU, .threads = threads, .no_fuse = no_fuse};
     nn_model *m = NULL;
     const float *y;
     *out = NULL;

@@ -95,7 +95,7 @@ static void test_handmade(void) {
     expect(nn_model_load_mem(buf, n, NULL, &m) == Q_ERR_UNSUPPORTED &&
                strstr(q_errmsg(), "FancyOp"),
            "an unsupported op is named in the load error");
-    nn_options o = {NN_BACKEND_CUDA, 1, 0};
+    nn_options o = {.backend = NN_BACKEND_CUDA, .threads = 1};
     n = make_model(buf, "Relu");
     expect(nn_model_load_mem(buf, n, &o, &m) != Q_OK &&
                strstr(q_errmsg(), "CUDA backend not built/available"),

@@ -1,0 +1,42 @@
+/* The int8 GEMM on AVX2 (kc_int8.h's contract): vpmaddubsw multiplies u8
+ * by s8 and adds pairs into int16, vpmaddwd by ones adds those pairs into
+ * s32: 32 multiply-adds in three instructions. vpmaddubsw saturates its
+ * int16 sums, so this path's weights stay in [-64, 63]
+ * (kc_qgemm_weight_max): 2 * 255 * 64 = 32640 never saturates, and the
+ * result is exact, like the reference's. Compiled for AVX2 via the target
+ * attribute only. */
+#include <immintrin.h>
+#include <string.h>
+
+#include "kernels/cpu/kc_int8_private.h"
+
+#if defined(__x86_64__)
+
+#define TGT __attribute__((target("avx2,fma")))
+#define DOT(acc, x, w)                                                                             \
+    _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(x, w), _mm256_set1_epi16(1)))
+#define FN kc_qgemm_avx2
+#include "kernels/cpu/qgemm_ymm.h"
+
+/* Four rows of 8 floats to 8 packed int32s (byte q of lane j: row q's u8 of
+ * column j); the AVX2 and AVX-VNNI paths' packer. */
+TGT void kc_qpack_quad_avx2(const float *const *x, int n, const float *inv_q, float zp5,
+                            uint8_t *d) {
+    const __m256 z = _mm256_set1_ps(zp5);
+    const __m256 lo = _mm256_setzero_ps(), hi = _mm256_set1_ps(255.f);
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (int j = 0; j < n; j += 8) {
+        __m256i k = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - j), lanes);
+        __m256i acc = _mm256_setzero_si256();
+        for (int q = 0; q < 4; q++) {
+            if (!x[q]) continue;
+            __m256 v = _mm256_maskload_ps(x[q] + j, k);
+            __m256 t = _mm256_fmadd_ps(v, _mm256_set1_ps(inv_q[q]), z);
+            t = _mm256_min_ps(_mm256_max_ps(t, lo), hi); /* max(NaN, 0) is 0 */
+            acc = _mm256_or_si256(acc, _mm256_slli_epi32(_mm256_cvttps_epi32(t), 8 * q));
+        }
+        _mm256_maskstore_epi32((int *)(d + (size_t)j * 4), k, acc);
+    }
+}
+
+#endif

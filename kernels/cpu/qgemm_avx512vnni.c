@@ -1,0 +1,127 @@
+/* The int8 GEMM on AVX-512 VNNI (kc_int8.h's contract): vpdpbusd does 64
+ * u8 x s8 multiply-adds into 16 s32 lanes per instruction, four times
+ * an fp32 FMA's work. An 8x32 block of C lives in 16 registers: each step
+ * loads two 16-column vectors of the packed activations (4 K values per
+ * lane) and broadcasts 4 weight bytes per row. The packed tile has exactly n
+ * columns, so the last panel's loads are masked. Compiled for AVX-512 VNNI
+ * via the target attribute only. */
+#include <immintrin.h>
+#include <string.h>
+
+#include "kernels/cpu/kc_int8_private.h"
+
+#if defined(__x86_64__)
+
+#define TGT __attribute__((target("avx512f,avx512bw,avx512vnni")))
+enum { MR = 8, NR = 32 };
+
+static inline __attribute__((always_inline)) TGT __m512i bcast4(const int8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm512_set1_epi32(v);
+}
+
+/* Row r's two accumulators, named so that GCC keeps them in registers (an
+ * array of them was also stored to the stack on every step). */
+#define ROW_DOT(r)                                                                                 \
+    if (R > r) {                                                                                   \
+        __m512i a = bcast4(w + (size_t)(r)*ldw + 4 * p);                                           \
+        c##r##0 = _mm512_dpbusd_epi32(c##r##0, b0, a);                                             \
+        c##r##1 = _mm512_dpbusd_epi32(c##r##1, b1, a);                                             \
+    }
+#define ROW_STORE(r)                                                                               \
+    if (R > r) store_row(c + (size_t)(r)*ldc, c##r##0, c##r##1, sc[r], of[r], m0, m1);
+
+static inline __attribute__((always_inline)) TGT void
+store_row(float *cr, __m512i a0, __m512i a1, float sc, float of, __mmask16 m0, __mmask16 m1) {
+    __m512 s = _mm512_set1_ps(sc), o = _mm512_set1_ps(of);
+    _mm512_mask_storeu_ps(cr, m0, _mm512_fmadd_ps(_mm512_cvtepi32_ps(a0), s, o));
+    _mm512_mask_storeu_ps(cr + 16, m1, _mm512_fmadd_ps(_mm512_cvtepi32_ps(a1), s, o));
+}
+
+static inline __attribute__((always_inline)) TGT void
+micro(const int R, int kq, const int8_t *w, int ldw, const uint8_t *x, int xs, const float *sc,
+      const float *of, float *c, int ldc, __mmask16 m0, __mmask16 m1) {
+    __m512i z = _mm512_setzero_si512();
+    __m512i c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+    __m512i c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
+    for (int p = 0; p < kq; p++) {
+        const uint8_t *xq = x + (size_t)p * xs;
+        __m512i b0 = _mm512_maskz_loadu_epi32(m0, xq);
+        __m512i b1 = _mm512_maskz_loadu_epi32(m1, xq + 64);
+        ROW_DOT(0)
+        ROW_DOT(1)
+        ROW_DOT(2)
+        ROW_DOT(3)
+        ROW_DOT(4)
+        ROW_DOT(5)
+        ROW_DOT(6)
+        ROW_DOT(7)
+    }
+    ROW_STORE(0)
+    ROW_STORE(1)
+    ROW_STORE(2)
+    ROW_STORE(3)
+    ROW_STORE(4)
+    ROW_STORE(5)
+    ROW_STORE(6)
+    ROW_STORE(7)
+}
+
+#define MICRO_CASE(R)                                                                              \
+    case R:                                                                                        \
+        micro(R, kq, w, ldw, x, xs, sc, of, c, ldc, m0, m1);                                       \
+        break;
+
+TGT static void micro_any(int mr, int kq, const int8_t *w, int ldw, const uint8_t *x, int xs,
+                          const float *sc, const float *of, float *c, int ldc, __mmask16 m0,
+                          __mmask16 m1) {
+    switch (mr) {
+        MICRO_CASE(1)
+        MICRO_CASE(2)
+        MICRO_CASE(3)
+        MICRO_CASE(4)
+        MICRO_CASE(5)
+        MICRO_CASE(6)
+        MICRO_CASE(7)
+        MICRO_CASE(8)
+    }
+}
+
+TGT void kc_qgemm_avx512vnni(int m, int n, int kq, const int8_t *w, int ldw, const uint8_t *x,
+                             const float *scale, const float *offset, float *c, int ldc) {
+    /* Column panels outside: one panel (kq * 128 bytes) stays in L1 while
+     * the weight rows stream past it. */
+    for (int j = 0; j < n; j += NR) {
+        int wd = n - j < NR ? n - j : NR;
+        __mmask16 m0 = (__mmask16)(wd >= 16 ? 0xffff : (1u << wd) - 1);
+        __mmask16 m1 = (__mmask16)(wd <= 16 ? 0 : wd >= 32 ? 0xffff : (1u << (wd - 16)) - 1);
+        for (int i = 0; i < m; i += MR) {
+            int mr = m - i < MR ? m - i : MR;
+            micro_any(mr, kq, w + (size_t)i * ldw, ldw, x + (size_t)j * 4, n * 4, scale + i,
+                      offset + i, c + (size_t)i * ldc + j, ldc, m0, m1);
+        }
+    }
+}
+
+/* Four rows of 16 floats to 16 packed int32s: byte q of lane j is row q's
+ * u8 of column j. */
+TGT void kc_qpack_quad_avx512(const float *const *x, int n, const float *inv_q, float zp5,
+                              uint8_t *d) {
+    const __m512 z = _mm512_set1_ps(zp5);
+    const __m512 lo = _mm512_setzero_ps(), hi = _mm512_set1_ps(255.f);
+    for (int j = 0; j < n; j += 16) {
+        __mmask16 k = (__mmask16)(n - j >= 16 ? 0xffff : (1u << (n - j)) - 1);
+        __m512i acc = _mm512_setzero_si512();
+        for (int q = 0; q < 4; q++) {
+            if (!x[q]) continue;
+            __m512 t =
+                _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, x[q] + j), _mm512_set1_ps(inv_q[q]), z);
+            t = _mm512_min_ps(_mm512_max_ps(t, lo), hi); /* max(NaN, 0) is 0 */
+            acc = _mm512_or_si512(acc, _mm512_slli_epi32(_mm512_cvttps_epi32(t), 8 * q));
+        }
+        _mm512_mask_storeu_epi32(d + (size_t)j * 4, k, acc);
+    }
+}
+
+#endif

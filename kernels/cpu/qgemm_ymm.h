@@ -1,0 +1,116 @@
+/* The body of the two 256-bit int8 GEMMs (qgemm_avxvnni.c, qgemm_avx2.c),
+ * which differ only in their dot-product step. The includer defines TGT (the
+ * target attribute), DOT(acc, x, w) (acc += the 4-byte dot products of u8 x
+ * and s8 w, per s32 lane) and FN (the function's name). A 6x16 block of C
+ * lives in 12 of the 16 registers; the last panel's loads and stores are
+ * masked (vpmaskmovd: one 32-bit lane is one column's four K values). */
+#pragma once
+
+enum { MR = 6, NR = 16 };
+
+static inline __attribute__((always_inline)) TGT __m256i bcast4(const int8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm256_set1_epi32(v);
+}
+
+/* The lanes of a panel `wd` columns wide, as vpmaskmovd masks. */
+static inline __attribute__((always_inline)) TGT void lane_masks(int wd, __m256i *k0, __m256i *k1) {
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    *k0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(wd), lanes);
+    *k1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(wd - 8), lanes);
+}
+
+static inline __attribute__((always_inline)) TGT void
+store_row(float *cr, __m256i a0, __m256i a1, float sc, float of, int full, int wd) {
+    __m256 s = _mm256_set1_ps(sc), o = _mm256_set1_ps(of);
+    __m256 v0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(a0), s, o);
+    __m256 v1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(a1), s, o);
+    if (full) {
+        _mm256_storeu_ps(cr, v0);
+        _mm256_storeu_ps(cr + 8, v1);
+    } else {
+        __m256i k0, k1;
+        lane_masks(wd, &k0, &k1);
+        _mm256_maskstore_ps(cr, k0, v0);
+        _mm256_maskstore_ps(cr + 8, k1, v1);
+    }
+}
+
+/* Row r's two accumulators, named so that GCC keeps them in registers (an
+ * array of them was also stored to the stack on every step). */
+#define ROW_DOT(r)                                                                                 \
+    if (R > r) {                                                                                   \
+        __m256i a = bcast4(w + (size_t)(r)*ldw + 4 * p);                                           \
+        c##r##0 = DOT(c##r##0, b0, a);                                                             \
+        c##r##1 = DOT(c##r##1, b1, a);                                                             \
+    }
+#define ROW_STORE(r)                                                                               \
+    if (R > r) store_row(c + (size_t)(r)*ldc, c##r##0, c##r##1, sc[r], of[r], FULL, wd);
+
+/* FULL: a whole panel, plain loads; else masked ones, whose masks take two
+ * more registers (the rare last panel pays some spills). */
+static inline __attribute__((always_inline)) TGT void
+micro(const int R, const int FULL, int kq, const int8_t *w, int ldw, const uint8_t *x, int xs,
+      const float *sc, const float *of, float *c, int ldc, int wd) {
+    __m256i k0 = _mm256_setzero_si256(), k1 = k0;
+    if (!FULL) lane_masks(wd, &k0, &k1);
+    __m256i z = _mm256_setzero_si256();
+    __m256i c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z;
+    __m256i c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
+    for (int p = 0; p < kq; p++) {
+        const uint8_t *xq = x + (size_t)p * xs;
+        __m256i b0, b1;
+        if (FULL) {
+            b0 = _mm256_loadu_si256((const __m256i *)xq);
+            b1 = _mm256_loadu_si256((const __m256i *)(xq + 32));
+        } else {
+            b0 = _mm256_maskload_epi32((const int *)xq, k0);
+            b1 = _mm256_maskload_epi32((const int *)(xq + 32), k1);
+        }
+        ROW_DOT(0)
+        ROW_DOT(1)
+        ROW_DOT(2)
+        ROW_DOT(3)
+        ROW_DOT(4)
+        ROW_DOT(5)
+    }
+    ROW_STORE(0)
+    ROW_STORE(1)
+    ROW_STORE(2)
+    ROW_STORE(3)
+    ROW_STORE(4)
+    ROW_STORE(5)
+}
+
+#define MICRO_CASE(R)                                                                              \
+    case R:                                                                                        \
+        if (wd >= NR)                                                                              \
+            micro(R, 1, kq, w, ldw, x, xs, sc, of, c, ldc, wd);                                    \
+        else                                                                                       \
+            micro(R, 0, kq, w, ldw, x, xs, sc, of, c, ldc, wd);                                    \
+        break;
+
+TGT static void micro_any(int mr, int kq, const int8_t *w, int ldw, const uint8_t *x, int xs,
+                          const float *sc, const float *of, float *c, int ldc, int wd) {
+    switch (mr) {
+        MICRO_CASE(1)
+        MICRO_CASE(2)
+        MICRO_CASE(3)
+        MICRO_CASE(4)
+        MICRO_CASE(5)
+        MICRO_CASE(6)
+    }
+}
+
+TGT void FN(int m, int n, int kq, const int8_t *w, int ldw, const uint8_t *x, const float *scale,
+            const float *offset, float *c, int ldc) {
+    for (int j = 0; j < n; j += NR) {
+        int wd = n - j < NR ? n - j : NR;
+        for (int i = 0; i < m; i += MR) {
+            int mr = m - i < MR ? m - i : MR;
+            micro_any(mr, kq, w + (size_t)i * ldw, ldw, x + (size_t)j * 4, n * 4, scale + i,
+                      offset + i, c + (size_t)i * ldc + j, ldc, wd);
+        }
+    }
+}

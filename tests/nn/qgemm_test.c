@@ -1,0 +1,207 @@
+/* The int8 kernels (kernels/cpu/kc_int8.h): every SIMD path of the int8
+ * GEMM against the plain C twin, bit for bit (integer accumulators, the
+ * same fused dequantization), over odd shapes -- M, N, K not multiples of
+ * the vector widths, K = 1, N = 1 -- with canaries around and between the
+ * output rows; then the int8 1x1 conv against the fp32 reference conv
+ * within a normalised error. Paths this CPU lacks are said and skipped.
+ * Seeded by QUIRE_TEST_SEED. */
+#include "kernels/cpu/kc_int8.h"
+#include "tests/nn/test_util.h"
+
+static int failures, checks;
+static double worst_nmse[KC_QGEMM_NPATHS];
+
+static void fail(const char *what, const char *path, int m, int n, int k, double v) {
+    failures++;
+    printf("FAIL %s m=%d n=%d k=%d: %s (%.3g)\n", path, m, n, k, what, v);
+}
+
+/* One GEMM of m x n x k on path p against the reference. */
+static void qgemm_case(kc_qgemm_path p, int m, int n, int k) {
+    int kp = (k + 3) / 4 * 4, qmax = kc_qgemm_weight_max(p), ldc = n + tu_int(0, 3);
+    int8_t *w = calloc((size_t)m * kp, 1);
+    uint8_t *x = malloc((size_t)kp * n);
+    float *sc = malloc(sizeof(float) * (size_t)m), *of = malloc(sizeof(float) * (size_t)m);
+    size_t cn = (size_t)m * ldc;
+    float *got = tu_alloc(cn), *want = tu_alloc(cn);
+    for (int i = 0; i < m; i++) {
+        for (int j = 0; j < k; j++)
+            w[(size_t)i * kp + j] = (int8_t)tu_int(-qmax, qmax);
+        /* scale 1, offset 0 on some rows: the float is the accumulator */
+        sc[i] = tu_int(0, 1) ? 1.f : tu_float(1e-4f, 1e-2f);
+        of[i] = sc[i] == 1.f ? 0.f : tu_float(-3, 3);
+    }
+    for (size_t i = 0; i < (size_t)kp * n; i++)
+        x[i] = (uint8_t)tu_int(0, 255);
+    /* extreme rows: all 255 x all qmax / -qmax, the largest sums */
+    if (m > 1)
+        for (int j = 0; j < k; j++) {
+            w[j] = (int8_t)qmax;
+            w[(size_t)kp + j] = (int8_t)-qmax;
+        }
+    for (int j = 0; j < n && tu_int(0, 1); j++)
+        for (int q = 0; q < kp; q++)
+            x[(size_t)(q / 4) * n * 4 + (size_t)j * 4 + q % 4] = 255;
+    kc_qgemm(KC_QGEMM_REF, m, n, kp / 4, w, kp, x, sc, of, want, ldc);
+    kc_qgemm(p, m, n, kp / 4, w, kp, x, sc, of, got, ldc);
+    checks++;
+    size_t bad = 0;
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++)
+            bad += memcmp(&got[(size_t)i * ldc + j], &want[(size_t)i * ldc + j], 4) != 0;
+    if (bad) fail("values differ from the reference", kc_qgemm_name(p), m, n, k, (double)bad);
+    /* the gaps between rows (ldc > n) and the canaries are untouched */
+    int gaps = tu_canaries_ok(got, cn);
+    for (int i = 0; i < m; i++)
+        for (int j = n; j < ldc; j++)
+            gaps &= got[(size_t)i * ldc + j] == tu_canary_value;
+    if (!gaps) fail("wrote outside C", kc_qgemm_name(p), m, n, k, 0);
+    free(w);
+    free(x);
+    free(sc);
+    free(of);
+    tu_free(got);
+    tu_free(want);
+}
+
+static void test_qgemm(void) {
+    static const int fixed[][3] = {{1, 1, 1},   {1, 17, 1},  {8, 32, 4},    {9, 33, 5},
+                                   {6, 16, 3},  {7, 15, 2},  {13, 1, 480},  {5, 47, 127},
+                                   {16, 64, 8}, {3, 200, 9}, {480, 37, 480}};
+    for (int p = KC_QGEMM_AVX2; p < KC_QGEMM_NPATHS; p++) {
+        if (!kc_qgemm_available((kc_qgemm_path)p)) {
+            printf("skip %s: not on this CPU\n", kc_qgemm_name((kc_qgemm_path)p));
+            continue;
+        }
+        for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+            qgemm_case((kc_qgemm_path)p, fixed[i][0], fixed[i][1], fixed[i][2]);
+        for (int r = 0; r < 60; r++)
+            qgemm_case((kc_qgemm_path)p, tu_int(1, 40), tu_int(1, 100), tu_int(1, 70));
+    }
+}
+
+/* The SIMD packers write the reference's bytes, NaN and infinities included,
+ * for odd K (zero rows past it) and N (masked tails). */
+static void pack_case(kc_qgemm_path p) {
+    int k = tu_int(1, 23), n = tu_int(1, 70), ldx = n + tu_int(0, 5), kp = (k + 3) / 4 * 4;
+    float *x = tu_alloc((size_t)k * ldx);
+    tu_fill(x, (size_t)k * ldx, -3, 5);
+    x[0] = NAN;
+    if (k * ldx > 2) {
+        x[1] = INFINITY;
+        x[2] = -INFINITY;
+    }
+    uint8_t *got = malloc((size_t)kp * n + 64), *want = malloc((size_t)kp * n + 64);
+    memset(got, 0xa5, (size_t)kp * n + 64);
+    memset(want, 0xa5, (size_t)kp * n + 64);
+    float inv[24];
+    for (int r = 0; r < k; r++)
+        inv[r] = 1.f / tu_float(0.005f, 0.05f);
+    int zp = tu_int(0, 255);
+    kc_qpack_act(KC_QGEMM_REF, x, ldx, k, n, inv, zp, want);
+    kc_qpack_act(p, x, ldx, k, n, inv, zp, got);
+    checks++;
+    if (memcmp(got, want, (size_t)kp * n + 64))
+        fail("packed activations differ from the reference", kc_qgemm_name(p), 0, n, k, 0);
+    free(got);
+    free(want);
+    tu_free(x);
+}
+
+static void test_pack(void) {
+    for (int p = KC_QGEMM_AVX2; p < KC_QGEMM_NPATHS; p++)
+        for (int r = 0; r < 40 && kc_qgemm_available((kc_qgemm_path)p); r++)
+            pack_case((kc_qgemm_path)p);
+}
+
+/* The input of a pointwise conv in the recognizer: hard-swish outputs, a
+ * little below zero and a long tail above. */
+static void fill_hswish(float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        float v = tu_float(-4, 6);
+        float t = v / 6.f + 0.5f;
+        x[i] = v * (t < 0 ? 0 : t > 1 ? 1 : t);
+    }
+}
+
+/* Normalised error of the int8 1x1 conv against the fp32 reference, at most
+ * 1e-3 (measured: worst of 20 cases ~5e-5 with 8-bit weights, ~1e-4 with
+ * AVX2 7-bit ones). */
+static void qconv_case(kc_qgemm_path p, int threads) {
+    kc_conv_shape s = {0};
+    s.n = tu_int(1, 3);
+    s.c_in = tu_int(1, 70);
+    s.c_out = tu_int(1, 50);
+    s.h_in = s.h_out = tu_int(1, 9);
+    s.w_in = s.w_out = tu_int(1, 90);
+    s.kh = s.kw = s.sh = s.sw = s.dh = s.dw = s.group = 1;
+    size_t xn = (size_t)s.n * s.c_in * s.h_in * s.w_in,
+           yn = (size_t)s.n * s.c_out * s.h_out * s.w_out;
+    float *x = tu_alloc(xn), *w = tu_alloc((size_t)s.c_out * s.c_in),
+          *bias = tu_alloc((size_t)s.c_out);
+    float *got = tu_alloc(yn), *want = tu_alloc(yn);
+    fill_hswish(x, xn);
+    tu_fill(w, (size_t)s.c_out * s.c_in, -0.5f, 0.5f);
+    tu_fill(bias, (size_t)s.c_out, -1, 1);
+    /* half the cases smooth the channels (a random factor each; the
+     * activation range is then that of the smoothed input) */
+    float *smooth = tu_int(0, 1) ? tu_alloc((size_t)s.c_in) : NULL;
+    if (smooth) tu_fill(smooth, (size_t)s.c_in, 0.5f, 2.f);
+    float lo = 0, hi = 0;
+    for (size_t i = 0; i < xn; i++) {
+        int c = (int)(i / ((size_t)s.h_in * s.w_in) % (size_t)s.c_in);
+        float v = smooth ? x[i] / smooth[c] : x[i];
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
+    }
+    float a_scale = (hi - lo) / 255.f;
+    int zp = (int)lrintf(-lo / a_scale);
+    kc_epilogue ep = {0};
+    ep.bias = bias;
+    ep.act.kind = tu_int(0, 1) ? KC_ACT_HARD_SWISH : KC_ACT_NONE;
+    ep.act.a = 1.f / 6.f;
+    ep.act.b = 0.5f;
+    kc_conv2d_ref(&s, x, w, &ep, want);
+    void *mem = aligned_alloc(64, (kc_qweights_size(s.c_out, s.c_in) + 63) / 64 * 64);
+    kc_qweights qw;
+    kc_qweights_pack(s.c_out, s.c_in, w, bias, smooth, a_scale, zp, kc_qgemm_weight_max(p), mem,
+                     &qw);
+    size_t per = kc_qconv1x1_workspace(&s);
+    kc_ctx ctx = {threads, malloc(sizeof(float) * per * (size_t)threads), per};
+    kc_qconv1x1(&ctx, p, &s, x, &qw, &ep, got);
+    double e = tu_nmse(got, want, yn);
+    if (e > worst_nmse[p]) worst_nmse[p] = e;
+    checks++;
+    if (e > 1e-3 || !tu_canaries_ok(got, yn))
+        fail("conv nmse above 1e-3 or canary overwritten", kc_qgemm_name(p), s.c_out,
+             s.n * s.h_out * s.w_out, s.c_in, e);
+    free(ctx.scratch);
+    free(mem);
+    if (smooth) tu_free(smooth);
+    tu_free(x);
+    tu_free(w);
+    tu_free(bias);
+    tu_free(got);
+    tu_free(want);
+}
+
+static void test_qconv(void) {
+    for (int p = 0; p < KC_QGEMM_NPATHS; p++) {
+        if (!kc_qgemm_available((kc_qgemm_path)p)) continue;
+        for (int r = 0; r < 20; r++)
+            qconv_case((kc_qgemm_path)p, 1 + r % 2);
+        printf("%s 1x1 conv: worst nmse %.3g\n", kc_qgemm_name((kc_qgemm_path)p), worst_nmse[p]);
+    }
+}
+
+int main(int argc, char **argv) {
+    tu_seed_init();
+    kc_init_threads();
+    const char *only = argc > 1 ? argv[1] : NULL;
+    printf("best path here: %s\n", kc_qgemm_name(kc_qgemm_best()));
+    if (!only || !strcmp(only, "qgemm")) test_qgemm();
+    if (!only || !strcmp(only, "pack")) test_pack();
+    if (!only || !strcmp(only, "qconv")) test_qconv();
+    printf("%d checks, %d failures\n", checks, failures);
+    return failures ? 1 : 0;
+}
