@@ -79,6 +79,9 @@ q_status run_config_json(const run_options *o, int ranks, uint64_t documents, q_
     if (!st) st = q_buf_json_str(out, o->ocr.lang ? o->ocr.lang : "en");
     if (!st) st = q_buf_puts(out, ", \"words\": ");
     if (!st) st = o->ocr.words ? q_buf_json_str(out, o->ocr.words) : q_buf_puts(out, "null");
-    if (!st) st = q_buf_puts(out, "}");
+    /* int8 reads a few characters differently from fp32 (bench/RESULTS.md) */
+    if (!st)
+        st = q_buf_printf(out, ", \"precision\": \"%s\"}",
+                          o->ocr.precision == NN_PRECISION_INT8 ? "int8" : "fp32");
     return st;
 }
