@@ -2,6 +2,8 @@
  * AttributeProto / ValueInfoProto, straight from the protobuf wire format into
  * the engine's graph (nn_private.h). Constant nodes and initializers both
  * become constant values. Bad bytes are errors that name the byte offset. */
+#include <float.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,6 +62,21 @@ typedef struct {
 } tensor_in;
 
 enum { ONNX_FLOAT = 1, ONNX_INT32 = 6, ONNX_INT64 = 7, ONNX_BOOL = 9, ONNX_DOUBLE = 11 };
+
+/* Value k of t from a float or double of the file. A value an integer tensor
+ * cannot hold (NaN, infinite, beyond int64) is a format error: converting it
+ * is undefined behaviour (found by fuzz_onnx); a double beyond float's range
+ * becomes an infinity, as the float the file could have held. */
+static q_status store_real(tensor_in *t, size_t k, double d, size_t at) {
+    if (t->dt == NN_DT_F32) {
+        ((float *)t->data)[k] = d > FLT_MAX ? INFINITY : d < -FLT_MAX ? -INFINITY : (float)d;
+        return Q_OK;
+    }
+    if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0))
+        return Q_FAIL(Q_ERR_FORMAT, "integer tensor value %g out of range at byte %zu", d, at);
+    ((int64_t *)t->data)[k] = (int64_t)d;
+    return Q_OK;
+}
 
 static q_status parse_tensor(pb_reader *r, size_t at, tensor_in *t) {
     q_status st;
@@ -217,10 +234,7 @@ static q_status parse_tensor(pb_reader *r, size_t at, tensor_in *t) {
                         uint32_t u;
                         float f;
                     } c = {.u = u32};
-                    if (t->dt == NN_DT_F32)
-                        ((float *)t->data)[k] = c.f;
-                    else
-                        ((int64_t *)t->data)[k] = (int64_t)c.f;
+                    if ((st = store_real(t, k, c.f, src->pos))) goto fail;
                 } else if (f == 10) {
                     if (src->end - src->pos < 8) {
                         st = Q_FAIL(Q_ERR_FORMAT, "truncated double at byte %zu", src->pos);
@@ -229,10 +243,7 @@ static q_status parse_tensor(pb_reader *r, size_t at, tensor_in *t) {
                     double d;
                     memcpy(&d, src->base + src->pos, 8);
                     src->pos += 8;
-                    if (t->dt == NN_DT_F32)
-                        ((float *)t->data)[k] = (float)d;
-                    else
-                        ((int64_t *)t->data)[k] = (int64_t)d;
+                    if ((st = store_real(t, k, d, src->pos))) goto fail;
                 } else {
                     if ((st = pb_varint(src, &u))) goto fail;
                     int64_t v = f == 5 ? (int64_t)(int32_t)u : (int64_t)u;
