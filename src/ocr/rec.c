@@ -1,8 +1,9 @@
-/* Recognition: crops sorted by aspect ratio and batched, each batch as wide
- * as its widest line (at least 320 px) rounded up to a width bucket,
- * CTC-decoded (greedily, or by the beam with word lists: beam.c), then
- * what the network misreads corrected (case.c, numbers.c, words.c). Sorting keeps padding, and so
- * wasted work, small. */
+/* Recognition: crops sorted by aspect ratio and batched (on the CPU, no
+ * more columns in a batch than stay in the caches), each batch as wide as its
+ * widest line (at least 320 px) rounded up to a width bucket, CTC-decoded
+ * (greedily, or by the beam with word lists: beam.c), then what the network
+ * misreads corrected (case.c, numbers.c, words.c). Sorting keeps padding,
+ * and so wasted work, small. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,10 +17,27 @@
  * padding, as for the shorter lines of any batch. */
 enum { REC_H = 48, REC_MIN_W = 320, REC_W_STEP = 64 };
 
+/* REC_CPU_COLS: on the CPU a batch also stops growing before its tensor is
+ * wider than this many columns in all (a line wider still goes alone). The
+ * recognizer's activations take about 7 KiB per column: past a few thousand
+ * columns they no longer stay in the caches from one layer to the next and
+ * recognition takes 1.4x as long (bench/RESULTS.md: flat from 320 to 2,560
+ * columns, slower from 3,840); short batches also pad their lines less. A
+ * GPU, local or remote, wants the full batch. */
+enum { REC_CPU_COLS = 1280 };
+
 typedef struct {
     size_t idx;
     double ratio;
 } rec_item;
+
+/* The tensor width of a batch whose widest line has aspect `ratio`. */
+static int batch_width(double ratio, int *line_w) {
+    double r = ratio > (double)REC_MIN_W / REC_H ? ratio : (double)REC_MIN_W / REC_H;
+    int w = (int)(REC_H * r);
+    if (line_w) *line_w = w;
+    return (w + REC_W_STEP - 1) / REC_W_STEP * REC_W_STEP;
+}
 
 static int cmp_ratio(const void *pa, const void *pb) {
     const rec_item *a = pa, *b = pb;
@@ -36,11 +54,10 @@ typedef struct {
 } rec_flight;
 
 static q_status rec_submit(ocr_engine *e, const q_image *crops, rec_flight *f) {
-    double max_ratio = (double)REC_MIN_W / REC_H;
+    double max_ratio = 0;
     for (size_t i = 0; i < f->k; i++)
         if (f->it[i].ratio > max_ratio) max_ratio = f->it[i].ratio;
-    f->W = (int)(REC_H * max_ratio);
-    f->TW = (f->W + REC_W_STEP - 1) / REC_W_STEP * REC_W_STEP;
+    f->TW = batch_width(max_ratio, &f->W);
     size_t per = (size_t)3 * REC_H * f->TW;
     q_status st = ocr_tensor_reserve(e, per * f->k);
     for (size_t i = 0; !st && i < f->k; i++)
@@ -103,6 +120,16 @@ static q_status rec_decode(ocr_engine *e, const q_image *crops, const rec_flight
     return st;
 }
 
+/* How many of the next `left` lines (sorted by aspect) the next batch takes. */
+static size_t batch_lines(const ocr_engine *e, const rec_item *it, size_t left, int cpu) {
+    size_t k = left < (size_t)e->o.rec_batch ? left : (size_t)e->o.rec_batch;
+    if (!cpu) return k;
+    size_t fit = 1;
+    while (fit < k && (fit + 1) * (size_t)batch_width(it[fit].ratio, NULL) <= REC_CPU_COLS)
+        fit++;
+    return fit;
+}
+
 q_status ocr_recognize(ocr_engine *e, const q_image *crops, size_t n, ocr_rec_line *out,
                        q_buf *text) {
     if (!n) return Q_OK;
@@ -118,13 +145,14 @@ q_status ocr_recognize(ocr_engine *e, const q_image *crops, size_t n, ocr_rec_li
      * in order, so that the text buffer fills line by line as before. */
     double t0 = q_now();
     rec_flight fl[OCR_NET_DEPTH_MAX];
-    size_t bs = (size_t)e->o.rec_batch, head = 0, nf = 0, next = 0;
+    size_t head = 0, nf = 0, next = 0;
     size_t depth = (size_t)ocr_net_depth(e);
+    int cpu = strcmp(ocr_engine_backend(e), "cpu") == 0;
     q_status st = Q_OK;
     while (!st && (next < n || nf)) {
         if (next < n && nf < depth) {
             rec_flight *f = &fl[(head + nf) % OCR_NET_DEPTH_MAX];
-            *f = (rec_flight){.it = it + next, .k = n - next < bs ? n - next : bs};
+            *f = (rec_flight){.it = it + next, .k = batch_lines(e, it + next, n - next, cpu)};
             st = rec_submit(e, crops, f);
             nf += !st;
             next += f->k;
