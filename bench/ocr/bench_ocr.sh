@@ -16,7 +16,9 @@
 #                        other processes then cannot take the tools' cores, and
 #                        times repeat within a few % (without it, they can vary 3x)
 #   QUIRE_MODE=run       run: one `quire run` process over the PNGs, text from
-#                        results.h5; text: `quire text PNG` per page; ocr:
+#                        results.h5; mpirun: `mpirun -np CORES+1 quire run
+#                        --threads 1` (a rank per core reads pages, rank 0 hands
+#                        them out: how a CPU node runs quire); text: `quire text PNG` per page; ocr:
 #                        `quire ocr PNG` per page (lines in detection order, so
 #                        two-column pages interleave: compare BoW, not CER)
 #   QUIRE_PROCS=1        parallel processes for QUIRE_MODE=text|ocr
@@ -116,6 +118,10 @@ run_quire() { # run_quire NAME [QUIRE OPTIONS...]: quire over the pages as $mode
       measure "$name" "$quire" run --force --quiet "${models[@]}" "$@" --out "$work/$name/out" \
         --manifest "$corpus/bench/manifest.txt"
       score "$name" "$work/$name/out" ;;
+    mpirun)
+      measure "$name" mpirun -np $((ncpu + 1)) --oversubscribe "$quire" run --threads 1 --force --quiet \
+        "${models[@]}" "$@" --out "$work/$name/out" --manifest "$corpus/bench/manifest.txt"
+      score "$name" "$work/$name/out" ;;
     text|ocr)
       export Q_BIN=$quire Q_MODE=$mode Q_OUT=$work/$name/bench Q_MODELS=${QUIRE_MODELS:-} Q_ARGS="$*"
       printf '%s\n' "${pngs[@]}" | measure "$name" xargs -d '\n' -P "$qprocs" -I{} sh -c '
@@ -123,7 +129,7 @@ run_quire() { # run_quire NAME [QUIRE OPTIONS...]: quire over the pages as $mode
         if [ "$Q_MODE" = text ]; then "$Q_BIN" text $m $Q_ARGS "$1" >"$Q_OUT/$(basename "$1").txt"
         else "$Q_BIN" ocr -q $m $Q_ARGS "$1" | cut -f 4- >"$Q_OUT/$(basename "$1").txt"; fi' _ {}
       score "$name" "$work/$name" ;;
-    *) echo "bench_ocr: QUIRE_MODE must be run, text or ocr" >&2; exit 2 ;;
+    *) echo "bench_ocr: QUIRE_MODE must be run, mpirun, text or ocr" >&2; exit 2 ;;
   esac
   ran=("$name" "${ran[@]}")
 }
@@ -134,7 +140,8 @@ run_quire() { # run_quire NAME [QUIRE OPTIONS...]: quire over the pages as $mode
 $PY - "$work" "${#pngs[@]}" "$mode" "$ncpu" "${ran[@]}" <<'EOF'
 import json, os, sys
 work, n, mode, ncpu, tools = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5:]
-label = {"quire": "quire (%s)" % {"run": "quire run, 1 process", "text": "quire text per page",
+label = {"quire": "quire (%s)" % {"run": "quire run, 1 process", "mpirun": "mpirun -np %d quire run --threads 1"
+                                  % (int(ncpu) + 1), "text": "quire text per page",
                                   "ocr": "quire ocr per page"}[mode],
          "tesseract": "Tesseract 5, %s processes" % ncpu, "ocrmypdf": "OCRmyPDF -j %s" % ncpu}
 label["quire-int8"] = label["quire"] + ", --precision int8"

@@ -22,7 +22,7 @@ enum { REC_H = 48, REC_MIN_W = 320, REC_W_STEP = 64 };
  * recognizer's activations take about 7 KiB per column: past a few thousand
  * columns they no longer stay in the caches from one layer to the next and
  * recognition takes 1.4x as long (bench/RESULTS.md: flat from 320 to 2,560
- * columns, slower from 3,840); short batches also pad their lines less. A
+ * columns, slower from 3,840-5,120); short batches also pad their lines less. A
  * GPU, local or remote, wants the full batch. */
 enum { REC_CPU_COLS = 1280 };
 
