@@ -26,6 +26,15 @@ void ocr_db_params_default(ocr_db_params *p) {
  * rounding of OpenCV's angle): its fast score is PaddleOCR's alone. */
 #define DB_AXIS_DEG 1e-3
 
+/* A box rescued by its contour score is kept only when it lies along the
+ * page's lines: it is long (as ocr_page_skew's measurements are, at least
+ * 2.5 times as long as high) and within 1 degree (ocr_page_skew's inlier
+ * band) of the page's skew. A fragment of a glyph or a speck whose kernel
+ * is not a band has a rectangle at any angle; a line of text at the skew of
+ * the page is what the staircase argument is about. */
+#define DB_RESCUE_ASPECT 2.5
+#define DB_RESCUE_DEG    1.0
+
 /* get_mini_boxes' result: corners and the rectangle's short side; and, for
  * a tilted rectangle (below), its score by the rectangle and by the contour
  * (NaN when not worked out). */
@@ -283,7 +292,11 @@ static q_status tilted_scores(db_scan *s, const geom_rrect *r, const geom_pts *c
                               db_quad *q) {
     db_ctx *c = s->c;
     double off = fmod(fabs((double)r->angle), 90.0);
-    if (!(q->sside >= (float)c->p->min_size) || !(off > DB_AXIS_DEG && off < 90.0 - DB_AXIS_DEG))
+    /* only a line can be rescued (at_skew): a contour that is not long is
+     * not scored twice */
+    float lside = r->w < r->h ? r->h : r->w;
+    if (!(q->sside >= (float)c->p->min_size) || !(off > DB_AXIS_DEG && off < 90.0 - DB_AXIS_DEG) ||
+        !(lside >= DB_RESCUE_ASPECT * q->sside))
         return Q_OK;
     q->fast = (float)box_score_fast(c->prob, c->map_w, c->map_h, q, c->mask);
     if (q->fast >= c->p->box_thresh || !isfinite(q->fast)) return Q_OK;
@@ -294,15 +307,6 @@ static q_status tilted_scores(db_scan *s, const geom_rrect *r, const geom_pts *c
     s->rescuable += q->slow >= c->p->box_thresh;
     return st;
 }
-
-/* A box rescued by its contour score is kept only when it lies along the
- * page's lines: it is long (as ocr_page_skew's measurements are, at least
- * 2.5 times as long as high) and within 1 degree (ocr_page_skew's inlier
- * band) of the page's skew. A fragment of a glyph or a speck whose kernel
- * is not a band has a rectangle at any angle; a line of text at the skew of
- * the page is what the staircase argument is about. */
-#define DB_RESCUE_ASPECT 2.5
-#define DB_RESCUE_DEG    1.0
 
 static int at_skew(const ocr_box *b, double skew) {
     const float(*q)[2] = b->pt;
