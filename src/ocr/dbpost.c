@@ -1,12 +1,16 @@
 /* dbpost: the text boxes of a DB probability map as PaddleOCR 2.7 finds them
  * (DBPostProcess with box_type quad and score_mode fast, then TextDetector's
  * filter_tag_det_res and TextSystem's sorted_boxes), step for step, so that
- * quire's boxes are PaddleOCR's to the pixel. The geometry is in geom.c. */
+ * quire's boxes are PaddleOCR's to the pixel. The geometry is in geom.c.
+ * One addition: a tilted line that the fast score drops only for the white
+ * its rectangle takes in is scored on its contour (tilted_scores, at_skew);
+ * PaddleOCR's boxes are all kept as they are. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ocr/dbscore.h"
 #include "ocr/geom.h"
 #include "ocr/ocr_private.h"
 
@@ -18,10 +22,26 @@ void ocr_db_params_default(ocr_db_params *p) {
     p->min_size = 3;
 }
 
-/* get_mini_boxes' result: corners and the rectangle's short side. */
+/* A rectangle within this many degrees of the axes is axis-aligned (float
+ * rounding of OpenCV's angle): its fast score is PaddleOCR's alone. */
+#define DB_AXIS_DEG 1e-3
+
+/* A box rescued by its contour score is kept only when it lies along the
+ * page's lines: it is long (as ocr_page_skew's measurements are, at least
+ * 2.5 times as long as high) and within 1 degree (ocr_page_skew's inlier
+ * band) of the page's skew. A fragment of a glyph or a speck whose kernel
+ * is not a band has a rectangle at any angle; a line of text at the skew of
+ * the page is what the staircase argument is about. */
+#define DB_RESCUE_ASPECT 2.5
+#define DB_RESCUE_DEG    1.0
+
+/* get_mini_boxes' result: corners and the rectangle's short side; and, for
+ * a tilted rectangle (below), its score by the rectangle and by the contour
+ * (NaN when not worked out). */
 typedef struct {
     float pt[4][2];
     float sside;
+    float fast, slow;
 } db_quad;
 
 /* PaddleOCR's get_mini_boxes: cv::boxPoints stably sorted by x; of the two
@@ -43,26 +63,40 @@ static void mini_box(const geom_rrect *r, db_quad *q) {
         q->pt[k][1] = p[order[k]][1];
     }
     q->sside = r->w < r->h ? r->w : r->h;
+    q->fast = q->slow = NAN;
 }
 
 /* ---- contours: the last max_candidates, in OpenCV's order ----------------- */
 /* OpenCV lists RETR_LIST contours in reverse order of discovery and PaddleOCR
  * keeps the first max_candidates of that list: the last ones discovered. A
  * ring of that many mini boxes keeps memory bounded however noisy the map. */
+typedef struct db_ctx db_ctx;
 typedef struct {
     db_quad *ring;
     size_t cap, seen;
     geom_work work;
+    geom_pts copy;       /* the contour as found (the rectangle sorts it) */
+    ocr_db_scratch poly; /* the contour score's scratch */
+    db_ctx *c;
+    size_t rescuable; /* tilted candidates whose contour scores, not rectangle */
 } db_scan;
+
+static q_status tilted_scores(db_scan *s, const geom_rrect *r, const geom_pts *contour, db_quad *q);
 
 static q_status on_contour(void *user, geom_pt *pts, size_t n) {
     db_scan *s = user;
+    s->copy.n = 0;
+    for (size_t i = 0; i < n; i++) {
+        q_status st = geom_pts_push(&s->copy, pts[i].x, pts[i].y);
+        if (st) return st;
+    }
     geom_rrect r;
     q_status st = geom_min_area_rect(pts, n, &s->work, &r);
     if (st) return st;
-    mini_box(&r, &s->ring[s->seen % s->cap]);
+    db_quad *q = &s->ring[s->seen % s->cap];
+    mini_box(&r, q);
     s->seen++;
-    return Q_OK;
+    return tilted_scores(s, &r, &s->copy, q);
 }
 
 /* ---- one candidate ------------------------------------------------------- */
@@ -230,21 +264,85 @@ static int page_box(const db_quad *q, int map_w, int map_h, int page_w, int page
     return wx * wx + wy * wy >= 16 && hx * hx + hy * hy >= 16;
 }
 
-typedef struct {
+struct db_ctx {
     const float *prob;
     int map_w, map_h, page_w, page_h;
     const ocr_db_params *p;
     unsigned char *mask; /* map_w * map_h bytes for the score */
     geom_pts grown;      /* the unclipped polygon */
     geom_work *work;     /* min-area rectangle scratch */
-} db_ctx;
+    double skew;         /* the page's skew from the boxes PaddleOCR keeps (NaN: none yet) */
+};
+
+/* A tilted rectangle's score by the contour. PaddleOCR's fast score, the mean
+ * under the minimum-area rectangle, stands for the mean inside the contour:
+ * for an axis-aligned band of text the two are nearly the same pixels. A
+ * tilted band is a staircase of pixels, and the rectangle that holds one h
+ * rows thick is at least h + 1 high; the map's band also wavers by a pixel
+ * or two along a long line, which a level band's rectangle takes in too but
+ * a tilted one takes in on top of the staircase. A large title's kernel is
+ * thin for its length (a 24-point bold title at the default 960 px: 6 rows,
+ * 440 px long), and on a page 3 degrees askew its rectangle was 10 rows high:
+ * its fast score fell to 0.56 where its contour's mean is 0.98, and the title
+ * was lost. So a tilted candidate whose rectangle scores under the threshold
+ * is also scored as PaddleOCR's score_mode "slow" scores, on its contour
+ * (kept, if at all, only along the page's lines: at_skew below). Axis-aligned
+ * candidates -- every line of an upright page -- score as PaddleOCR's. */
+static q_status tilted_scores(db_scan *s, const geom_rrect *r, const geom_pts *contour,
+                              db_quad *q) {
+    db_ctx *c = s->c;
+    double off = fmod(fabs((double)r->angle), 90.0);
+    /* only a line can be rescued (at_skew): a contour that is not long is
+     * not scored twice */
+    float lside = r->w < r->h ? r->h : r->w;
+    if (!(q->sside >= (float)c->p->min_size) || !(off > DB_AXIS_DEG && off < 90.0 - DB_AXIS_DEG) ||
+        !(lside >= DB_RESCUE_ASPECT * q->sside))
+        return Q_OK;
+    q->fast = (float)box_score_fast(c->prob, c->map_w, c->map_h, q, c->mask);
+    if (q->fast >= c->p->box_thresh || !isfinite(q->fast)) return Q_OK;
+    double slow;
+    q_status st =
+        ocr_db_contour_mean(c->prob, c->map_w, c->map_h, contour->p, contour->n, &s->poly, &slow);
+    if (!st) q->slow = (float)slow;
+    s->rescuable += q->slow >= c->p->box_thresh;
+    return st;
+}
+
+static int at_skew(const ocr_box *b, double skew) {
+    const float(*q)[2] = b->pt;
+    double dx = (q[1][0] - q[0][0]) + (q[2][0] - q[3][0]);
+    double dy = (q[1][1] - q[0][1]) + (q[2][1] - q[3][1]);
+    double h = (hypot(q[3][0] - q[0][0], q[3][1] - q[0][1]) +
+                hypot(q[2][0] - q[1][0], q[2][1] - q[1][1])) /
+               2;
+    if (!(hypot(dx, dy) / 2 >= DB_RESCUE_ASPECT * h)) return 0;
+    double deg = atan2(-dy, dx) * (180.0 / 3.14159265358979323846);
+    return fabs(deg - skew) <= DB_RESCUE_DEG;
+}
+
+/* The page's skew (ocr_page_skew) from the boxes kept so far. */
+static q_status boxes_skew(const ocr_box *b, size_t n, double *skew) {
+    ocr_line *l = calloc(n, sizeof *l);
+    if (!l) return Q_FAIL(Q_ERR_NOMEM, "ocr_db_boxes: %zu boxes", n);
+    for (size_t i = 0; i < n; i++)
+        memcpy(l[i].quad, b[i].pt, sizeof l[i].quad);
+    float deg = 0;
+    q_status st = ocr_page_skew(l, n, &deg);
+    free(l);
+    *skew = deg;
+    return st;
+}
 
 /* One contour's mini box through score, unclip and page mapping; *keep = 0
  * when PaddleOCR drops it. */
 static q_status candidate(db_ctx *c, const db_quad *q, ocr_box *out, int *keep) {
     *keep = 0;
     if (!(q->sside >= (float)c->p->min_size)) return Q_OK; /* NaN too */
-    double score = box_score_fast(c->prob, c->map_w, c->map_h, q, c->mask);
+    double score =
+        isnan(q->fast) ? box_score_fast(c->prob, c->map_w, c->map_h, q, c->mask) : (double)q->fast;
+    int rescued = 0;
+    if (!(score >= (double)c->p->box_thresh) && q->slow >= c->p->box_thresh && !isnan(c->skew))
+        score = q->slow, rescued = 1;
     /* a map with NaN or infinities (a broken model) gives no boxes there */
     if (!(score >= (double)c->p->box_thresh) || !isfinite(score)) return Q_OK;
     q_status st = unclip(q, c->p->unclip_ratio, &c->grown);
@@ -256,6 +354,7 @@ static q_status candidate(db_ctx *c, const db_quad *q, ocr_box *out, int *keep) 
     mini_box(&r, &big);
     if (!(big.sside >= (float)(c->p->min_size + 2))) return Q_OK;
     *keep = page_box(&big, c->map_w, c->map_h, c->page_w, c->page_h, out);
+    if (*keep && rescued) *keep = at_skew(out, c->skew);
     out->score = (float)score;
     return Q_OK;
 }
@@ -285,7 +384,8 @@ q_status ocr_db_boxes(const float *prob, int map_w, int map_h, int page_w, int p
     /* a map has fewer borders than pixels: each starts at its own pixel */
     size_t cells = (size_t)map_w * (size_t)map_h;
     db_scan s = {.cap = Q_MIN((size_t)p->max_candidates, cells)};
-    db_ctx c = {prob, map_w, map_h, page_w, page_h, p, NULL, {0}, &s.work};
+    db_ctx c = {prob, map_w, map_h, page_w, page_h, p, NULL, {0}, &s.work, NAN};
+    s.c = &c;
     ocr_box *out = NULL;
     size_t count = 0;
     q_status st = Q_OK;
@@ -303,6 +403,10 @@ q_status ocr_db_boxes(const float *prob, int map_w, int map_h, int page_w, int p
         goto done;
     }
     st = collect(&c, &s, out, &count);
+    if (!st && s.rescuable && count) {
+        st = boxes_skew(out, count, &c.skew);
+        if (!st) st = collect(&c, &s, out, &count);
+    }
     if (st || count == 0) goto done;
     ocr_boxes_sort(out, count);
     *boxes = out;
@@ -314,6 +418,8 @@ done:
     free(c.mask);
     geom_pts_free(&c.grown);
     geom_work_free(&s.work);
+    geom_pts_free(&s.copy);
+    ocr_db_scratch_free(&s.poly);
     return st;
 }
 

@@ -34,7 +34,9 @@ typedef struct {
  * page of page_w x page_h pixels (x * page_w / map_w, y * page_h / map_h),
  * rounded, clipped to the page, corners clockwise from top-left, boxes 3 px
  * or less wide or high dropped; then sorted into PaddleOCR's reading order
- * (ocr_boxes_sort). *boxes is malloc'ed (NULL when none). */
+ * (ocr_boxes_sort). *boxes is malloc'ed (NULL when none). PaddleOCR's boxes,
+ * plus any tilted line its fast score drops that scores on its contour and
+ * lies within 1 degree of the skew of the others (dbpost.c). */
 q_status ocr_db_boxes(const float *prob, int map_w, int map_h, int page_w, int page_h,
                       const ocr_db_params *p, ocr_box **boxes, size_t *n);
 
