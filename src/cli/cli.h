@@ -40,6 +40,8 @@ enum {
     CLI_OPT_LANG,
     CLI_OPT_WORDS,
     CLI_OPT_PRECISION,
+    CLI_OPT_REC_COLS,
+    CLI_OPT_DET_FAST_SCORE,
 };
 /* getopt_long entries for the options above (models_dir left to the caller). */
 #define CLI_OCR_LONG_OPTIONS                                                                       \
@@ -51,6 +53,8 @@ enum {
         {"rotate-pages", no_argument, 0, CLI_OPT_ROTATE_PAGES},                                    \
         {"no-rotate-pages", no_argument, 0, CLI_OPT_NO_ROTATE_PAGES},                              \
         {"rec-batch", required_argument, 0, CLI_OPT_REC_BATCH},                                    \
+        {"rec-cols", required_argument, 0, CLI_OPT_REC_COLS},                                      \
+        {"det-fast-score", no_argument, 0, CLI_OPT_DET_FAST_SCORE},                                \
         {"drop-score", required_argument, 0, CLI_OPT_DROP_SCORE},                                  \
         {"decode", required_argument, 0, CLI_OPT_DECODE},                                          \
         {"beam", required_argument, 0, CLI_OPT_BEAM},                                              \

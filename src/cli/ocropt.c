@@ -46,6 +46,13 @@ int cli_ocr_opt(int c, const char *arg, ocr_options *o, doc_options *d, const ch
         if (cli_parse_long(arg, 1, 256, &v)) return *why = "--rec-batch takes 1 to 256", -1;
         o->rec_batch = (int)v;
         return 0;
+    case CLI_OPT_REC_COLS:
+        if (cli_parse_long(arg, 0, 1000000, &v)) return *why = "--rec-cols takes 0 to 1000000", -1;
+        o->rec_cols = (int)v;
+        return 0;
+    case CLI_OPT_DET_FAST_SCORE:
+        o->det_fast_score = 1;
+        return 0;
     case CLI_OPT_DROP_SCORE: {
         double s = strtod(arg, &end);
         if (!*arg || *end || !(s > 0 && s < 1))
@@ -100,6 +107,9 @@ const char cli_ocr_help[] =
     "      --threads N        CPU threads for the networks (default: all cores)\n"
     "      --det-side N       detection scale: the page's longer side at most N px\n"
     "                         (default 960, PaddleOCR's)\n"
+    "      --det-fast-score   score boxes only by the mean under their rectangle, as\n"
+    "                         PaddleOCR does (default: a tilted line that fails it is\n"
+    "                         scored again on its outline)\n"
     "      --no-cls           do not turn lines the classifier calls upside down (it\n"
     "                         still votes on the page's way up)\n"
     "      --cls-whole        classify orientation on the whole line squeezed to 192x48,\n"
@@ -107,8 +117,10 @@ const char cli_ocr_help[] =
     "      --rotate-pages     read pages scanned sideways or upside down turned upright\n"
     "                         (the default; /pages rotation says by how much)\n"
     "      --no-rotate-pages  read every page as it is\n"
-    "      --rec-batch N      text lines per recognition batch at most (default 8;\n"
-    "                         on the CPU fewer: at most 1,280 columns of 48 px)\n"
+    "      --rec-batch N      text lines per recognition batch at most (default 8)\n"
+    "      --rec-cols N       on the CPU, columns (48 px each) per recognition batch at\n"
+    "                         most (default 1280, which stay in the caches; 0: no limit,\n"
+    "                         batches of --rec-batch lines as PaddleOCR's)\n"
     "      --drop-score X     drop lines whose confidence is below X (default 0.5)\n"
     "      --decode greedy|beam  CTC decoding: a beam search that prefers words of the\n"
     "                         word lists (the default), or greedy (PaddleOCR's)\n"

@@ -295,8 +295,8 @@ static q_status tilted_scores(db_scan *s, const geom_rrect *r, const geom_pts *c
     /* only a line can be rescued (at_skew): a contour that is not long is
      * not scored twice */
     float lside = r->w < r->h ? r->h : r->w;
-    if (!(q->sside >= (float)c->p->min_size) || !(off > DB_AXIS_DEG && off < 90.0 - DB_AXIS_DEG) ||
-        !(lside >= DB_RESCUE_ASPECT * q->sside))
+    if (c->p->fast_only || !(q->sside >= (float)c->p->min_size) ||
+        !(off > DB_AXIS_DEG && off < 90.0 - DB_AXIS_DEG) || !(lside >= DB_RESCUE_ASPECT * q->sside))
         return Q_OK;
     q->fast = (float)box_score_fast(c->prob, c->map_w, c->map_h, q, c->mask);
     if (q->fast >= c->p->box_thresh || !isfinite(q->fast)) return Q_OK;

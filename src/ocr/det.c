@@ -50,5 +50,6 @@ q_status ocr_detect(ocr_engine *e, const q_image *img, ocr_box **boxes, size_t *
     if (dump && *dump) nn_npy_write(dump, prob, &out); /* debugging aid: the map as .npy */
     ocr_db_params p;
     ocr_db_params_default(&p);
+    p.fast_only = e->o.det_fast_score;
     return ocr_db_boxes(prob, dw, dh, img->w, img->h, &p, boxes, n);
 }

@@ -24,6 +24,7 @@ void ocr_options_default(ocr_options *o) {
     o->threads = 1;
     o->det_side = OCR_DET_SIDE;
     o->rec_batch = OCR_REC_BATCH;
+    o->rec_cols = OCR_REC_COLS;
     o->drop_score = 0.5f;
     /* the beam with English word lists read degraded pages better than
      * greedy decoding (bench/RESULTS.md, bench/ocr/bench_beam.sh) */

@@ -50,6 +50,11 @@ typedef struct {
     int cls_whole;            /* PaddleOCR's classifier input: the whole line squeezed to
                                  192x48 (default: up to 3 windows of the line at 4:1) */
     int rec_batch;            /* recognition batch; 0 = default */
+    int rec_cols;             /* CPU: a recognition batch stops growing at this many columns
+                                 (OCR_REC_COLS, ocr_options_default's); 0 = no limit, batches of
+                                 rec_batch lines as PaddleOCR's */
+    int det_fast_score;       /* boxes scored only as PaddleOCR's fast score: no second look at
+                                 tilted lines on their contour (dbpost.c) */
     float drop_score;         /* lines below are dropped; 0 = PaddleOCR's 0.5 */
     int skip_checksums;       /* do not verify the models' SHA-256 (tests of the engine only) */
     int decode;               /* OCR_DECODE_BEAM (ocr_options_default's) or
@@ -74,6 +79,15 @@ const char *ocr_lang_check(const char *lang);
 void ocr_options_default(ocr_options *o);
 
 enum { OCR_DET_SIDE = 960, OCR_REC_BATCH = 8 };
+
+/* On the CPU a recognition batch also stops growing before its tensor is
+ * wider than this many columns in all (a line wider still goes alone). The
+ * recognizer's activations take about 7 KiB per column: past a few thousand
+ * columns they no longer stay in the caches from one layer to the next and
+ * recognition takes 1.4x as long (bench/RESULTS.md: flat from 320 to 2,560
+ * columns, slower from 3,840-5,120); short batches also pad their lines less. A
+ * GPU, local or remote, wants the full batch. */
+enum { OCR_REC_COLS = 1280 };
 
 /* Loads and checks the models (SHA-256 against the checksums built into quire)
  * and the dictionary. A missing or altered file is Q_ERR_IO/Q_ERR_FORMAT with

@@ -21,6 +21,7 @@ typedef struct {
     float unclip_ratio; /* D = area * ratio / perimeter (1.5) */
     int max_candidates; /* contours considered, at most (1000) */
     int min_size;       /* drop rectangles whose short side is below (3) */
+    int fast_only;      /* PaddleOCR's fast score alone: no contour score of tilted lines */
 } ocr_db_params;
 
 void ocr_db_params_default(ocr_db_params *p);

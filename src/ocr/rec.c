@@ -17,15 +17,6 @@
  * padding, as for the shorter lines of any batch. */
 enum { REC_H = 48, REC_MIN_W = 320, REC_W_STEP = 64 };
 
-/* REC_CPU_COLS: on the CPU a batch also stops growing before its tensor is
- * wider than this many columns in all (a line wider still goes alone). The
- * recognizer's activations take about 7 KiB per column: past a few thousand
- * columns they no longer stay in the caches from one layer to the next and
- * recognition takes 1.4x as long (bench/RESULTS.md: flat from 320 to 2,560
- * columns, slower from 3,840-5,120); short batches also pad their lines less. A
- * GPU, local or remote, wants the full batch. */
-enum { REC_CPU_COLS = 1280 };
-
 typedef struct {
     size_t idx;
     double ratio;
@@ -123,9 +114,9 @@ static q_status rec_decode(ocr_engine *e, const q_image *crops, const rec_flight
 /* How many of the next `left` lines (sorted by aspect) the next batch takes. */
 static size_t batch_lines(const ocr_engine *e, const rec_item *it, size_t left, int cpu) {
     size_t k = left < (size_t)e->o.rec_batch ? left : (size_t)e->o.rec_batch;
-    if (!cpu) return k;
+    if (!cpu || e->o.rec_cols <= 0) return k; /* OCR_REC_COLS: why */
     size_t fit = 1;
-    while (fit < k && (fit + 1) * (size_t)batch_width(it[fit].ratio, NULL) <= REC_CPU_COLS)
+    while (fit < k && (fit + 1) * (size_t)batch_width(it[fit].ratio, NULL) <= (size_t)e->o.rec_cols)
         fit++;
     return fit;
 }

@@ -62,13 +62,14 @@ q_status run_config_json(const run_options *o, int ranks, uint64_t documents, q_
                           "\"shard_seconds\": %g, \"ranks\": %d, \"documents\": %llu, "
                           "\"max_pixels\": %.0f, \"threads\": %d, \"det_side\": %d, "
                           "\"cls\": %s, \"rotate_pages\": %s, \"rec_batch\": %d, "
-                          "\"drop_score\": %g",
+                          "\"rec_cols\": %d, \"det_fast_score\": %s, \"drop_score\": %g",
                           o->dpi, gpus, o->timeout, o->batch, o->force ? "true" : "false",
                           o->no_retry ? "true" : "false", o->retry_failed ? "true" : "false",
                           o->redo_ocr ? "true" : "false", o->shard_docs, o->shard_seconds, ranks,
                           (unsigned long long)documents, o->max_pixels, o->ocr.threads,
                           o->ocr.det_side, o->ocr.no_cls ? "false" : "true",
                           o->ocr.no_rotate_pages ? "false" : "true", o->ocr.rec_batch,
+                          o->ocr.rec_cols, o->ocr.det_fast_score ? "true" : "false",
                           o->ocr.drop_score);
     }
     /* the decoder and its word lists change the text as much as the models do */
