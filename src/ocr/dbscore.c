@@ -116,15 +116,7 @@ q_status ocr_db_contour_mean(const float *prob, int map_w, int map_h, const geom
     for (size_t i = 0; i < n; i++)
         mark_segment(mask, cw, local[i], local[(i + 1) % n]);
     mark_interior(mask, cw, ch, local, n, start, xs);
-    double sum = 0;
-    size_t count = 0;
-    for (int y = 0; y < ch; y++) {
-        const float *row = prob + (size_t)(y0 + y) * (size_t)map_w + x0;
-        const unsigned char *mrow = mask + (size_t)y * (size_t)cw;
-        for (int x = 0; x < cw; x++)
-            if (mrow[x]) sum += row[x], count++;
-    }
-    *mean = count ? sum / (double)count : 0.0;
+    *mean = geom_mask_mean(prob, map_w, x0, y0, cw, ch, mask);
     return Q_OK;
 }
 

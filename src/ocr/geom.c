@@ -500,6 +500,11 @@ double geom_fill_mean(const float *map, int map_w, int x0, int y0, int cw, int c
     for (int k = 0; k < 4; k++)
         span_line(&s, q[(k + 3) & 3], q[k]);
     span_interior(&s, q);
+    return geom_mask_mean(map, map_w, x0, y0, cw, ch, mask);
+}
+
+double geom_mask_mean(const float *map, int map_w, int x0, int y0, int cw, int ch,
+                      const unsigned char *mask) {
     double sum = 0;
     size_t count = 0;
     for (int y = 0; y < ch; y++) {

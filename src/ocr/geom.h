@@ -67,6 +67,11 @@ void geom_rrect_points(const geom_rrect *r, float pt[4][2]);
 double geom_fill_mean(const float *map, int map_w, int x0, int y0, int cw, int ch,
                       const geom_pt q[4], unsigned char *mask);
 
+/* Mean of map[(y0 + y) * map_w + x0 + x] over the pixels set in a cw x ch
+ * mask; 0 when none is. */
+double geom_mask_mean(const float *map, int map_w, int x0, int y0, int cw, int ch,
+                      const unsigned char *mask);
+
 /* pyclipper's PyclipperOffset().AddPath(poly, JT_ROUND, ET_CLOSEDPOLYGON) and
  * Execute(delta) for delta > 0 (Clipper 6.4: arc tolerance 0.25, vertices
  * rounded half away from zero): appends the vertices of the grown polygon to
