@@ -20,6 +20,7 @@ void ocr_db_params_default(ocr_db_params *p) {
     p->unclip_ratio = 1.5f;
     p->max_candidates = 1000;
     p->min_size = 3;
+    p->fast_only = 0;
 }
 
 /* A rectangle within this many degrees of the axes is axis-aligned (float
