@@ -15,12 +15,12 @@
 #include "ocr/ocr_private.h"
 
 void ocr_db_params_default(ocr_db_params *p) {
+    memset(p, 0, sizeof *p); /* a field added later starts as PaddleOCR's 0 */
     p->thresh = 0.3f;
     p->box_thresh = 0.6f;
     p->unclip_ratio = 1.5f;
     p->max_candidates = 1000;
     p->min_size = 3;
-    p->fast_only = 0;
 }
 
 /* A rectangle within this many degrees of the axes is axis-aligned (float
