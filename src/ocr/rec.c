@@ -114,7 +114,7 @@ static q_status rec_decode(ocr_engine *e, const q_image *crops, const rec_flight
 /* How many of the next `left` lines (sorted by aspect) the next batch takes. */
 static size_t batch_lines(const ocr_engine *e, const rec_item *it, size_t left, int cpu) {
     size_t k = left < (size_t)e->o.rec_batch ? left : (size_t)e->o.rec_batch;
-    if (!cpu || e->o.rec_cols <= 0) return k; /* OCR_REC_COLS: why */
+    if (!cpu || e->o.rec_cols <= 0) return k; /* why a CPU batch is capped: OCR_REC_COLS */
     size_t fit = 1;
     while (fit < k && (fit + 1) * (size_t)batch_width(it[fit].ratio, NULL) <= (size_t)e->o.rec_cols)
         fit++;
