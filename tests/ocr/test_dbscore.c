@@ -53,54 +53,53 @@ static int has_box_at(const ocr_box *b, size_t n, double x, double y) {
     return 0;
 }
 
+/* The boxes of a map holding a title band (5 rows thick, wavering 1.5 px,
+ * from x = 40 to tx1, at ty and tdeg degrees) over three straight body lines
+ * (12 rows thick, 30 px apart from by, at bdeg degrees, x = 40 to 600). */
+static ocr_box *title_over_body(int tx1, double ty, double tdeg, double by, double bdeg,
+                                size_t *n) {
+    float *m = map_new(W, H);
+    band(m, 40, tx1, ty, tdeg, 5, 1.5, 0.9f);
+    for (int i = 0; i < 3; i++)
+        band(m, 40, 600, by + 30 * i, bdeg, 12, 0, 0.9f);
+    ocr_box *b = boxes(m, n);
+    free(m);
+    return b;
+}
+
 /* Three body lines at 3 degrees (thick, straight: their rectangles score
  * 0.9 x 13/14 or so) give the page's skew; the title band above, 5 rows
  * thick, wavering 1.5 px, at the same angle, covers little more than half
  * of its rectangle: PaddleOCR's fast score is under 0.6, its contour's mean
  * is 0.9. It is kept, with the contour's score. */
 static void test_thin_tilted_title_is_kept(void) {
-    float *m = map_new(W, H);
-    band(m, 40, 600, 80, 3, 5, 1.5, 0.9f);
-    for (int i = 0; i < 3; i++)
-        band(m, 40, 600, 130 + 30 * i, 3, 12, 0, 0.9f);
     size_t n;
-    ocr_box *b = boxes(m, &n);
+    ocr_box *b = title_over_body(600, 80, 3, 130, 3, &n);
     CHECK(n == 4);
     double yc = 80 - 280 * tan(3 * PI / 180); /* the title's centre at x = 320 */
     CHECK(has_box_at(b, n, 320, yc));
     for (size_t i = 0; i < n; i++)
         CHECK(b[i].score >= 0.6f && b[i].score <= 0.91f);
     free(b);
-    free(m);
 }
 
 /* The same title drawn level (its waver makes its rectangle as white) on a
  * level page: PaddleOCR drops it, and so does quire. */
 static void test_level_band_scores_as_paddleocr(void) {
-    float *m = map_new(W, H);
-    band(m, 40, 600, 60, 0, 5, 1.5, 0.9f);
-    for (int i = 0; i < 3; i++)
-        band(m, 40, 600, 110 + 30 * i, 0, 12, 0, 0.9f);
     size_t n;
-    ocr_box *b = boxes(m, &n);
+    ocr_box *b = title_over_body(600, 60, 0, 110, 0, &n);
     CHECK(n == 3);
     CHECK(!has_box_at(b, n, 320, 60));
     free(b);
-    free(m);
 }
 
 /* A wavering band at 12 degrees on a page skewed 3 degrees is no line of the
  * page: not rescued. */
 static void test_band_off_the_page_skew_is_dropped(void) {
-    float *m = map_new(W, H);
-    band(m, 40, 400, 100, 12, 5, 1.5, 0.9f);
-    for (int i = 0; i < 3; i++)
-        band(m, 40, 600, 130 + 30 * i, 3, 12, 0, 0.9f);
     size_t n;
-    ocr_box *b = boxes(m, &n);
+    ocr_box *b = title_over_body(400, 100, 12, 130, 3, &n);
     CHECK(n == 3);
     free(b);
-    free(m);
 }
 
 /* A page with the title alone (no body lines to measure the skew by): no
