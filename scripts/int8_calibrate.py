@@ -16,11 +16,14 @@
    inputs; its error is the character edits between the greedy-decoded lines of
    int8 and fp32 (and the output's normalised squared error).
 5. Greedy: the least harmful layers first, each kept in int8 while all kept ones
-   together change at most --budget of the characters; the rest stay fp32.
-6. The table: every conv with its range, int8 or fp32, and its measured error; the
-   whole table's error on the evaluation inputs goes into the header.
+   together change at most --budget of the characters, else in int8x2 (two weight
+   planes, about 15-bit weights for twice the int8 work) on the same condition;
+   the rest stay fp32.
+6. The table: every conv with its range, int8, int8x2 or fp32, and its measured
+   error; the whole table's error on the evaluation inputs goes into the header.
 """
 import argparse
+import concurrent.futures
 import glob
 import os
 import re
@@ -66,7 +69,7 @@ def write_table(path, sha, rows, header, errs=None):
         for h in header:
             f.write("# %s\n" % h)
         f.write("%s\n" % sha)
-        f.write("# conv-output input-min input-max int8|fp32 channels min0 max0 min1 max1 ...\n")
+        f.write("# conv-output input-min input-max int8|int8x2|fp32 channels min0 max0 min1 max1 ...\n")
         for name, lo, hi, prec, ch in rows:
             if errs and name in errs:
                 f.write("# %s alone in int8: output nmse %.3g, text edits %d of %d characters\n"
@@ -75,17 +78,23 @@ def write_table(path, sha, rows, header, errs=None):
             f.write("%s %.9g %.9g %s%s\n" % (name, lo, hi, prec, chs))
 
 
+JOBS = os.cpu_count() or 1
+
+
 def outputs(quire, model, inputs, outdir, table=None):
+    """The model's output on each input (JOBS runs of `quire nn` at a time)."""
     os.makedirs(outdir, exist_ok=True)
-    res = []
-    for i, x in enumerate(inputs):
+
+    def one(i):
         y = os.path.join(outdir, "%d.npy" % i)
-        cmd = [quire, "nn", model, "--input", x, "--output", y]
+        cmd = [quire, "nn", model, "--input", inputs[i], "--output", y]
         if table:
             cmd += ["--precision", "int8", "--int8-table", table]
         run(cmd)
-        res.append(np.load(y))
-    return res
+        return np.load(y)
+
+    with concurrent.futures.ThreadPoolExecutor(JOBS) as pool:
+        return list(pool.map(one, range(len(inputs))))
 
 
 def ctc_greedy(steps):
@@ -145,7 +154,9 @@ def main():
                     help="largest share of characters the int8 layers may change (default 0.0005)")
     ap.add_argument("--smooth", action="store_true", help="smooth the input channels (SmoothQuant)")
     ap.add_argument("--max-eval", type=int, default=20)
+    ap.add_argument("--jobs", type=int, default=JOBS, help="runs of quire at a time (default: cores)")
     a = ap.parse_args()
+    globals()["JOBS"] = max(1, a.jobs)
     stem = os.path.basename(a.model).rsplit(".onnx", 1)[0]
     out = a.out or os.path.join(ROOT, "models", "int8", stem + ".txt")
     w = a.work
@@ -193,27 +204,31 @@ def main():
     def row(n, prec):
         return (n, lo[n], hi[n], prec, ch[n] if a.smooth else None)
 
-    def trial(int8_names):
+    def trial(precs):
+        """precs: {conv: int8 | int8x2}; the others fp32"""
         t = os.path.join(w, "trial.txt")
-        write_table(t, sha, [row(n, "int8" if n in int8_names else "fp32") for n in names], [])
+        write_table(t, sha, [row(n, precs.get(n, "fp32")) for n in names], [])
         got = outputs(a.quire, a.model, evals, os.path.join(w, "trial"), t)
         return compare(got, ref), text_edits(got, ref)[0]
 
     errs = {}
     for n in names:
-        e, te = trial({n})
+        e, te = trial({n: "int8"})
         errs[n] = (e[0], te, chars)
         print("  %-24s alone: nmse %.3g, text edits %d of %d" % (n, e[0], te, chars), file=sys.stderr)
-    # greedy: the least harmful layers first, each kept while the text edits of
-    # all the kept ones together stay within the budget
-    chosen = set()
+    # greedy: the least harmful layers first, each in int8 if all the kept ones
+    # together stay within the budget of text edits, else with two weight
+    # planes (int8x2: the error measured to come from 8-bit weights), else fp32
+    chosen = {}
     for n in sorted(names, key=lambda n: (errs[n][1], errs[n][0])):
-        e, te = trial(chosen | {n})
-        if te <= budget:
-            chosen.add(n)
+        for prec in ("int8", "int8x2"):
+            e, te = trial(dict(chosen, **{n: prec}))
+            if te <= budget:
+                chosen[n] = prec
+                break
         print("  + %-22s %s: together nmse %.3g, text edits %d (budget %d)"
-              % (n, "kept" if n in chosen else "stays fp32", e[0], te, budget), file=sys.stderr)
-    rows = [row(n, "int8" if n in chosen else "fp32") for n in names]
+              % (n, chosen.get(n, "stays fp32"), e[0], te, budget), file=sys.stderr)
+    rows = [row(n, chosen.get(n, "fp32")) for n in names]
     e, te = trial(chosen)
     header = [
         "quire int8 scales for %s (scripts/int8_calibrate.py; do not edit by hand)" % os.path.basename(a.model),
@@ -221,10 +236,11 @@ def main():
         % (len(calib), len(pages)),
         "tests/gen/gen_scans.py (seeds 201-%d, clean300 and degraded); input ranges are min/max%s"
         % (200 + a.seeds, ", channels smoothed" if a.smooth else ""),
-        "%d of %d 1x1 convs int8: the least harmful first (each alone in int8, by text edits of the"
-        % (len(chosen), len(rows)),
-        "greedy-decoded lines against fp32's), kept while all kept ones together change at most"
-        " %g %% of the" % (100 * a.budget),
+        "%d of %d 1x1 convs int8, %d of them with two weight planes (int8x2): the least harmful first"
+        % (len(chosen), len(rows), sum(p == "int8x2" for p in chosen.values())),
+        "(each alone in int8, by text edits of the greedy-decoded lines against fp32's), each in int8"
+        " or else int8x2",
+        "while all kept ones together change at most %g %% of the" % (100 * a.budget),
         "characters of %d held-out inputs; together: output nmse %.3g, argmax changed on %.4f of"
         % (len(evals), e[0], e[1]),
         "the time steps, %d text edits in %d characters" % (te, chars),

@@ -1,14 +1,17 @@
-/* kc_int8: the int8 kernels of the CPU backend. u8 activations (per tensor,
- * asymmetric: scale + zero point) times s8 weights (per output channel,
- * symmetric) accumulate in s32, then a float epilogue dequantizes:
- *   y[i][j] = fma((float)acc[i][j], scale[i], offset[i])
- * with scale[i] = w_scale[i] * a_scale and offset[i] = bias[i] -
- * a_zp * rowsum(wq[i]) * scale[i], followed by the conv's kc_epilogue (its
- * activation and post-affine; the bias is already in offset).
+/* kc_int8: the int8 kernels of the CPU backend. u8 activations times s8
+ * weights (per output channel, symmetric) accumulate in s32, then a float
+ * epilogue dequantizes. Activations are quantized per column (one pixel's
+ * channels: a column of the GEMM's right-hand side) as they are packed, with
+ * that column's own range: scale a[j] and zero point z[j]. Then
+ *   y[i][j] = fma(fma(z[j], nsum[i], acc[i][j]), ws[i] * a[j], bias[i])
+ * with ws[i] the weight scale of row i and nsum[i] = -rowsum(wq[i]),
+ * followed by the conv's kc_epilogue (its activation and post-affine; the
+ * bias is already in). Per-column ranges were measured to keep the text:
+ * one scale per tensor, even calibrated, changed 1 % of the recognizer's
+ * characters with every 1x1 conv in int8; per column, 0.08 % (bench/RESULTS.md).
  * Input channels may be smoothed (SmoothQuant, Xiao et al. 2022): channel c
  * of x is divided by s[c] as it is quantized and column c of W multiplied by
- * s[c] before it is, which leaves the product unchanged but evens out the
- * channels' ranges, so that one activation scale fits them all.
+ * s[c] before it is, which leaves the product unchanged.
  * Layouts: weights row-major [M][Kp] s8 with Kp = K rounded up to 4 (zeros
  * past K); activations packed [Kp/4][N][4] u8 (four consecutive K values
  * of one column side by side: what vpdpbusd and vpmaddubsw multiply). */
@@ -41,42 +44,59 @@ int kc_qgemm_available(kc_qgemm_path p);
 /* The largest |weight| path p multiplies exactly: 63 for AVX2, else 127. */
 int kc_qgemm_weight_max(kc_qgemm_path p);
 
+/* The dequantization of one GEMM (see the top of this file): per row of W,
+ * its scale, its negated sum and the bias; per column of X, its scale and
+ * zero point (as floats). */
+typedef struct {
+    const float *ws, *nsum, *bias; /* [m] */
+    const float *a, *z;            /* [n] */
+} kc_qdeq;
+
 /* C (M x N floats, row stride ldc) = dequantized W (M x Kp, row stride ldw
  * bytes) x X (packed [kq][n][4], kq = Kp/4), on one thread, with path p
  * (which must be available). */
 void kc_qgemm(kc_qgemm_path p, int m, int n, int kq, const int8_t *w, int ldw, const uint8_t *x,
-              const float *scale, const float *offset, float *c, int ldc);
+              const kc_qdeq *dq, float *c, int ldc);
 
 /* Quantizes rows [0, k) x columns [0, n) of the float matrix x (row stride
- * ldx) into the packed layout: q = clamp(round(x * inv[r]) + zp, 0, 255)
- * for row r (rounding half up); rows k .. Kp-1 are zero. Path p picks the
- * SIMD packer (every path writes the same bytes). */
-void kc_qpack_act(kc_qgemm_path p, const float *x, int ldx, int k, int n, const float *inv, int zp,
-                  uint8_t *xp);
+ * ldx), row r times sinv[r] (NULL: 1), into the packed layout, each column
+ * j with its own range: writes a[j] and z[j] (kc_qdeq's) and
+ * q = clamp(trunc(fma(x * sinv[r], 1 / a[j], z[j] + 0.5)), 0, 255); rows
+ * k .. Kp-1 are zero. A column's range always holds 0 (zeros stay exact);
+ * non-finite values give a column of scale 1 (its outputs are garbage, as in
+ * float, but defined). Path p picks the SIMD packer (every path writes the
+ * same bytes). */
+void kc_qpack_act(kc_qgemm_path p, const float *x, int ldx, int k, int n, const float *sinv,
+                  uint8_t *xp, float *a, float *z);
 
-/* A conv's (or GEMM's) weights in int8 with their dequantization. */
+/* A conv's (or GEMM's) weights in int8 with their dequantization, in one
+ * or two planes. Two planes hold what 8 bits per weight lose: plane 0 is
+ * q0 = round(w / ws) in [-qmax, qmax], plane 1 the rest in steps 2 * qmax
+ * times finer, q1 = round((w / ws - q0) * 2 * qmax), so that
+ * w ~ ws * (q0 + q1 / (2 * qmax)): about 15 bits for twice the int8 work
+ * (the recognizer's text measured to need more than 8 bits of weight in
+ * most of its 1x1 convs; bench/RESULTS.md). */
 typedef struct {
-    int m, k, kp;
-    int8_t *w;     /* [m][kp] */
-    float *scale;  /* [m] */
-    float *offset; /* [m] */
-    float *a_inv;  /* [k]: 1 / (a_scale * s[c]), what kc_qpack_act multiplies row c by */
-    float a_scale;
-    int a_zp;
+    int m, k, kp, planes;
+    int8_t *w;   /* [planes][m][kp] */
+    float *ws;   /* [planes][m] */
+    float *nsum; /* [planes][m] */
+    float *bias; /* [planes][m]: plane 1's is 0 */
+    float *sinv; /* [k]: 1 / s[c], what kc_qpack_act multiplies row c by; NULL: no smoothing */
 } kc_qweights;
 
 /* Bytes of the one block kc_qweights_pack fills. */
-size_t kc_qweights_size(int m, int k);
+size_t kc_qweights_size(int m, int k, int planes);
 /* Quantizes float weights w [m][k], column c times smooth[c] (NULL: no
- * smoothing), per row to [-qmax, qmax] into `mem` (kc_qweights_size bytes,
- * 64-byte aligned) and folds `bias` (NULL = 0) and the activation zero point
- * into the offsets. a_scale and a_zp quantize the smoothed activations. */
+ * smoothing), per row to [-qmax, qmax] in `planes` (1 or 2) planes into
+ * `mem` (kc_qweights_size bytes, 64-byte aligned), with `bias` (NULL = 0). */
 void kc_qweights_pack(int m, int k, const float *w, const float *bias, const float *smooth,
-                      float a_scale, int a_zp, int qmax, void *mem, kc_qweights *out);
+                      int qmax, int planes, void *mem, kc_qweights *out);
 
 /* A 1x1 conv (stride 1, no padding, group 1) in int8 on path p: x is
- * quantized tile by tile into scratch, then each tile is one kc_qgemm and the
- * epilogue `ep` (whose bias is ignored: it is in qw's offsets). */
-size_t kc_qconv1x1_workspace(const kc_conv_shape *s); /* floats per thread */
+ * quantized tile by tile into scratch, then each tile is one kc_qgemm per
+ * weight plane (summed) and the epilogue `ep` (whose bias is ignored: qw
+ * has it). */
+size_t kc_qconv1x1_workspace(const kc_conv_shape *s, int planes); /* floats per thread */
 void kc_qconv1x1(const kc_ctx *ctx, kc_qgemm_path p, const kc_conv_shape *s, const float *x,
                  const kc_qweights *qw, const kc_epilogue *ep, float *y);

@@ -1,9 +1,10 @@
 /* Declarations shared by the int8 kernel files only (not part of kc_int8.h). */
 #pragma once
 
+#include <math.h>
 #include <stdint.h>
 
-#include <math.h>
+#include "kernels/cpu/kc_int8.h"
 
 /* One activation to u8: fma(x, inv_scale, zp + 0.5) clamped to [0, 255]
  * and truncated (round half up), exactly as the SIMD packers do it; NaN
@@ -15,16 +16,32 @@ static inline uint8_t kc_quant_u8(float x, float inv_scale, float zp5) {
     return (uint8_t)(int)t;
 }
 
+/* One output of the dequantizing store (kc_int8.h), in the order of the
+ * SIMD paths' fused operations, so that every path gives the same bits. */
+static inline float kc_qdeq_one(int32_t acc, float z, float nsum, float ws, float a, float bias) {
+    return fmaf(fmaf(z, nsum, (float)acc), ws * a, bias);
+}
+
 /* The SIMD paths of kc_qgemm (same contract); only call each one when
  * kc_qgemm_available says the CPU has it. */
 void kc_qgemm_avx2(int m, int n, int kq, const int8_t *w, int ldw, const uint8_t *x,
-                   const float *scale, const float *offset, float *c, int ldc);
+                   const kc_qdeq *dq, float *c, int ldc);
 void kc_qgemm_avxvnni(int m, int n, int kq, const int8_t *w, int ldw, const uint8_t *x,
-                      const float *scale, const float *offset, float *c, int ldc);
-/* The packers of kc_qpack_act for one quad of rows (x0..x3, NULL past K;
- * inv[q] the factor of row q)
- * over n columns: the same bytes as kc_quant_u8, 16 or 8 columns a step. */
-void kc_qpack_quad_avx512(const float *const *x, int n, const float *inv, float zp5, uint8_t *d);
-void kc_qpack_quad_avx2(const float *const *x, int n, const float *inv, float zp5, uint8_t *d);
+                      const kc_qdeq *dq, float *c, int ldc);
 void kc_qgemm_avx512vnni(int m, int n, int kq, const int8_t *w, int ldw, const uint8_t *x,
-                         const float *scale, const float *offset, float *c, int ldc);
+                         const kc_qdeq *dq, float *c, int ldc);
+/* The column ranges of kc_qpack_act: lo[j] and hi[j] start at 0 and take
+ * in x[r][j] * sinv[r] (sinv NULL: 1) for the k rows (stride ldx) by min(v, lo) =
+ * v < lo ? v : lo and max(v, hi) = v > hi ? v : hi (NaN is skipped), as
+ * minps and maxps do. */
+void kc_qrange_avx512(const float *x, int ldx, int k, int n, const float *sinv, float *lo,
+                      float *hi);
+void kc_qrange_avx2(const float *x, int ldx, int k, int n, const float *sinv, float *lo, float *hi);
+/* The packers of kc_qpack_act for one quad of rows (x0..x3, NULL past K;
+ * sinv[q] the factor of row q) over n columns, column j with inv[j] and
+ * zp5[j] (its zero point + 0.5): the same bytes as
+ * kc_quant_u8(x * sinv, inv, zp5), 16 or 8 columns a step. */
+void kc_qpack_quad_avx512(const float *const *x, int n, const float *sinv, const float *inv,
+                          const float *zp5, uint8_t *d);
+void kc_qpack_quad_avx2(const float *const *x, int n, const float *sinv, const float *inv,
+                        const float *zp5, uint8_t *d);

@@ -9,9 +9,10 @@
  * stays in L2 while the weights stream past it. */
 enum { QCOLS = 256 };
 
-size_t kc_qconv1x1_workspace(const kc_conv_shape *s) {
+size_t kc_qconv1x1_workspace(const kc_conv_shape *s, int planes) {
     size_t kp = (size_t)(s->c_in + 3) / 4 * 4;
-    return (kp * QCOLS + 3) / 4 + 16;
+    size_t fine = planes > 1 ? (size_t)s->c_out * QCOLS : 0; /* plane 1's products */
+    return (kp * QCOLS + 3) / 4 + 2 * QCOLS + fine + 16;
 }
 
 void kc_qconv1x1(const kc_ctx *ctx, kc_qgemm_path p, const kc_conv_shape *s, const float *x,
@@ -27,7 +28,7 @@ void kc_qconv1x1(const kc_ctx *ctx, kc_qgemm_path p, const kc_conv_shape *s, con
     int ntiles = (hw + per - 1) / per;
     long total = (long)s->n * ntiles;
     kc_epilogue post = ep ? *ep : (kc_epilogue){0};
-    post.bias = NULL; /* folded into qw->offset */
+    post.bias = NULL; /* in qw */
     int need_post = post.act.kind != KC_ACT_NONE || post.post_scale || post.post_shift;
     int nt = kc_threads_for(ctx, (double)s->n * m * hw * k / 4);
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
@@ -36,9 +37,19 @@ void kc_qconv1x1(const kc_ctx *ctx, kc_qgemm_path p, const kc_conv_shape *s, con
         int p0 = tile * per, nc = hw - p0 < per ? hw - p0 : per;
         const float *xn = x + (size_t)n * k * hw + p0;
         float *yn = y + (size_t)n * m * hw + p0;
-        uint8_t *xp = (uint8_t *)(ctx->scratch + (size_t)kc_thread_id() * ctx->scratch_per_thread);
-        kc_qpack_act(p, xn, hw, k, nc, qw->a_inv, qw->a_zp, xp);
-        kc_qgemm(p, m, nc, qw->kp / 4, qw->w, qw->kp, xp, qw->scale, qw->offset, yn, hw);
+        float *ws = ctx->scratch + (size_t)kc_thread_id() * ctx->scratch_per_thread;
+        float *a = ws, *z = ws + QCOLS, *fine = ws + 2 * QCOLS;
+        uint8_t *xp = (uint8_t *)(fine + (qw->planes > 1 ? (size_t)m * QCOLS : 0));
+        kc_qpack_act(p, xn, hw, k, nc, qw->sinv, xp, a, z);
+        kc_qdeq dq = {qw->ws, qw->nsum, qw->bias, a, z};
+        kc_qgemm(p, m, nc, qw->kp / 4, qw->w, qw->kp, xp, &dq, yn, hw);
+        if (qw->planes > 1) {
+            kc_qdeq d1 = {qw->ws + m, qw->nsum + m, qw->bias + m, a, z};
+            kc_qgemm(p, m, nc, qw->kp / 4, qw->w + (size_t)m * qw->kp, qw->kp, xp, &d1, fine, nc);
+            for (int co = 0; co < m; co++)
+                for (int j = 0; j < nc; j++)
+                    yn[(size_t)co * hw + j] += fine[(size_t)co * nc + j];
+        }
         if (need_post)
             for (int co = 0; co < m; co++)
                 kc_epilogue_row(&post, co, yn + (size_t)co * hw, (size_t)nc);

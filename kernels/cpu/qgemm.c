@@ -9,7 +9,7 @@
 #include "kernels/cpu/kc_int8_private.h"
 
 static void qgemm_ref(int m, int n, int kq, const int8_t *w, int ldw, const uint8_t *x,
-                      const float *scale, const float *offset, float *c, int ldc) {
+                      const kc_qdeq *dq, float *c, int ldc) {
     for (int i = 0; i < m; i++)
         for (int j = 0; j < n; j++) {
             int32_t acc = 0;
@@ -17,8 +17,8 @@ static void qgemm_ref(int m, int n, int kq, const int8_t *w, int ldw, const uint
                 for (int q = 0; q < 4; q++)
                     acc += (int32_t)x[((size_t)p * n + j) * 4 + q] *
                            (int32_t)w[(size_t)i * ldw + 4 * p + q];
-            /* fmaf: the SIMD paths' fused multiply-add, bit for bit */
-            c[(size_t)i * ldc + j] = fmaf((float)acc, scale[i], offset[i]);
+            c[(size_t)i * ldc + j] =
+                kc_qdeq_one(acc, dq->z[j], dq->nsum[i], dq->ws[i], dq->a[j], dq->bias[i]);
         }
 }
 
@@ -77,92 +77,164 @@ int kc_qgemm_weight_max(kc_qgemm_path p) {
 }
 
 void kc_qgemm(kc_qgemm_path p, int m, int n, int kq, const int8_t *w, int ldw, const uint8_t *x,
-              const float *scale, const float *offset, float *c, int ldc) {
+              const kc_qdeq *dq, float *c, int ldc) {
     if (m <= 0 || n <= 0) return;
     switch (p) {
 #if defined(__x86_64__)
     case KC_QGEMM_AVX2:
-        kc_qgemm_avx2(m, n, kq, w, ldw, x, scale, offset, c, ldc);
+        kc_qgemm_avx2(m, n, kq, w, ldw, x, dq, c, ldc);
         return;
     case KC_QGEMM_AVXVNNI:
-        kc_qgemm_avxvnni(m, n, kq, w, ldw, x, scale, offset, c, ldc);
+        kc_qgemm_avxvnni(m, n, kq, w, ldw, x, dq, c, ldc);
         return;
     case KC_QGEMM_AVX512VNNI:
-        kc_qgemm_avx512vnni(m, n, kq, w, ldw, x, scale, offset, c, ldc);
+        kc_qgemm_avx512vnni(m, n, kq, w, ldw, x, dq, c, ldc);
         return;
 #endif
     default:
-        qgemm_ref(m, n, kq, w, ldw, x, scale, offset, c, ldc);
+        qgemm_ref(m, n, kq, w, ldw, x, dq, c, ldc);
     }
 }
 
-static void qpack_quad_ref(const float *const *x, int n, const float *inv, float zp5, uint8_t *d) {
+static void qpack_quad_ref(const float *const *x, int n, const float *sinv, const float *inv,
+                           const float *zp5, uint8_t *d) {
     for (int q = 0; q < 4; q++)
         for (int j = 0; j < n; j++)
-            d[(size_t)j * 4 + q] = x[q] ? kc_quant_u8(x[q][j], inv[q], zp5) : 0;
+            d[(size_t)j * 4 + q] = x[q] ? kc_quant_u8(x[q][j] * sinv[q], inv[j], zp5[j]) : 0;
 }
 
-void kc_qpack_act(kc_qgemm_path path, const float *x, int ldx, int k, int n, const float *inv_all,
-                  int zp, uint8_t *xp) {
-    int kq = (k + 3) / 4;
-    float zp5 = (float)zp + 0.5f;
-    for (int p = 0; p < kq; p++) {
-        const float *rows[4];
-        float inv[4];
-        for (int q = 0; q < 4; q++) {
-            rows[q] = 4 * p + q < k ? x + (size_t)(4 * p + q) * ldx : NULL;
-            inv[q] = rows[q] ? inv_all[4 * p + q] : 0.f;
+enum { CHUNK = 256 }; /* columns whose ranges kc_qpack_act keeps on the stack */
+
+static void qrange_ref(const float *x, int ldx, int k, int n, const float *sinv, float *lo,
+                       float *hi) {
+    for (int j = 0; j < n; j++)
+        lo[j] = hi[j] = 0.f;
+    for (int r = 0; r < k; r++) {
+        const float *xr = x + (size_t)r * ldx;
+        for (int j = 0; j < n; j++) {
+            float v = xr[j] * (sinv ? sinv[r] : 1.f);
+            lo[j] = v < lo[j] ? v : lo[j];
+            hi[j] = v > hi[j] ? v : hi[j];
         }
-        uint8_t *d = xp + (size_t)p * n * 4;
-#if defined(__x86_64__)
-        if (path == KC_QGEMM_AVX512VNNI)
-            kc_qpack_quad_avx512(rows, n, inv, zp5, d);
-        else if (path == KC_QGEMM_AVX2 || path == KC_QGEMM_AVXVNNI)
-            kc_qpack_quad_avx2(rows, n, inv, zp5, d);
-        else
-#endif
-            qpack_quad_ref(rows, n, inv, zp5, d);
     }
 }
 
-size_t kc_qweights_size(int m, int k) {
-    size_t kp = (size_t)(k + 3) / 4 * 4;
-    size_t wb = ((size_t)m * kp + 63) / 64 * 64;
-    return wb + sizeof(float) * (2 * (size_t)m + (size_t)k);
+/* Each column's range over the k rows (the comparisons skip NaN, which the
+ * packers map to 0), then its scale and zero point; an infinite range gives
+ * scale 1. */
+static void column_ranges(kc_qgemm_path path, const float *x, int ldx, int k, int n,
+                          const float *sinv, float *a, float *z, float *inv, float *zp5) {
+    float lo[CHUNK], hi[CHUNK];
+#if defined(__x86_64__)
+    if (path == KC_QGEMM_AVX512VNNI)
+        kc_qrange_avx512(x, ldx, k, n, sinv, lo, hi);
+    else if (path == KC_QGEMM_AVX2 || path == KC_QGEMM_AVXVNNI)
+        kc_qrange_avx2(x, ldx, k, n, sinv, lo, hi);
+    else
+#endif
+        qrange_ref(x, ldx, k, n, sinv, lo, hi);
+    for (int j = 0; j < n; j++) {
+        float d = hi[j] - lo[j], s = d / 255.f, zp = 0.f;
+        if (d > 0.f && d <= 3.4e38f) {
+            zp = rintf(-lo[j] / s);
+            zp = zp < 0.f ? 0.f : zp > 255.f ? 255.f : zp;
+        } else {
+            s = 1.f;
+        }
+        a[j] = s;
+        z[j] = zp;
+        inv[j] = 1.f / s;
+        zp5[j] = zp + 0.5f;
+    }
+}
+
+void kc_qpack_act(kc_qgemm_path path, const float *x, int ldx, int k, int n, const float *sinv_all,
+                  uint8_t *xp, float *a, float *z) {
+    int kq = (k + 3) / 4;
+    float inv[CHUNK], zp5[CHUNK];
+    for (int j0 = 0; j0 < n; j0 += CHUNK) {
+        int nc = n - j0 < CHUNK ? n - j0 : CHUNK;
+        column_ranges(path, x + j0, ldx, k, nc, sinv_all, a + j0, z + j0, inv, zp5);
+        for (int p = 0; p < kq; p++) {
+            const float *rows[4];
+            float sinv[4];
+            for (int q = 0; q < 4; q++) {
+                rows[q] = 4 * p + q < k ? x + (size_t)(4 * p + q) * ldx + j0 : NULL;
+                sinv[q] = rows[q] && sinv_all ? sinv_all[4 * p + q] : 1.f;
+            }
+            uint8_t *d = xp + ((size_t)p * n + j0) * 4;
+#if defined(__x86_64__)
+            if (path == KC_QGEMM_AVX512VNNI)
+                kc_qpack_quad_avx512(rows, nc, sinv, inv, zp5, d);
+            else if (path == KC_QGEMM_AVX2 || path == KC_QGEMM_AVXVNNI)
+                kc_qpack_quad_avx2(rows, nc, sinv, inv, zp5, d);
+            else
+#endif
+                qpack_quad_ref(rows, nc, sinv, inv, zp5, d);
+        }
+    }
+}
+
+size_t kc_qweights_size(int m, int k, int planes) {
+    size_t kp = (size_t)(k + 3) / 4 * 4, pm = (size_t)planes * m;
+    size_t wb = (pm * kp + 63) / 64 * 64;
+    return wb + sizeof(float) * (3 * pm + (size_t)k);
+}
+
+/* Row i of w (k values, times smooth) into `planes` planes (kc_qweights). */
+static void quantize_row(const float *wr, int k, int kp, const float *smooth, int qmax, int planes,
+                         size_t plane_stride, int8_t *q, float *ws_out, float *nsum) {
+    float amax = 0.f;
+    for (int j = 0; j < k; j++) {
+        float v = fabsf(wr[j] * (smooth ? smooth[j] : 1.f));
+        amax = v > amax ? v : amax;
+    }
+    float ws = amax > 0.f ? amax / (float)qmax : 1.f, fine = 2.f * (float)qmax;
+    int32_t sum0 = 0, sum1 = 0;
+    for (int j = 0; j < kp; j++) {
+        float t = j < k ? wr[j] * (smooth ? smooth[j] : 1.f) / ws : 0.f;
+        long v = lrintf(t);
+        v = v > qmax ? qmax : v < -qmax ? -qmax : v;
+        q[j] = (int8_t)v;
+        sum0 += (int32_t)v;
+        if (planes > 1) {
+            long r = lrintf((t - (float)v) * fine);
+            r = r > qmax ? qmax : r < -qmax ? -qmax : r;
+            q[plane_stride + (size_t)j] = (int8_t)r;
+            sum1 += (int32_t)r;
+        }
+    }
+    ws_out[0] = ws;
+    nsum[0] = -(float)sum0;
+    if (planes > 1) {
+        ws_out[1] = ws / fine;
+        nsum[1] = -(float)sum1;
+    }
 }
 
 void kc_qweights_pack(int m, int k, const float *w, const float *bias, const float *smooth,
-                      float a_scale, int a_zp, int qmax, void *mem, kc_qweights *out) {
+                      int qmax, int planes, void *mem, kc_qweights *out) {
     int kp = (k + 3) / 4 * 4;
-    size_t wb = ((size_t)m * kp + 63) / 64 * 64;
+    size_t pm = (size_t)planes * m, wb = (pm * kp + 63) / 64 * 64;
     out->m = m;
     out->k = k;
     out->kp = kp;
+    out->planes = planes;
     out->w = mem;
-    out->scale = (float *)((char *)mem + wb);
-    out->offset = out->scale + m;
-    out->a_inv = out->offset + m;
-    out->a_scale = a_scale;
-    out->a_zp = a_zp;
-    for (int j = 0; j < k; j++)
-        out->a_inv[j] = 1.f / (a_scale * (smooth ? smooth[j] : 1.f));
+    out->ws = (float *)((char *)mem + wb);
+    out->nsum = out->ws + pm;
+    out->bias = out->nsum + pm;
+    out->sinv = smooth ? out->bias + pm : NULL;
+    for (int j = 0; smooth && j < k; j++)
+        out->sinv[j] = 1.f / smooth[j];
     for (int i = 0; i < m; i++) {
-        const float *wr = w + (size_t)i * k;
-        int8_t *q = out->w + (size_t)i * kp;
-        float amax = 0.f;
-        for (int j = 0; j < k; j++) {
-            float v = fabsf(wr[j] * (smooth ? smooth[j] : 1.f));
-            amax = v > amax ? v : amax;
+        float ws[2], ns[2];
+        quantize_row(w + (size_t)i * k, k, kp, smooth, qmax, planes, (size_t)m * kp,
+                     out->w + (size_t)i * kp, ws, ns);
+        for (int p = 0; p < planes; p++) {
+            out->ws[(size_t)p * m + i] = ws[p];
+            out->nsum[(size_t)p * m + i] = ns[p];
+            out->bias[(size_t)p * m + i] = p == 0 && bias ? bias[i] : 0.f;
         }
-        float ws = amax > 0.f ? amax / (float)qmax : 1.f;
-        int32_t rowsum = 0;
-        for (int j = 0; j < kp; j++) {
-            long v = j < k ? lrintf(wr[j] * (smooth ? smooth[j] : 1.f) / ws) : 0;
-            v = v > qmax ? qmax : v < -qmax ? -qmax : v;
-            q[j] = (int8_t)v;
-            rowsum += (int32_t)v;
-        }
-        out->scale[i] = ws * a_scale;
-        out->offset[i] = (bias ? bias[i] : 0.f) - (float)a_zp * (float)rowsum * out->scale[i];
     }
 }

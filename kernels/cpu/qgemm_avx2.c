@@ -20,22 +20,49 @@
 
 /* Four rows of 8 floats to 8 packed int32s (byte q of lane j: row q's u8 of
  * column j); the AVX2 and AVX-VNNI paths' packer. */
-TGT void kc_qpack_quad_avx2(const float *const *x, int n, const float *inv_q, float zp5,
-                            uint8_t *d) {
-    const __m256 z = _mm256_set1_ps(zp5);
+TGT void kc_qpack_quad_avx2(const float *const *x, int n, const float *sinv, const float *inv,
+                            const float *zp5, uint8_t *d) {
     const __m256 lo = _mm256_setzero_ps(), hi = _mm256_set1_ps(255.f);
     const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     for (int j = 0; j < n; j += 8) {
         __m256i k = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - j), lanes);
         __m256i acc = _mm256_setzero_si256();
+        __m256 iv = _mm256_maskload_ps(inv + j, k), z = _mm256_maskload_ps(zp5 + j, k);
         for (int q = 0; q < 4; q++) {
             if (!x[q]) continue;
-            __m256 v = _mm256_maskload_ps(x[q] + j, k);
-            __m256 t = _mm256_fmadd_ps(v, _mm256_set1_ps(inv_q[q]), z);
+            __m256 v = _mm256_mul_ps(_mm256_maskload_ps(x[q] + j, k), _mm256_set1_ps(sinv[q]));
+            __m256 t = _mm256_fmadd_ps(v, iv, z);
             t = _mm256_min_ps(_mm256_max_ps(t, lo), hi); /* max(NaN, 0) is 0 */
             acc = _mm256_or_si256(acc, _mm256_slli_epi32(_mm256_cvttps_epi32(t), 8 * q));
         }
         _mm256_maskstore_epi32((int *)(d + (size_t)j * 4), k, acc);
+    }
+}
+
+/* Four vectors (32 columns) a step, the 8 running extremes in registers. */
+TGT void kc_qrange_avx2(const float *x, int ldx, int k, int n, const float *sinv, float *lo,
+                        float *hi) {
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (int j = 0; j < n; j += 32) {
+        __m256i m[4];
+        __m256 l[4], h[4];
+        for (int v = 0; v < 4; v++) {
+            m[v] = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - j - 8 * v), lanes);
+            l[v] = h[v] = _mm256_setzero_ps();
+        }
+        for (int r = 0; r < k; r++) {
+            const float *xr = x + (size_t)r * ldx + j;
+            __m256 s = _mm256_set1_ps(sinv ? sinv[r] : 1.f);
+            for (int v = 0; v < 4; v++) {
+                __m256 t = _mm256_mul_ps(_mm256_maskload_ps(xr + 8 * v, m[v]), s);
+                l[v] = _mm256_min_ps(t, l[v]);
+                h[v] = _mm256_max_ps(t, h[v]);
+            }
+        }
+        for (int v = 0; v < 4; v++) {
+            _mm256_maskstore_ps(lo + j + 8 * v, m[v], l[v]);
+            _mm256_maskstore_ps(hi + j + 8 * v, m[v], h[v]);
+        }
     }
 }
 

@@ -30,18 +30,33 @@ static inline __attribute__((always_inline)) TGT __m512i bcast4(const int8_t *p)
         c##r##1 = _mm512_dpbusd_epi32(c##r##1, b1, a);                                             \
     }
 #define ROW_STORE(r)                                                                               \
-    if (R > r) store_row(c + (size_t)(r)*ldc, c##r##0, c##r##1, sc[r], of[r], m0, m1);
+    if (R > r) store_row(c + (size_t)(r)*ldc, c##r##0, c##r##1, &col, r, m0, m1);
 
-static inline __attribute__((always_inline)) TGT void
-store_row(float *cr, __m512i a0, __m512i a1, float sc, float of, __mmask16 m0, __mmask16 m1) {
-    __m512 s = _mm512_set1_ps(sc), o = _mm512_set1_ps(of);
-    _mm512_mask_storeu_ps(cr, m0, _mm512_fmadd_ps(_mm512_cvtepi32_ps(a0), s, o));
-    _mm512_mask_storeu_ps(cr + 16, m1, _mm512_fmadd_ps(_mm512_cvtepi32_ps(a1), s, o));
+/* A panel's dequantization: its rows' (ws, nsum, bias from row 0) and its
+ * 32 columns' scales and zero points, loaded once per block. */
+typedef struct {
+    const float *ws, *nsum, *bias;
+    __m512 a0, a1, z0, z1;
+} panel;
+
+/* kc_qdeq_one on 16 lanes: fma(fma(z, nsum, acc), ws * a, bias). */
+static inline __attribute__((always_inline)) TGT __m512 deq(__m512i acc, __m512 a, __m512 z,
+                                                            __m512 ns, __m512 ws, __m512 b) {
+    return _mm512_fmadd_ps(_mm512_fmadd_ps(z, ns, _mm512_cvtepi32_ps(acc)), _mm512_mul_ps(ws, a),
+                           b);
 }
 
 static inline __attribute__((always_inline)) TGT void
-micro(const int R, int kq, const int8_t *w, int ldw, const uint8_t *x, int xs, const float *sc,
-      const float *of, float *c, int ldc, __mmask16 m0, __mmask16 m1) {
+store_row(float *cr, __m512i a0, __m512i a1, const panel *pn, int r, __mmask16 m0, __mmask16 m1) {
+    __m512 ws = _mm512_set1_ps(pn->ws[r]), ns = _mm512_set1_ps(pn->nsum[r]);
+    __m512 b = _mm512_set1_ps(pn->bias[r]);
+    _mm512_mask_storeu_ps(cr, m0, deq(a0, pn->a0, pn->z0, ns, ws, b));
+    _mm512_mask_storeu_ps(cr + 16, m1, deq(a1, pn->a1, pn->z1, ns, ws, b));
+}
+
+static inline __attribute__((always_inline)) TGT void
+micro(const int R, int kq, const int8_t *w, int ldw, const uint8_t *x, int xs, const kc_qdeq *dq,
+      int i0, int j0, float *c, int ldc, __mmask16 m0, __mmask16 m1) {
     __m512i z = _mm512_setzero_si512();
     __m512i c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
     __m512i c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
@@ -58,6 +73,13 @@ micro(const int R, int kq, const int8_t *w, int ldw, const uint8_t *x, int xs, c
         ROW_DOT(6)
         ROW_DOT(7)
     }
+    panel col = {dq->ws + i0,
+                 dq->nsum + i0,
+                 dq->bias + i0,
+                 _mm512_maskz_loadu_ps(m0, dq->a + j0),
+                 _mm512_maskz_loadu_ps(m1, dq->a + j0 + 16),
+                 _mm512_maskz_loadu_ps(m0, dq->z + j0),
+                 _mm512_maskz_loadu_ps(m1, dq->z + j0 + 16)};
     ROW_STORE(0)
     ROW_STORE(1)
     ROW_STORE(2)
@@ -70,11 +92,11 @@ micro(const int R, int kq, const int8_t *w, int ldw, const uint8_t *x, int xs, c
 
 #define MICRO_CASE(R)                                                                              \
     case R:                                                                                        \
-        micro(R, kq, w, ldw, x, xs, sc, of, c, ldc, m0, m1);                                       \
+        micro(R, kq, w, ldw, x, xs, dq, i0, j0, c, ldc, m0, m1);                                   \
         break;
 
 TGT static void micro_any(int mr, int kq, const int8_t *w, int ldw, const uint8_t *x, int xs,
-                          const float *sc, const float *of, float *c, int ldc, __mmask16 m0,
+                          const kc_qdeq *dq, int i0, int j0, float *c, int ldc, __mmask16 m0,
                           __mmask16 m1) {
     switch (mr) {
         MICRO_CASE(1)
@@ -89,7 +111,7 @@ TGT static void micro_any(int mr, int kq, const int8_t *w, int ldw, const uint8_
 }
 
 TGT void kc_qgemm_avx512vnni(int m, int n, int kq, const int8_t *w, int ldw, const uint8_t *x,
-                             const float *scale, const float *offset, float *c, int ldc) {
+                             const kc_qdeq *dq, float *c, int ldc) {
     /* Column panels outside: one panel (kq * 128 bytes) stays in L1 while
      * the weight rows stream past it. */
     for (int j = 0; j < n; j += NR) {
@@ -98,29 +120,57 @@ TGT void kc_qgemm_avx512vnni(int m, int n, int kq, const int8_t *w, int ldw, con
         __mmask16 m1 = (__mmask16)(wd <= 16 ? 0 : wd >= 32 ? 0xffff : (1u << (wd - 16)) - 1);
         for (int i = 0; i < m; i += MR) {
             int mr = m - i < MR ? m - i : MR;
-            micro_any(mr, kq, w + (size_t)i * ldw, ldw, x + (size_t)j * 4, n * 4, scale + i,
-                      offset + i, c + (size_t)i * ldc + j, ldc, m0, m1);
+            micro_any(mr, kq, w + (size_t)i * ldw, ldw, x + (size_t)j * 4, n * 4, dq, i, j,
+                      c + (size_t)i * ldc + j, ldc, m0, m1);
         }
     }
 }
 
 /* Four rows of 16 floats to 16 packed int32s: byte q of lane j is row q's
  * u8 of column j. */
-TGT void kc_qpack_quad_avx512(const float *const *x, int n, const float *inv_q, float zp5,
-                              uint8_t *d) {
-    const __m512 z = _mm512_set1_ps(zp5);
+TGT void kc_qpack_quad_avx512(const float *const *x, int n, const float *sinv, const float *inv,
+                              const float *zp5, uint8_t *d) {
     const __m512 lo = _mm512_setzero_ps(), hi = _mm512_set1_ps(255.f);
     for (int j = 0; j < n; j += 16) {
         __mmask16 k = (__mmask16)(n - j >= 16 ? 0xffff : (1u << (n - j)) - 1);
         __m512i acc = _mm512_setzero_si512();
+        __m512 iv = _mm512_maskz_loadu_ps(k, inv + j), z = _mm512_maskz_loadu_ps(k, zp5 + j);
         for (int q = 0; q < 4; q++) {
             if (!x[q]) continue;
-            __m512 t =
-                _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, x[q] + j), _mm512_set1_ps(inv_q[q]), z);
+            __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(k, x[q] + j), _mm512_set1_ps(sinv[q]));
+            __m512 t = _mm512_fmadd_ps(v, iv, z);
             t = _mm512_min_ps(_mm512_max_ps(t, lo), hi); /* max(NaN, 0) is 0 */
             acc = _mm512_or_si512(acc, _mm512_slli_epi32(_mm512_cvttps_epi32(t), 8 * q));
         }
         _mm512_mask_storeu_epi32(d + (size_t)j * 4, k, acc);
+    }
+}
+
+/* Four vectors (64 columns) a step, so that each row's load is 256
+ * contiguous bytes and the 8 running extremes stay in registers. */
+TGT void kc_qrange_avx512(const float *x, int ldx, int k, int n, const float *sinv, float *lo,
+                          float *hi) {
+    for (int j = 0; j < n; j += 64) {
+        __mmask16 m[4];
+        __m512 l[4], h[4];
+        for (int v = 0; v < 4; v++) {
+            int left = n - j - 16 * v;
+            m[v] = (__mmask16)(left >= 16 ? 0xffff : left <= 0 ? 0 : (1u << left) - 1);
+            l[v] = h[v] = _mm512_setzero_ps();
+        }
+        for (int r = 0; r < k; r++) {
+            const float *xr = x + (size_t)r * ldx + j;
+            __m512 s = _mm512_set1_ps(sinv ? sinv[r] : 1.f);
+            for (int v = 0; v < 4; v++) {
+                __m512 t = _mm512_mul_ps(_mm512_maskz_loadu_ps(m[v], xr + 16 * v), s);
+                l[v] = _mm512_min_ps(t, l[v]);
+                h[v] = _mm512_max_ps(t, h[v]);
+            }
+        }
+        for (int v = 0; v < 4; v++) {
+            _mm512_mask_storeu_ps(lo + j + 16 * v, m[v], l[v]);
+            _mm512_mask_storeu_ps(hi + j + 16 * v, m[v], h[v]);
+        }
     }
 }
 

@@ -21,11 +21,26 @@ static inline __attribute__((always_inline)) TGT void lane_masks(int wd, __m256i
     *k1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(wd - 8), lanes);
 }
 
+/* A panel's dequantization: its rows' (ws, nsum, bias from row 0) and its
+ * 16 columns' scales and zero points, loaded once per block. */
+typedef struct {
+    const float *ws, *nsum, *bias;
+    __m256 a0, a1, z0, z1;
+} panel;
+
+/* kc_qdeq_one on 8 lanes: fma(fma(z, nsum, acc), ws * a, bias). */
+static inline __attribute__((always_inline)) TGT __m256 deq(__m256i acc, __m256 a, __m256 z,
+                                                            __m256 ns, __m256 ws, __m256 b) {
+    return _mm256_fmadd_ps(_mm256_fmadd_ps(z, ns, _mm256_cvtepi32_ps(acc)), _mm256_mul_ps(ws, a),
+                           b);
+}
+
 static inline __attribute__((always_inline)) TGT void
-store_row(float *cr, __m256i a0, __m256i a1, float sc, float of, int full, int wd) {
-    __m256 s = _mm256_set1_ps(sc), o = _mm256_set1_ps(of);
-    __m256 v0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(a0), s, o);
-    __m256 v1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(a1), s, o);
+store_row(float *cr, __m256i a0, __m256i a1, const panel *pn, int r, int full, int wd) {
+    __m256 ws = _mm256_set1_ps(pn->ws[r]), ns = _mm256_set1_ps(pn->nsum[r]);
+    __m256 b = _mm256_set1_ps(pn->bias[r]);
+    __m256 v0 = deq(a0, pn->a0, pn->z0, ns, ws, b);
+    __m256 v1 = deq(a1, pn->a1, pn->z1, ns, ws, b);
     if (full) {
         _mm256_storeu_ps(cr, v0);
         _mm256_storeu_ps(cr + 8, v1);
@@ -46,13 +61,13 @@ store_row(float *cr, __m256i a0, __m256i a1, float sc, float of, int full, int w
         c##r##1 = DOT(c##r##1, b1, a);                                                             \
     }
 #define ROW_STORE(r)                                                                               \
-    if (R > r) store_row(c + (size_t)(r)*ldc, c##r##0, c##r##1, sc[r], of[r], FULL, wd);
+    if (R > r) store_row(c + (size_t)(r)*ldc, c##r##0, c##r##1, &col, r, FULL, wd);
 
 /* FULL: a whole panel, plain loads; else masked ones, whose masks take two
  * more registers (the rare last panel pays some spills). */
 static inline __attribute__((always_inline)) TGT void
 micro(const int R, const int FULL, int kq, const int8_t *w, int ldw, const uint8_t *x, int xs,
-      const float *sc, const float *of, float *c, int ldc, int wd) {
+      const kc_qdeq *dq, int i0, int j0, float *c, int ldc, int wd) {
     __m256i k0 = _mm256_setzero_si256(), k1 = k0;
     if (!FULL) lane_masks(wd, &k0, &k1);
     __m256i z = _mm256_setzero_si256();
@@ -75,6 +90,20 @@ micro(const int R, const int FULL, int kq, const int8_t *w, int ldw, const uint8
         ROW_DOT(4)
         ROW_DOT(5)
     }
+    panel col = {dq->ws + i0,         dq->nsum + i0,       dq->bias + i0,      _mm256_setzero_ps(),
+                 _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    if (FULL) {
+        col.a0 = _mm256_loadu_ps(dq->a + j0);
+        col.a1 = _mm256_loadu_ps(dq->a + j0 + 8);
+        col.z0 = _mm256_loadu_ps(dq->z + j0);
+        col.z1 = _mm256_loadu_ps(dq->z + j0 + 8);
+    } else {
+        lane_masks(wd, &k0, &k1);
+        col.a0 = _mm256_maskload_ps(dq->a + j0, k0);
+        col.a1 = _mm256_maskload_ps(dq->a + j0 + 8, k1);
+        col.z0 = _mm256_maskload_ps(dq->z + j0, k0);
+        col.z1 = _mm256_maskload_ps(dq->z + j0 + 8, k1);
+    }
     ROW_STORE(0)
     ROW_STORE(1)
     ROW_STORE(2)
@@ -86,13 +115,13 @@ micro(const int R, const int FULL, int kq, const int8_t *w, int ldw, const uint8
 #define MICRO_CASE(R)                                                                              \
     case R:                                                                                        \
         if (wd >= NR)                                                                              \
-            micro(R, 1, kq, w, ldw, x, xs, sc, of, c, ldc, wd);                                    \
+            micro(R, 1, kq, w, ldw, x, xs, dq, i0, j0, c, ldc, wd);                                \
         else                                                                                       \
-            micro(R, 0, kq, w, ldw, x, xs, sc, of, c, ldc, wd);                                    \
+            micro(R, 0, kq, w, ldw, x, xs, dq, i0, j0, c, ldc, wd);                                \
         break;
 
 TGT static void micro_any(int mr, int kq, const int8_t *w, int ldw, const uint8_t *x, int xs,
-                          const float *sc, const float *of, float *c, int ldc, int wd) {
+                          const kc_qdeq *dq, int i0, int j0, float *c, int ldc, int wd) {
     switch (mr) {
         MICRO_CASE(1)
         MICRO_CASE(2)
@@ -103,14 +132,14 @@ TGT static void micro_any(int mr, int kq, const int8_t *w, int ldw, const uint8_
     }
 }
 
-TGT void FN(int m, int n, int kq, const int8_t *w, int ldw, const uint8_t *x, const float *scale,
-            const float *offset, float *c, int ldc) {
+TGT void FN(int m, int n, int kq, const int8_t *w, int ldw, const uint8_t *x, const kc_qdeq *dq,
+            float *c, int ldc) {
     for (int j = 0; j < n; j += NR) {
         int wd = n - j < NR ? n - j : NR;
         for (int i = 0; i < m; i += MR) {
             int mr = m - i < MR ? m - i : MR;
-            micro_any(mr, kq, w + (size_t)i * ldw, ldw, x + (size_t)j * 4, n * 4, scale + i,
-                      offset + i, c + (size_t)i * ldc + j, ldc, wd);
+            micro_any(mr, kq, w + (size_t)i * ldw, ldw, x + (size_t)j * 4, n * 4, dq, i, j,
+                      c + (size_t)i * ldc + j, ldc, wd);
         }
     }
 }

@@ -65,7 +65,7 @@ static q_status packed_weights(struct nn_backend_ctx *c, const nn_model *m, cons
 }
 
 /* An int8 conv's weights, quantized per output channel on the node's first
- * run, with the bias and the input's zero point folded into the offsets. */
+ * run, with the bias. */
 static q_status int8_weights(struct nn_backend_ctx *c, const nn_model *m, const nn_node *n,
                              const nn_conv_params *cp, const nn_tensor *in,
                              const kc_qweights **out) {
@@ -74,10 +74,11 @@ static q_status int8_weights(struct nn_backend_ctx *c, const nn_model *m, const 
     if (st) return st;
     if (!c->packed[ni]) {
         int co = cp->s.c_out, ci = cp->s.c_in;
-        if (!(c->packed[ni] = aligned_alloc(64, (kc_qweights_size(co, ci) + 63) / 64 * 64)))
+        size_t sz = kc_qweights_size(co, ci, cp->int8);
+        if (!(c->packed[ni] = aligned_alloc(64, (sz + 63) / 64 * 64)))
             return Q_FAIL(Q_ERR_NOMEM, "out of memory packing int8 weights");
-        kc_qweights_pack(co, ci, in[1].data, cp->bias ? in[2].data : NULL, cp->smooth, cp->a_scale,
-                         cp->a_zp, kc_qgemm_weight_max(c->qpath), c->packed[ni], &c->qw[ni]);
+        kc_qweights_pack(co, ci, in[1].data, cp->bias ? in[2].data : NULL, cp->smooth,
+                         kc_qgemm_weight_max(c->qpath), cp->int8, c->packed[ni], &c->qw[ni]);
     }
     *out = &c->qw[ni];
     return Q_OK;
@@ -86,7 +87,7 @@ static q_status int8_weights(struct nn_backend_ctx *c, const nn_model *m, const 
 static q_status cpu_conv_int8(struct nn_backend_ctx *c, const nn_model *m, const nn_node *n,
                               const nn_conv_params *cp, const nn_tensor *in, const nn_tensor *out) {
     kc_epilogue ep = nn_conv_epilogue(cp, NULL, cp->post_scale, cp->post_shift);
-    kc_ctx k = cpu_kc(c, kc_qconv1x1_workspace(&cp->s));
+    kc_ctx k = cpu_kc(c, kc_qconv1x1_workspace(&cp->s, cp->int8));
     const kc_qweights *qw = NULL;
     q_status st = int8_weights(c, m, n, cp, in, &qw);
     if (st) return st;
@@ -327,7 +328,7 @@ static int cpu_supports_op(nn_backend *be, const nn_node *n, const nn_params *p)
 static size_t cpu_workspace(nn_backend *be, const nn_node *n, const nn_params *p) {
     if (n->op != NN_OP_CONV && n->op != NN_OP_CONV_TRANSPOSE) return 0;
     size_t per = n->op == NN_OP_CONV_TRANSPOSE ? kc_deconv2d_workspace(&p->u.conv.s)
-                 : p->u.conv.int8              ? kc_qconv1x1_workspace(&p->u.conv.s)
+                 : p->u.conv.int8              ? kc_qconv1x1_workspace(&p->u.conv.s, p->u.conv.int8)
                                                : kc_conv2d_workspace(&p->u.conv.s);
     return per * sizeof(float) * (size_t)be->ctx->threads;
 }

@@ -36,16 +36,6 @@ static int conv_by_output(const nn_model *m, const char *name) {
     return m->nodes[m->vals[v].producer].op == NN_OP_CONV ? m->vals[v].producer : -1;
 }
 
-/* Scale and zero point of the u8 range [lo, hi] (widened to hold 0, so that
- * zeros stay exact). */
-static void range_to_q8(float lo, float hi, nn_q8 *q) {
-    lo = lo < 0 ? lo : 0;
-    hi = hi > 0 ? hi : 0;
-    q->scale = hi > lo ? (hi - lo) / 255.f : 1.f;
-    long zp = lrintf(-lo / q->scale);
-    q->zp = (int)(zp < 0 ? 0 : zp > 255 ? 255 : zp);
-}
-
 /* SmoothQuant's migration strength: s[c] = sqrt(range of input channel c /
  * range of weight column c) (alpha 0.5; QUIRE_NN_SMOOTH_ALPHA for
  * experiments) evens the channels out between activations and weights. */
@@ -55,7 +45,7 @@ static q_status smooth_factors(nn_model *m, int ni) {
     const float *wd = w->cdata;
     int64_t co = w->dims[0], ci = w->dims[1];
     const char *e = getenv("QUIRE_NN_SMOOTH_ALPHA");
-    float alpha = e ? (float)atof(e) : 0.5f, lo = 0, hi = 0;
+    float alpha = e ? (float)atof(e) : 0.5f;
     if (!(q->smooth = malloc(sizeof(float) * (size_t)ci)))
         return Q_FAIL(Q_ERR_NOMEM, "out of memory for int8 tables");
     for (int64_t c = 0; c < ci; c++) {
@@ -65,25 +55,25 @@ static q_status smooth_factors(nn_model *m, int ni) {
         float sm = am > 0 && wm > 0 ? powf(am, alpha) / powf(wm, 1 - alpha) : 1.f;
         sm = sm < 1e-3f ? 1e-3f : sm > 1e3f ? 1e3f : sm;
         q->smooth[c] = sm;
-        lo = fminf(lo, q->clo[c] / sm);
-        hi = fmaxf(hi, q->chi[c] / sm);
     }
-    range_to_q8(lo, hi, q);
     return Q_OK;
 }
 
-/* One conv's line: "OUTPUT LO HI int8|fp32 [C LO0 HI0 ... LO(C-1) HI(C-1)]"
- * (the input's range, then optionally each input channel's, which turns on
- * smoothing). */
+/* One conv's line: "OUTPUT LO HI int8|int8x2|fp32 [C LO0 HI0 ... LO(C-1)
+ * HI(C-1)]" (the input's range over the calibration pages, then optionally
+ * each input channel's, which turns on smoothing). int8x2 keeps the weights
+ * in two int8 planes (about 15 bits, twice the work; kc_qweights). The int8
+ * kernel quantizes each column of the input with its own range as it runs
+ * (kc_int8.h), so LO and HI only document what calibration saw. */
 static q_status table_line(nn_model *m, char *line, const char *where, int lineno) {
     char name[400], prec[16];
     float lo, hi;
     int used = 0;
     if (sscanf(line, "%399s %f %f %15s%n", name, &lo, &hi, prec, &used) != 4 ||
-        (strcmp(prec, "int8") && strcmp(prec, "fp32")) || !(lo <= hi) || !isfinite(lo) ||
-        !isfinite(hi))
-        return Q_FAIL(Q_ERR_FORMAT, "int8 table %s:%d: expected 'OUTPUT LO HI int8|fp32'", where,
-                      lineno);
+        (strcmp(prec, "int8") && strcmp(prec, "int8x2") && strcmp(prec, "fp32")) || !(lo <= hi) ||
+        !isfinite(lo) || !isfinite(hi))
+        return Q_FAIL(Q_ERR_FORMAT, "int8 table %s:%d: expected 'OUTPUT LO HI int8|int8x2|fp32'",
+                      where, lineno);
     int ni = conv_by_output(m, name);
     if (ni < 0 || !int8_eligible(m, &m->nodes[ni]))
         return Q_FAIL(Q_ERR_FORMAT, "int8 table %s:%d: '%s' is not a 1x1 conv of this model", where,
@@ -91,8 +81,7 @@ static q_status table_line(nn_model *m, char *line, const char *where, int linen
     nn_q8 *q = &m->q8[ni];
     q->lo = lo;
     q->hi = hi;
-    q->on = !strcmp(prec, "int8");
-    range_to_q8(lo, hi, q);
+    q->on = !strcmp(prec, "int8") ? 1 : !strcmp(prec, "int8x2") ? 2 : 0;
     char *p = line + used, *end;
     long nch = strtol(p, &end, 10);
     if (end == p) return Q_OK; /* no per-channel ranges */

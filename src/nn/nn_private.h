@@ -85,13 +85,13 @@ typedef struct {
 typedef struct nn_backend nn_backend;
 typedef struct nn_plan nn_plan;
 
-/* A conv's int8 state (int8.c): from the table (on, scale, zp, lo, hi, and
- * the input channels' smoothing factors) or from calibration runs (lo, hi,
- * seen, and each input channel's range clo/chi). */
+/* A conv's int8 state (int8.c): from the table (on, lo, hi, and the input
+ * channels' smoothing factors) or from calibration runs (lo, hi, seen, and
+ * each input channel's range clo/chi). */
 typedef struct {
-    int on, seen;
-    float scale, lo, hi;
-    int zp;
+    int on; /* 0 fp32, else int8 with this many weight planes (kc_qweights) */
+    int seen;
+    float lo, hi;
     int nch;
     float *clo, *chi; /* [nch] */
     float *smooth;    /* [nch] or NULL */

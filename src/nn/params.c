@@ -68,9 +68,7 @@ static q_status params_conv(const nn_model *m, const nn_node *n, const nn_tensor
         return UNSUPPORTED("the fused scale and shift are neither scalars nor per channel");
     const nn_q8 *q = m->q8 ? &m->q8[n - m->nodes] : NULL;
     if (q && q->on && n->op == NN_OP_CONV) {
-        c->int8 = 1;
-        c->a_scale = q->scale;
-        c->a_zp = q->zp;
+        c->int8 = q->on;
         c->smooth = q->smooth;
     }
     return Q_OK;

@@ -20,11 +20,10 @@ typedef struct {
      * memory (NULL when absent), their lengths, and kc_epilogue's post_n. */
     const float *post_scale, *post_shift;
     int scale_n, shift_n, post_n;
-    /* int8 (CPU): the input's u8 scale and zero point from the model's
-     * scales table (int8.c); int8 = 0 runs fp32. */
+    /* int8 (CPU): the model's scales table (int8.c) marks this conv int8
+     * with 1 or 2 weight planes (kc_qweights; its activations are quantized
+     * per column as it runs); 0 runs fp32. */
     int int8;
-    float a_scale;
-    int a_zp;
     const float *smooth; /* the input channels' smoothing factors, or NULL */
 } nn_conv_params;
 

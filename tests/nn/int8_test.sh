@@ -36,7 +36,7 @@ check 1 "another model's table" "not this one" \
 check 1 "missing table" "cannot open int8 table" \
     "$Q" nn "$REC" --input "$W/cls.npy" --output "$W/y.npy" --precision int8 --int8-table "$W/none"
 sed 's/ int8/ int9/' "$TABLE" >"$W/bad.txt"
-check 1 "bad precision in the table" "expected 'OUTPUT LO HI int8|fp32'" \
+check 1 "bad precision in the table" "expected 'OUTPUT LO HI int8|int8x2|fp32'" \
     "$Q" nn "$REC" --input "$W/cls.npy" --output "$W/y.npy" --precision int8 --int8-table "$W/bad.txt"
 grep '^sha256' "$TABLE" >"$W/x.txt"; echo "x 0 1 int8" >>"$W/x.txt"
 check 1 "a name that is no 1x1 conv" "is not a 1x1 conv" \

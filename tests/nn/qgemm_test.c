@@ -2,14 +2,16 @@
  * GEMM against the plain C twin, bit for bit (integer accumulators, the
  * same fused dequantization), over odd shapes -- M, N, K not multiples of
  * the vector widths, K = 1, N = 1 -- with canaries around and between the
- * output rows; then the int8 1x1 conv against the fp32 reference conv
- * within a normalised error. Paths this CPU lacks are said and skipped.
- * Seeded by QUIRE_TEST_SEED. */
+ * output rows; the packers' bytes and column scales against the twin's;
+ * then the int8 1x1 conv against the fp32 reference conv within the
+ * quantization bound of each output (columns of very different magnitudes,
+ * which one scale per tensor would not meet). Paths this CPU lacks are said
+ * and skipped. Seeded by QUIRE_TEST_SEED. */
 #include "kernels/cpu/kc_int8.h"
 #include "tests/nn/test_util.h"
 
 static int failures, checks;
-static double worst_nmse[KC_QGEMM_NPATHS];
+static double worst_nmse[2][KC_QGEMM_NPATHS]; /* by weight planes */
 
 static void fail(const char *what, const char *path, int m, int n, int k, double v) {
     failures++;
@@ -21,16 +23,27 @@ static void qgemm_case(kc_qgemm_path p, int m, int n, int k) {
     int kp = (k + 3) / 4 * 4, qmax = kc_qgemm_weight_max(p), ldc = n + tu_int(0, 3);
     int8_t *w = calloc((size_t)m * kp, 1);
     uint8_t *x = malloc((size_t)kp * n);
-    float *sc = malloc(sizeof(float) * (size_t)m), *of = malloc(sizeof(float) * (size_t)m);
+    float *ws = malloc(sizeof(float) * (size_t)m), *ns = malloc(sizeof(float) * (size_t)m);
+    float *bias = malloc(sizeof(float) * (size_t)m);
+    float *a = malloc(sizeof(float) * (size_t)n), *z = malloc(sizeof(float) * (size_t)n);
     size_t cn = (size_t)m * ldc;
     float *got = tu_alloc(cn), *want = tu_alloc(cn);
     for (int i = 0; i < m; i++) {
         for (int j = 0; j < k; j++)
             w[(size_t)i * kp + j] = (int8_t)tu_int(-qmax, qmax);
-        /* scale 1, offset 0 on some rows: the float is the accumulator */
-        sc[i] = tu_int(0, 1) ? 1.f : tu_float(1e-4f, 1e-2f);
-        of[i] = sc[i] == 1.f ? 0.f : tu_float(-3, 3);
+        /* scale 1, no sum, no bias on some rows: with a column of scale 1
+         * and zero point 0, the float is the accumulator */
+        int raw = tu_int(0, 1);
+        ws[i] = raw ? 1.f : tu_float(1e-4f, 1e-2f);
+        ns[i] = raw ? 0.f : (float)-tu_int(0, 127 * k);
+        bias[i] = raw ? 0.f : tu_float(-3, 3);
     }
+    for (int j = 0; j < n; j++) {
+        int raw = tu_int(0, 1);
+        a[j] = raw ? 1.f : tu_float(1e-3f, 1e-1f);
+        z[j] = raw ? 0.f : (float)tu_int(0, 255);
+    }
+    kc_qdeq dq = {ws, ns, bias, a, z};
     for (size_t i = 0; i < (size_t)kp * n; i++)
         x[i] = (uint8_t)tu_int(0, 255);
     /* extreme rows: all 255 x all qmax / -qmax, the largest sums */
@@ -42,8 +55,8 @@ static void qgemm_case(kc_qgemm_path p, int m, int n, int k) {
     for (int j = 0; j < n && tu_int(0, 1); j++)
         for (int q = 0; q < kp; q++)
             x[(size_t)(q / 4) * n * 4 + (size_t)j * 4 + q % 4] = 255;
-    kc_qgemm(KC_QGEMM_REF, m, n, kp / 4, w, kp, x, sc, of, want, ldc);
-    kc_qgemm(p, m, n, kp / 4, w, kp, x, sc, of, got, ldc);
+    kc_qgemm(KC_QGEMM_REF, m, n, kp / 4, w, kp, x, &dq, want, ldc);
+    kc_qgemm(p, m, n, kp / 4, w, kp, x, &dq, got, ldc);
     checks++;
     size_t bad = 0;
     for (int i = 0; i < m; i++)
@@ -58,8 +71,11 @@ static void qgemm_case(kc_qgemm_path p, int m, int n, int k) {
     if (!gaps) fail("wrote outside C", kc_qgemm_name(p), m, n, k, 0);
     free(w);
     free(x);
-    free(sc);
-    free(of);
+    free(ws);
+    free(ns);
+    free(bias);
+    free(a);
+    free(z);
     tu_free(got);
     tu_free(want);
 }
@@ -80,31 +96,56 @@ static void test_qgemm(void) {
     }
 }
 
-/* The SIMD packers write the reference's bytes, NaN and infinities included,
- * for odd K (zero rows past it) and N (masked tails). */
+/* The SIMD packers write the reference's bytes and column scales, NaN and
+ * infinities included, for odd K (zero rows past it) and N (masked tails;
+ * past 256 columns, the packer's second chunk), with and without
+ * smoothing; each column's range holds 0, and its values come back within
+ * half a step. */
 static void pack_case(kc_qgemm_path p) {
-    int k = tu_int(1, 23), n = tu_int(1, 70), ldx = n + tu_int(0, 5), kp = (k + 3) / 4 * 4;
+    int k = tu_int(1, 23), n = tu_int(0, 3) ? tu_int(1, 70) : tu_int(250, 300);
+    int ldx = n + tu_int(0, 5), kp = (k + 3) / 4 * 4;
     float *x = tu_alloc((size_t)k * ldx);
     tu_fill(x, (size_t)k * ldx, -3, 5);
-    x[0] = NAN;
-    if (k * ldx > 2) {
-        x[1] = INFINITY;
-        x[2] = -INFINITY;
+    for (int j = 0; j < n; j++) /* columns of very different magnitudes */
+        for (int r = 0, e = tu_int(-3, 2); r < k; r++)
+            x[(size_t)r * ldx + j] *= powf(10.f, (float)e);
+    int special = tu_int(0, 1);
+    if (special) {
+        x[0] = NAN;
+        if (k * ldx > 2) {
+            x[1] = INFINITY;
+            x[2] = -INFINITY;
+        }
     }
-    uint8_t *got = malloc((size_t)kp * n + 64), *want = malloc((size_t)kp * n + 64);
-    memset(got, 0xa5, (size_t)kp * n + 64);
-    memset(want, 0xa5, (size_t)kp * n + 64);
-    float inv[24];
+    size_t nb = (size_t)kp * n + 64;
+    uint8_t *got = malloc(nb), *want = malloc(nb);
+    float *ag = malloc(sizeof(float) * 4 * (size_t)n), *zg = ag + n, *aw = zg + n, *zw = aw + n;
+    memset(got, 0xa5, nb);
+    memset(want, 0xa5, nb);
+    float sinv[24];
     for (int r = 0; r < k; r++)
-        inv[r] = 1.f / tu_float(0.005f, 0.05f);
-    int zp = tu_int(0, 255);
-    kc_qpack_act(KC_QGEMM_REF, x, ldx, k, n, inv, zp, want);
-    kc_qpack_act(p, x, ldx, k, n, inv, zp, got);
+        sinv[r] = tu_float(0.5f, 2.f);
+    const float *sv = tu_int(0, 1) ? sinv : NULL;
+    kc_qpack_act(KC_QGEMM_REF, x, ldx, k, n, sv, want, aw, zw);
+    kc_qpack_act(p, x, ldx, k, n, sv, got, ag, zg);
     checks++;
-    if (memcmp(got, want, (size_t)kp * n + 64))
+    if (memcmp(got, want, nb) || memcmp(ag, aw, sizeof(float) * n) ||
+        memcmp(zg, zw, sizeof(float) * n))
         fail("packed activations differ from the reference", kc_qgemm_name(p), 0, n, k, 0);
+    for (int j = 0; j < n && !special; j++)
+        for (int r = 0; r < k; r++) {
+            float v = x[(size_t)r * ldx + j] * (sv ? sv[r] : 1.f);
+            float back = ((float)want[((size_t)(r / 4) * n + j) * 4 + r % 4] - zw[j]) * aw[j];
+            if (!(fabsf(back - v) <= 0.501f * aw[j] + 1e-6f * fabsf(v))) {
+                fail("a value does not come back within half a step", kc_qgemm_name(p), j, n, k,
+                     back - v);
+                r = k;
+                j = n;
+            }
+        }
     free(got);
     free(want);
+    free(ag);
     tu_free(x);
 }
 
@@ -124,16 +165,30 @@ static void fill_hswish(float *x, size_t n) {
     }
 }
 
+/* The activation step of one column (pixel i of image b): its smoothed
+ * range, widened to hold 0, over 255. */
+static double column_step(const kc_conv_shape *s, const float *x, const float *smooth, int b,
+                          size_t i) {
+    size_t hw = (size_t)s->h_in * s->w_in;
+    double lo = 0, hi = 0;
+    for (int k = 0; k < s->c_in; k++) {
+        double v = x[((size_t)b * s->c_in + k) * hw + i] / (smooth ? smooth[k] : 1);
+        lo = fmin(lo, v);
+        hi = fmax(hi, v);
+    }
+    return (hi - lo) / 255;
+}
+
 /* 1 when every output of the int8 1x1 conv is within what quantization can
- * move it from the fp32 reference: per term, a step of the activation (half
- * for rounding, half for the clamp at 255 when the zero point rounds) times
- * the weight, half a weight step times the activation, and their product;
- * times 1.5, hard-swish's steepest slope; plus float rounding. A normalised
- * error bound failed 3 % of random cases (an output channel of a few inputs
- * whose sum nearly cancels), this one cannot by chance. */
+ * move it from the fp32 reference: per term, a step of the column's
+ * activations (half for rounding, half for the clamp at 255 when the zero
+ * point rounds) times the weight, half a weight step times the activation,
+ * and their product; times 1.5, hard-swish's steepest slope; plus float
+ * rounding. A normalised error bound failed 3 % of random cases (an output
+ * channel of a few inputs whose sum nearly cancels), this one cannot by
+ * chance. */
 static int within_quant_bound(const kc_conv_shape *s, const float *x, const float *w,
-                              const float *smooth, float a_scale, int wmax, const float *got,
-                              const float *want) {
+                              const float *smooth, int wmax, const float *got, const float *want) {
     size_t hw = (size_t)s->h_in * s->w_in;
     for (int c = 0; c < s->c_out; c++) {
         double wm = 0;
@@ -142,7 +197,7 @@ static int within_quant_bound(const kc_conv_shape *s, const float *x, const floa
         double ws = wm / wmax;
         for (int b = 0; b < s->n; b++)
             for (size_t i = 0; i < hw; i++) {
-                double bound = 0, mag = 0;
+                double bound = 0, mag = 0, a_scale = column_step(s, x, smooth, b, i);
                 for (int k = 0; k < s->c_in; k++) {
                     double sk = smooth ? smooth[k] : 1;
                     double wk = fabs(w[(size_t)c * s->c_in + k] * sk);
@@ -161,7 +216,7 @@ static int within_quant_bound(const kc_conv_shape *s, const float *x, const floa
  * bound at every output; the normalised error is reported (measured: worst
  * of 20 cases ~5e-5 with 8-bit weights, ~1e-4 with AVX2 7-bit ones, up to
  * 2.6e-3 in rare small cases). */
-static void qconv_case(kc_qgemm_path p, int threads) {
+static void qconv_case(kc_qgemm_path p, int threads, int planes) {
     kc_conv_shape s = {0};
     s.n = tu_int(1, 3);
     s.c_in = tu_int(1, 70);
@@ -175,39 +230,37 @@ static void qconv_case(kc_qgemm_path p, int threads) {
           *bias = tu_alloc((size_t)s.c_out);
     float *got = tu_alloc(yn), *want = tu_alloc(yn);
     fill_hswish(x, xn);
+    size_t hw = (size_t)s.h_in * s.w_in;
+    for (int b = 0; b < s.n; b++) /* pixels of very different magnitudes */
+        for (size_t i = 0; i < hw; i++)
+            for (int c = 0, e = tu_int(-3, 1); c < s.c_in; c++)
+                x[((size_t)b * s.c_in + c) * hw + i] *= powf(10.f, (float)e);
     tu_fill(w, (size_t)s.c_out * s.c_in, -0.5f, 0.5f);
     tu_fill(bias, (size_t)s.c_out, -1, 1);
     /* half the cases smooth the channels (a random factor each; the
-     * activation range is then that of the smoothed input) */
+     * activation ranges are then those of the smoothed input) */
     float *smooth = tu_int(0, 1) ? tu_alloc((size_t)s.c_in) : NULL;
     if (smooth) tu_fill(smooth, (size_t)s.c_in, 0.5f, 2.f);
-    float lo = 0, hi = 0;
-    for (size_t i = 0; i < xn; i++) {
-        int c = (int)(i / ((size_t)s.h_in * s.w_in) % (size_t)s.c_in);
-        float v = smooth ? x[i] / smooth[c] : x[i];
-        lo = v < lo ? v : lo;
-        hi = v > hi ? v : hi;
-    }
-    float a_scale = (hi - lo) / 255.f;
-    int zp = (int)lrintf(-lo / a_scale);
     kc_epilogue ep = {0};
     ep.bias = bias;
     ep.act.kind = tu_int(0, 1) ? KC_ACT_HARD_SWISH : KC_ACT_NONE;
     ep.act.a = 1.f / 6.f;
     ep.act.b = 0.5f;
     kc_conv2d_ref(&s, x, w, &ep, want);
-    void *mem = aligned_alloc(64, (kc_qweights_size(s.c_out, s.c_in) + 63) / 64 * 64);
+    int qmax = kc_qgemm_weight_max(p);
+    void *mem = aligned_alloc(64, (kc_qweights_size(s.c_out, s.c_in, planes) + 63) / 64 * 64);
     kc_qweights qw;
-    kc_qweights_pack(s.c_out, s.c_in, w, bias, smooth, a_scale, zp, kc_qgemm_weight_max(p), mem,
-                     &qw);
-    size_t per = kc_qconv1x1_workspace(&s);
+    kc_qweights_pack(s.c_out, s.c_in, w, bias, smooth, qmax, planes, mem, &qw);
+    size_t per = kc_qconv1x1_workspace(&s, planes);
     kc_ctx ctx = {threads, malloc(sizeof(float) * per * (size_t)threads), per};
     kc_qconv1x1(&ctx, p, &s, x, &qw, &ep, got);
     double e = tu_nmse(got, want, yn);
-    if (e > worst_nmse[p]) worst_nmse[p] = e;
+    double *worst = &worst_nmse[planes - 1][p];
+    *worst = e > *worst ? e : *worst;
     checks++;
-    if (!within_quant_bound(&s, x, w, smooth, a_scale, kc_qgemm_weight_max(p), got, want) ||
-        !tu_canaries_ok(got, yn))
+    /* two planes: the weights' step is 2 * qmax times finer */
+    int wsteps = planes > 1 ? qmax * 2 * qmax : qmax;
+    if (!within_quant_bound(&s, x, w, smooth, wsteps, got, want) || !tu_canaries_ok(got, yn))
         fail("conv outside the quantization bound or canary overwritten", kc_qgemm_name(p), s.c_out,
              s.n * s.h_out * s.w_out, s.c_in, e);
     free(ctx.scratch);
@@ -223,9 +276,10 @@ static void qconv_case(kc_qgemm_path p, int threads) {
 static void test_qconv(void) {
     for (int p = 0; p < KC_QGEMM_NPATHS; p++) {
         if (!kc_qgemm_available((kc_qgemm_path)p)) continue;
-        for (int r = 0; r < 20; r++)
-            qconv_case((kc_qgemm_path)p, 1 + r % 2);
-        printf("%s 1x1 conv: worst nmse %.3g\n", kc_qgemm_name((kc_qgemm_path)p), worst_nmse[p]);
+        for (int r = 0; r < 40; r++)
+            qconv_case((kc_qgemm_path)p, 1 + r % 2, 1 + r / 2 % 2);
+        printf("%s 1x1 conv: worst nmse %.3g (one weight plane), %.3g (two)\n",
+               kc_qgemm_name((kc_qgemm_path)p), worst_nmse[0][p], worst_nmse[1][p]);
     }
 }
 
