@@ -2,7 +2,8 @@
 """Calibrates a model's int8 scales table (models/int8/) on pages the project generates.
 
     scripts/int8_calibrate.py [--quire build/quire] [--model PATH] [--out TABLE]
-                              [--work DIR] [--seeds N] [--max-inputs N] [--tol X]
+                              [--work DIR] [--seeds N] [--max-inputs N] [--budget X]
+                              [--all int8|int8x2] [--smooth] [--jobs N]
 
 1. Pages: tests/gen/gen_scans.py, seeds 201.. (the benchmarks use 101..: the
    calibration pages are not the pages the accuracy is measured on), its clean300
@@ -18,7 +19,10 @@
 5. Greedy: the least harmful layers first, each kept in int8 while all kept ones
    together change at most --budget of the characters, else in int8x2 (two weight
    planes, about 15-bit weights for twice the int8 work) on the same condition;
-   the rest stay fp32.
+   the rest stay fp32. With --all int8|int8x2, steps 4-5 are skipped and every conv
+   gets that precision: text edits against fp32 overstate the harm (int8 noise
+   flips the recognizer's near-ties both ways), so such a table is judged on whole
+   pages against their truth (bench/nn/bench_int8_text.sh).
 6. The table: every conv with its range, int8, int8x2 or fp32, and its measured
    error; the whole table's error on the evaluation inputs goes into the header.
 """
@@ -154,6 +158,10 @@ def main():
                     help="largest share of characters the int8 layers may change (default 0.0005)")
     ap.add_argument("--smooth", action="store_true", help="smooth the input channels (SmoothQuant)")
     ap.add_argument("--max-eval", type=int, default=20)
+    ap.add_argument("--all", choices=("int8", "int8x2"),
+                    help="every 1x1 conv in this precision, no per-layer choice (the table then only"
+                         " reports its error against fp32; judge it on pages against the truth:"
+                         " bench/nn/bench_int8_text.sh)")
     ap.add_argument("--jobs", type=int, default=JOBS, help="runs of quire at a time (default: cores)")
     a = ap.parse_args()
     globals()["JOBS"] = max(1, a.jobs)
@@ -212,15 +220,15 @@ def main():
         return compare(got, ref), text_edits(got, ref)[0]
 
     errs = {}
-    for n in names:
+    for n in names if not a.all else []:
         e, te = trial({n: "int8"})
         errs[n] = (e[0], te, chars)
         print("  %-24s alone: nmse %.3g, text edits %d of %d" % (n, e[0], te, chars), file=sys.stderr)
     # greedy: the least harmful layers first, each in int8 if all the kept ones
     # together stay within the budget of text edits, else with two weight
     # planes (int8x2: the error measured to come from 8-bit weights), else fp32
-    chosen = {}
-    for n in sorted(names, key=lambda n: (errs[n][1], errs[n][0])):
+    chosen = {n: a.all for n in names} if a.all else {}
+    for n in sorted(names, key=lambda n: (errs[n][1], errs[n][0])) if not a.all else []:
         for prec in ("int8", "int8x2"):
             e, te = trial(dict(chosen, **{n: prec}))
             if te <= budget:
@@ -230,20 +238,28 @@ def main():
               % (n, chosen.get(n, "stays fp32"), e[0], te, budget), file=sys.stderr)
     rows = [row(n, chosen.get(n, "fp32")) for n in names]
     e, te = trial(chosen)
+    how = ([
+        "every one of the %d 1x1 convs %s (--all): no per-layer choice; its error against fp32's"
+        % (len(rows), a.all),
+        "text is below, its CER and bag-of-words against the truth in bench/RESULTS.md",
+        "(bench/nn/bench_int8_text.sh)",
+    ] if a.all else [
+        "%d of %d 1x1 convs int8, %d of them with two weight planes (int8x2): the least harmful first"
+        % (len(chosen), len(rows), sum(p == "int8x2" for p in chosen.values())),
+        "(each alone in int8, by text edits of the greedy-decoded lines against fp32's), each in int8"
+        " or else int8x2",
+        "while all kept ones together change at most %g %% of the characters" % (100 * a.budget),
+    ])
     header = [
         "quire int8 scales for %s (scripts/int8_calibrate.py; do not edit by hand)" % os.path.basename(a.model),
         "calibration: %d inputs the recognizer got from `quire text` on %d pages of"
         % (len(calib), len(pages)),
         "tests/gen/gen_scans.py (seeds 201-%d, clean300 and degraded); input ranges are min/max%s"
         % (200 + a.seeds, ", channels smoothed" if a.smooth else ""),
-        "%d of %d 1x1 convs int8, %d of them with two weight planes (int8x2): the least harmful first"
-        % (len(chosen), len(rows), sum(p == "int8x2" for p in chosen.values())),
-        "(each alone in int8, by text edits of the greedy-decoded lines against fp32's), each in int8"
-        " or else int8x2",
-        "while all kept ones together change at most %g %% of the" % (100 * a.budget),
-        "characters of %d held-out inputs; together: output nmse %.3g, argmax changed on %.4f of"
+    ] + how + [
+        "on %d held-out inputs: output nmse %.3g, argmax changed on %.4f of the time steps,"
         % (len(evals), e[0], e[1]),
-        "the time steps, %d text edits in %d characters" % (te, chars),
+        "%d text edits in %d characters of the greedy-decoded lines against fp32's" % (te, chars),
     ]
     os.makedirs(os.path.dirname(out), exist_ok=True)
     write_table(out, sha, rows, header, errs)

@@ -9,8 +9,9 @@
 #
 # Environment:
 #   BENCH_CPUS=0,1       the cores every tool gets (taskset -c)
-#   BENCH_TOOLS="quire tesseract ocrmypdf"   which to run; quire-int8 adds quire
-#                        with --precision int8 (its recognizer's int8 table)
+#   BENCH_TOOLS="quire tesseract ocrmypdf"   which to run (quire: its defaults,
+#                        int8 recognizer on CPUs with VNNI); quire-fp32 and
+#                        quire-int8 add quire with --precision fp32 or int8
 #   BENCH_CHRT=1         run every tool under `chrt -f 50` (real-time priority,
 #                        needs root): on a machine shared with other work, the
 #                        other processes then cannot take the tools' cores, and
@@ -133,6 +134,7 @@ run_quire() { # run_quire NAME [QUIRE OPTIONS...]: quire over the pages as $mode
   esac
   ran=("$name" "${ran[@]}")
 }
+[[ " $tools " != *" quire-fp32 "* ]] || run_quire quire-fp32 --precision fp32
 [[ " $tools " != *" quire-int8 "* ]] || run_quire quire-int8 --precision int8
 [[ " $tools " != *" quire "* ]] || run_quire quire
 
@@ -145,6 +147,7 @@ label = {"quire": "quire (%s)" % {"run": "quire run, 1 process", "mpirun": "mpir
                                   "ocr": "quire ocr per page"}[mode],
          "tesseract": "Tesseract 5, %s processes" % ncpu, "ocrmypdf": "OCRmyPDF -j %s" % ncpu}
 label["quire-int8"] = label["quire"] + ", --precision int8"
+label["quire-fp32"] = label["quire"] + ", --precision fp32"
 rows = {}
 for t in tools:
     r = json.load(open(os.path.join(work, t + ".rss.json")))
@@ -159,7 +162,7 @@ for t in tools:
         label[t], " (exit %d)" % r["rc"] if r["failed"] else "", r["seconds"], r["pps"], r["cpu_seconds"] / n,
         r["cer1"], r["cer2"],
         r["bow1"], r["bow2"], r["peak_tree_mib"], r["max_proc_mib"]))
-for name in ("quire", "quire-int8"):
+for name in ("quire", "quire-fp32", "quire-int8"):
     if name not in rows or "tesseract" not in rows:
         continue
     q, t = rows[name], rows["tesseract"]

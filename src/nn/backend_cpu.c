@@ -389,3 +389,8 @@ q_status nn_backend_cpu_new(int threads, nn_backend **out) {
 const char *nn_int8_kernel(void) {
     return kc_qgemm_name(kc_qgemm_best());
 }
+
+int nn_int8_preferred(void) {
+    kc_qgemm_path p = kc_qgemm_best();
+    return p == KC_QGEMM_AVXVNNI || p == KC_QGEMM_AVX512VNNI;
+}

@@ -187,8 +187,10 @@ q_status nn_int8_setup(nn_model *m, const void *data, size_t size) {
     }
     if (!want) return Q_OK;
     if (strcmp(m->be->iface->name, "cpu")) {
-        q_log(Q_LOG_WARN, "nn: int8 runs on the CPU backend only; %s runs fp32",
-              m->be->iface->name);
+        /* said loudly only when the caller chose that backend: OCR asks for
+         * int8 by default, and a GPU rank (backend auto) runs fp32 */
+        q_log(m->opt.backend == NN_BACKEND_AUTO ? Q_LOG_DEBUG : Q_LOG_WARN,
+              "nn: int8 runs on the CPU backend only; %s runs fp32", m->be->iface->name);
         return Q_OK;
     }
     if (m->opt.int8_table) return table_from_file(m, m->opt.int8_table);

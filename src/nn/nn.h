@@ -58,6 +58,10 @@ int nn_model_node_count(const nn_model *m);
 int nn_model_int8_layers(const nn_model *m);
 /* The int8 kernel family this CPU uses ("int8-avx512vnni", ...). */
 const char *nn_int8_kernel(void);
+/* 1 when int8 is the better default on this CPU: its kernels have VNNI (8-bit
+ * weights, the kernels whose text was measured; AVX2's 7-bit weights were
+ * not, and plain C is slower than fp32). */
+int nn_int8_preferred(void);
 
 /* Runs the model on one float32 tensor. The result is written to *output, a
  * pointer owned by the model and valid until the next run or nn_model_free;

@@ -39,8 +39,9 @@ typedef struct {
     const char *models_dir;   /* folder with the model files (run_models_dir) */
     nn_backend_kind backend;  /* CPU unless asked */
     int threads;              /* CPU threads for the models; 0 = 1 */
-    nn_precision precision;   /* NN_PRECISION_INT8: the recognizer's 1x1 convs in int8 on the
-                                 CPU (its built-in scales table); det and cls stay fp32 */
+    nn_precision precision;   /* NN_PRECISION_INT8 (the default): the recognizer's 1x1 convs in
+                                 int8 on the CPU (its built-in scales table); det and cls, and
+                                 other backends, run fp32 */
     int det_side;             /* detection: the page is scaled so its longer side is at most this
                                  (never up), sides rounded to multiples of 32; 0 = OCR_DET_SIDE;
                                  PaddleOCR's own is 960 */
