@@ -38,7 +38,9 @@ static int conv_by_output(const nn_model *m, const char *name) {
 
 /* SmoothQuant's migration strength: s[c] = sqrt(range of input channel c /
  * range of weight column c) (alpha 0.5; QUIRE_NN_SMOOTH_ALPHA for
- * experiments) evens the channels out between activations and weights. */
+ * experiments) evens the channels out between activations and weights. With
+ * per-column activation scales it made the recognizer's text worse
+ * (bench/RESULTS.md): only tables that carry channel ranges turn it on. */
 static q_status smooth_factors(nn_model *m, int ni) {
     nn_q8 *q = &m->q8[ni];
     const nn_value *w = &m->vals[m->nodes[ni].in[1]];
