@@ -119,20 +119,30 @@ static void qrange_ref(const float *x, int ldx, int k, int n, const float *sinv,
     }
 }
 
+/* The column-range and quad-packing kernels of one path (kc_qpack_act). */
+typedef struct {
+    void (*range)(const float *x, int ldx, int k, int n, const float *sinv, float *lo, float *hi);
+    void (*quad)(const float *const *x, int n, const float *sinv, const float *inv,
+                 const float *zp5, uint8_t *d);
+} packers;
+
+static packers packers_for(kc_qgemm_path path) {
+#if defined(__x86_64__)
+    if (path == KC_QGEMM_AVX512VNNI) return (packers){kc_qrange_avx512, kc_qpack_quad_avx512};
+    if (path == KC_QGEMM_AVX2 || path == KC_QGEMM_AVXVNNI)
+        return (packers){kc_qrange_avx2, kc_qpack_quad_avx2};
+#endif
+    (void)path;
+    return (packers){qrange_ref, qpack_quad_ref};
+}
+
 /* Each column's range over the k rows (the comparisons skip NaN, which the
  * packers map to 0), then its scale and zero point; an infinite range gives
  * scale 1. */
-static void column_ranges(kc_qgemm_path path, const float *x, int ldx, int k, int n,
+static void column_ranges(const packers *pk, const float *x, int ldx, int k, int n,
                           const float *sinv, float *a, float *z, float *inv, float *zp5) {
     float lo[CHUNK], hi[CHUNK];
-#if defined(__x86_64__)
-    if (path == KC_QGEMM_AVX512VNNI)
-        kc_qrange_avx512(x, ldx, k, n, sinv, lo, hi);
-    else if (path == KC_QGEMM_AVX2 || path == KC_QGEMM_AVXVNNI)
-        kc_qrange_avx2(x, ldx, k, n, sinv, lo, hi);
-    else
-#endif
-        qrange_ref(x, ldx, k, n, sinv, lo, hi);
+    pk->range(x, ldx, k, n, sinv, lo, hi);
     for (int j = 0; j < n; j++) {
         float d = hi[j] - lo[j], s = d / 255.f, zp = 0.f;
         if (d > 0.f && d <= 3.4e38f) {
@@ -152,9 +162,10 @@ void kc_qpack_act(kc_qgemm_path path, const float *x, int ldx, int k, int n, con
                   uint8_t *xp, float *a, float *z) {
     int kq = (k + 3) / 4;
     float inv[CHUNK], zp5[CHUNK];
+    packers pk = packers_for(path);
     for (int j0 = 0; j0 < n; j0 += CHUNK) {
         int nc = n - j0 < CHUNK ? n - j0 : CHUNK;
-        column_ranges(path, x + j0, ldx, k, nc, sinv_all, a + j0, z + j0, inv, zp5);
+        column_ranges(&pk, x + j0, ldx, k, nc, sinv_all, a + j0, z + j0, inv, zp5);
         for (int p = 0; p < kq; p++) {
             const float *rows[4];
             float sinv[4];
@@ -162,15 +173,7 @@ void kc_qpack_act(kc_qgemm_path path, const float *x, int ldx, int k, int n, con
                 rows[q] = 4 * p + q < k ? x + (size_t)(4 * p + q) * ldx + j0 : NULL;
                 sinv[q] = rows[q] && sinv_all ? sinv_all[4 * p + q] : 1.f;
             }
-            uint8_t *d = xp + ((size_t)p * n + j0) * 4;
-#if defined(__x86_64__)
-            if (path == KC_QGEMM_AVX512VNNI)
-                kc_qpack_quad_avx512(rows, nc, sinv, inv, zp5, d);
-            else if (path == KC_QGEMM_AVX2 || path == KC_QGEMM_AVXVNNI)
-                kc_qpack_quad_avx2(rows, nc, sinv, inv, zp5, d);
-            else
-#endif
-                qpack_quad_ref(rows, nc, sinv, inv, zp5, d);
+            pk.quad(rows, nc, sinv, inv, zp5, xp + ((size_t)p * n + j0) * 4);
         }
     }
 }
