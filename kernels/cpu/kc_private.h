@@ -17,6 +17,10 @@ static inline int kc_thread_id(void) {
 }
 #endif
 
+/* Whether the kernels use AVX-512 (the CPU has AVX-512F and QUIRE_NO_AVX512
+ * is unset; kc_init_threads). */
+int kc_use_avx512(void);
+
 /* Threads worth waking for `macs` multiply-adds: one per KC_MACS_PER_THREAD,
  * at most ctx->nthreads. Waking a team costs tens of microseconds (far more on
  * a VM whose other vCPU is not running), which is a small layer's whole work:

@@ -38,6 +38,11 @@ const char *kc_blas_core(void) {
     return use_avx512 ? "quire-avx512" : use_avx2 ? "quire-avx2" : openblas_get_corename();
 }
 
+int kc_use_avx512(void) {
+    kc_init_threads();
+    return use_avx512;
+}
+
 int kc_gemm_rows(int m, int n, int k, const float *a, int lda, const float *b, const int *rows,
                  float *c, int ldc, const kc_epilogue *ep, int c0) {
     if (!use_avx2) return 0;

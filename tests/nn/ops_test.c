@@ -56,7 +56,8 @@ static void test_conv_one(int kind, int k, int stride_h, int stride_w, int decon
     s.sw = stride_w;
     s.dh = s.dw = kind == 0 && !deconv && tu_int(0, 4) == 0 ? 2 : 1;
     s.h_in = tu_int(k, 23);
-    s.w_in = tu_int(k, 37);
+    /* depthwise rows wide enough for the 4-vector blocks of 16 lanes */
+    s.w_in = tu_int(k, kind == 1 ? 150 : 37);
     if (kind == 1) {
         s.group = s.c_in = s.c_out = tu_int(2, 24);
     } else if (kind == 4) {
