@@ -86,12 +86,15 @@ static void pack_b(const float *b, int ldb, int kc, int nc, float *bp) {
 
 __attribute__((target("avx512f"))) void kc_sgemm_avx512(int m, int n, int k, const float *a,
                                                         int lda, const float *b, int ldb,
-                                                        float beta, float *c, int ldc) {
+                                                        float beta, float *c, int ldc,
+                                                        const kc_epilogue *ep, int c0) {
     _Alignas(64) float bp[KC * NC];
     if (k == 0) {
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)
                 c[(size_t)i * ldc + j] = beta == 0.f ? 0.f : beta * c[(size_t)i * ldc + j];
+        for (int i = 0; ep && i < m; i++)
+            kc_epilogue_row(ep, c0 + i, c + (size_t)i * ldc, (size_t)n);
         return;
     }
     /* Few rows of A: each B element is used by at most 4 micro-tiles, so
@@ -115,5 +118,10 @@ __attribute__((target("avx512f"))) void kc_sgemm_avx512(int m, int n, int k, con
                 }
             }
         }
+        /* The block's epilogue while its columns are in cache (a pass over
+         * the whole of C afterwards read it back from memory: 8 % of a
+         * page's time). */
+        for (int i = 0; ep && i < m; i++)
+            kc_epilogue_row(ep, c0 + i, c + (size_t)i * ldc + j0, (size_t)nc);
     }
 }

@@ -52,10 +52,11 @@ static inline float kc_expf(float x) {
     return x == x ? p * scale : x;
 }
 
-/* gemm_avx512.c: C = A*B + beta*C (row-major, no transposes); only call it
- * when the CPU has AVX-512F. */
+/* gemm_avx512.c: C = A*B + beta*C (row-major, no transposes), then the
+ * epilogue of channel c0 + i on row i where ep is not NULL; only call it when
+ * the CPU has AVX-512F. */
 void kc_sgemm_avx512(int m, int n, int k, const float *a, int lda, const float *b, int ldb,
-                     float beta, float *c, int ldc);
+                     float beta, float *c, int ldc, const kc_epilogue *ep, int c0);
 
 /* gemm_avx2.c: kc_gemm's kernel, and the same with row p of B at b + rows[p];
  * only call them when the CPU has AVX2 and FMA. */

@@ -57,11 +57,12 @@ void kc_gemm(int m, int n, int k, const float *a, int lda, const float *b, int l
         return;
     }
     float beta = accumulate ? 1.f : 0.f;
-    if (use_avx512)
-        kc_sgemm_avx512(m, n, k, a, lda, b, ldb, beta, c, ldc);
-    else
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.f, a, lda, b, ldb, beta,
-                    c, ldc);
+    if (use_avx512) {
+        kc_sgemm_avx512(m, n, k, a, lda, b, ldb, beta, c, ldc, ep, c0);
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.f, a, lda, b, ldb, beta, c,
+                ldc);
     if (ep)
         for (int i = 0; i < m; i++)
             kc_epilogue_row(ep, c0 + i, c + (size_t)i * ldc, (size_t)n);
