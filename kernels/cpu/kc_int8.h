@@ -36,7 +36,9 @@ typedef enum {
 } kc_qgemm_path;
 
 /* The path kc_qgemm uses on this CPU: AVX-512 VNNI unless QUIRE_NO_AVX512
- * is set, else AVX-VNNI, else AVX2, else the reference. */
+ * is set, else AVX-VNNI, else AVX2, else the reference. QUIRE_NO_VNNI=1
+ * skips both VNNI paths (with QUIRE_NO_AVX512=1, which also moves the fp32
+ * GEMM to AVX2, a VNNI CPU runs as an AVX2-only one would). Read once. */
 kc_qgemm_path kc_qgemm_best(void);
 const char *kc_qgemm_name(kc_qgemm_path p);
 /* 1 when this CPU can run path p. */

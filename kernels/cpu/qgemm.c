@@ -59,8 +59,11 @@ kc_qgemm_path kc_qgemm_best(void) {
     if (best < 0) {
         kc_qgemm_path p = KC_QGEMM_REF;
         if (kc_qgemm_available(KC_QGEMM_AVX2)) p = KC_QGEMM_AVX2;
-        if (kc_qgemm_available(KC_QGEMM_AVXVNNI)) p = KC_QGEMM_AVXVNNI;
-        if (kc_qgemm_available(KC_QGEMM_AVX512VNNI) && !getenv("QUIRE_NO_AVX512"))
+        /* QUIRE_NO_VNNI: with QUIRE_NO_AVX512, a VNNI CPU runs what an
+         * AVX2-only one would (for measuring the AVX2 path) */
+        int vnni = !getenv("QUIRE_NO_VNNI");
+        if (vnni && kc_qgemm_available(KC_QGEMM_AVXVNNI)) p = KC_QGEMM_AVXVNNI;
+        if (vnni && kc_qgemm_available(KC_QGEMM_AVX512VNNI) && !getenv("QUIRE_NO_AVX512"))
             p = KC_QGEMM_AVX512VNNI;
         best = (int)p;
     }
