@@ -13,7 +13,7 @@
 # Environment: BENCH_CPUS=0,1 (taskset), BENCH_WORK=DIR (kept; the corpus is
 # reused), BENCH_REUSE=1 (keep a configuration's texts and time already in
 # BENCH_WORK: e.g. fp32's, when only the int8 table changed), QUIRE_NO_AVX512=1
-# (the AVX-VNNI or AVX2 int8 kernels).
+# (the AVX-VNNI or AVX2 int8 kernels), with QUIRE_NO_VNNI=1 (the AVX2 ones).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build}
@@ -104,4 +104,4 @@ for dec in ("", "_greedy"):
     print("wall time int8 ÷ fp32%s: %.2f" % (" (greedy)" if dec else "", secs["int8" + dec] / secs["fp32" + dec]))
 EOF
 echo
-echo "documents: $(cut -f1 "$list" | sort | uniq -c | tr '\n' ' '); int8 kernels: $([ -n "${QUIRE_NO_AVX512:-}" ] && echo "QUIRE_NO_AVX512 set (AVX-VNNI or AVX2)" || echo "the CPU's best"); cores $cpus of $(nproc), $(date -u +%F); load average $load0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end; work dir $work"
+echo "documents: $(cut -f1 "$list" | sort | uniq -c | tr '\n' ' '); int8 kernels: $(if [ -n "${QUIRE_NO_AVX512:-}" ] && [ -n "${QUIRE_NO_VNNI:-}" ]; then echo "QUIRE_NO_AVX512 and QUIRE_NO_VNNI set (AVX2)"; elif [ -n "${QUIRE_NO_AVX512:-}" ]; then echo "QUIRE_NO_AVX512 set (AVX-VNNI or AVX2)"; elif [ -n "${QUIRE_NO_VNNI:-}" ]; then echo "QUIRE_NO_VNNI set (AVX2)"; else echo "the CPU's best"; fi); cores $cpus of $(env -u OMP_NUM_THREADS nproc), $(date -u +%F); load average $load0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end; work dir $work"

@@ -1,5 +1,6 @@
 /* kc_int8: the int8 kernels of the CPU backend. u8 activations times s8
- * weights (per output channel, symmetric) accumulate in s32, then a float
+ * weights (per output channel, symmetric, in [-127, 127]; activations in
+ * [0, 255], or [0, 127] on the AVX2 path) accumulate in s32, then a float
  * epilogue dequantizes. Activations are quantized per column (one pixel's
  * channels: a column of the GEMM's right-hand side) as they are packed, with
  * that column's own range: scale a[j] and zero point z[j]. Then
@@ -24,9 +25,11 @@
 
 /* The int8 GEMM paths. KC_QGEMM_REF is the plain C twin every SIMD path is
  * tested against (and the path of CPUs without AVX2). KC_QGEMM_AVX2 uses
- * vpmaddubsw, whose int16 pair sums saturate: its weights must stay in
- * [-64, 63] (kc_qgemm_weight_max), which then cannot saturate
- * (2 * 255 * 64 = 32640). */
+ * vpmaddubsw, whose int16 pair sums saturate: its activations stay in
+ * [0, 127] (kc_qgemm_act_max), which with weights in [-127, 127] cannot
+ * saturate (2 * 127 * 127 = 32258). The bit goes from the activations, not
+ * the weights, because the recognizer's text measured to lose far more to
+ * coarser weights than to coarser activations (bench/RESULTS.md). */
 typedef enum {
     KC_QGEMM_REF,
     KC_QGEMM_AVX2,
@@ -36,13 +39,17 @@ typedef enum {
 } kc_qgemm_path;
 
 /* The path kc_qgemm uses on this CPU: AVX-512 VNNI unless QUIRE_NO_AVX512
- * is set, else AVX-VNNI, else AVX2, else the reference. */
+ * is set, else AVX-VNNI, else AVX2, else the reference. QUIRE_NO_VNNI=1
+ * skips both VNNI paths (with QUIRE_NO_AVX512=1, which also moves the fp32
+ * GEMM to AVX2, a VNNI CPU runs as an AVX2-only one would). Read once. */
 kc_qgemm_path kc_qgemm_best(void);
 const char *kc_qgemm_name(kc_qgemm_path p);
 /* 1 when this CPU can run path p. */
 int kc_qgemm_available(kc_qgemm_path p);
-/* The largest |weight| path p multiplies exactly: 63 for AVX2, else 127. */
+/* The largest |weight| path p multiplies exactly: 127 on every path. */
 int kc_qgemm_weight_max(kc_qgemm_path p);
+/* The largest activation path p multiplies exactly: 127 for AVX2, else 255. */
+int kc_qgemm_act_max(kc_qgemm_path p);
 
 /* The dequantization of one GEMM (see the top of this file): per row of W,
  * its scale, its negated sum and the bias; per column of X, its scale and
@@ -59,15 +66,16 @@ void kc_qgemm(kc_qgemm_path p, int m, int n, int kq, const int8_t *w, int ldw, c
               const kc_qdeq *dq, float *c, int ldc);
 
 /* Quantizes rows [0, k) x columns [0, n) of the float matrix x (row stride
- * ldx), row r times sinv[r] (NULL: 1), into the packed layout, each column
- * j with its own range: writes a[j] and z[j] (kc_qdeq's) and
- * q = clamp(trunc(fma(x * sinv[r], 1 / a[j], z[j] + 0.5)), 0, 255); rows
+ * ldx), row r times sinv[r] (NULL: 1), into the packed layout in [0, amax]
+ * (kc_qgemm_act_max of the path that multiplies them; 1..255), each column
+ * j with its own range: writes a[j] = range / amax, z[j] (kc_qdeq's) and
+ * q = clamp(trunc(fma(x * sinv[r], 1 / a[j], z[j] + 0.5)), 0, amax); rows
  * k .. Kp-1 are zero. A column's range always holds 0 (zeros stay exact);
  * non-finite values give a column of scale 1 (its outputs are garbage, as in
  * float, but defined). Path p picks the SIMD packer (every path writes the
- * same bytes). */
+ * same bytes for the same amax). */
 void kc_qpack_act(kc_qgemm_path p, const float *x, int ldx, int k, int n, const float *sinv,
-                  uint8_t *xp, float *a, float *z);
+                  int amax, uint8_t *xp, float *a, float *z);
 
 /* A conv's (or GEMM's) weights in int8 with their dequantization, in one
  * or two planes. Two planes hold what 8 bits per weight lose: plane 0 is

@@ -6,13 +6,13 @@
 
 #include "kernels/cpu/kc_int8.h"
 
-/* One activation to u8: fma(x, inv_scale, zp + 0.5) clamped to [0, 255]
- * and truncated (round half up), exactly as the SIMD packers do it; NaN
- * gives 0. `zp5` is zp + 0.5. */
-static inline uint8_t kc_quant_u8(float x, float inv_scale, float zp5) {
+/* One activation to u8: fma(x, inv_scale, zp + 0.5) clamped to [0, amax]
+ * (amax <= 255) and truncated (round half up), exactly as the SIMD packers
+ * do it; NaN gives 0. `zp5` is zp + 0.5. */
+static inline uint8_t kc_quant_u8(float x, float inv_scale, float zp5, float amax) {
     float t = fmaf(x, inv_scale, zp5);
     t = t > 0.f ? t : 0.f;
-    t = t < 255.f ? t : 255.f;
+    t = t < amax ? t : amax;
     return (uint8_t)(int)t;
 }
 
@@ -39,9 +39,9 @@ void kc_qrange_avx512(const float *x, int ldx, int k, int n, const float *sinv, 
 void kc_qrange_avx2(const float *x, int ldx, int k, int n, const float *sinv, float *lo, float *hi);
 /* The packers of kc_qpack_act for one quad of rows (x0..x3, NULL past K;
  * sinv[q] the factor of row q) over n columns, column j with inv[j] and
- * zp5[j] (its zero point + 0.5): the same bytes as
- * kc_quant_u8(x * sinv, inv, zp5), 16 or 8 columns a step. */
+ * zp5[j] (its zero point + 0.5), up to amax: the same bytes as
+ * kc_quant_u8(x * sinv, inv, zp5, amax), 16 or 8 columns a step. */
 void kc_qpack_quad_avx512(const float *const *x, int n, const float *sinv, const float *inv,
-                          const float *zp5, uint8_t *d);
+                          const float *zp5, float amax, uint8_t *d);
 void kc_qpack_quad_avx2(const float *const *x, int n, const float *sinv, const float *inv,
-                        const float *zp5, uint8_t *d);
+                        const float *zp5, float amax, uint8_t *d);

@@ -40,7 +40,7 @@ void kc_qconv1x1(const kc_ctx *ctx, kc_qgemm_path p, const kc_conv_shape *s, con
         float *ws = ctx->scratch + (size_t)kc_thread_id() * ctx->scratch_per_thread;
         float *a = ws, *z = ws + QCOLS, *fine = ws + 2 * QCOLS;
         uint8_t *xp = (uint8_t *)(fine + (qw->planes > 1 ? (size_t)m * QCOLS : 0));
-        kc_qpack_act(p, xn, hw, k, nc, qw->sinv, xp, a, z);
+        kc_qpack_act(p, xn, hw, k, nc, qw->sinv, kc_qgemm_act_max(p), xp, a, z);
         kc_qdeq dq = {qw->ws, qw->nsum, qw->bias, a, z};
         kc_qgemm(p, m, nc, qw->kp / 4, qw->w, qw->kp, xp, &dq, yn, hw);
         if (qw->planes > 1) {

@@ -59,8 +59,11 @@ kc_qgemm_path kc_qgemm_best(void) {
     if (best < 0) {
         kc_qgemm_path p = KC_QGEMM_REF;
         if (kc_qgemm_available(KC_QGEMM_AVX2)) p = KC_QGEMM_AVX2;
-        if (kc_qgemm_available(KC_QGEMM_AVXVNNI)) p = KC_QGEMM_AVXVNNI;
-        if (kc_qgemm_available(KC_QGEMM_AVX512VNNI) && !getenv("QUIRE_NO_AVX512"))
+        /* QUIRE_NO_VNNI: with QUIRE_NO_AVX512, a VNNI CPU runs what an
+         * AVX2-only one would (for measuring the AVX2 path) */
+        int vnni = !getenv("QUIRE_NO_VNNI");
+        if (vnni && kc_qgemm_available(KC_QGEMM_AVXVNNI)) p = KC_QGEMM_AVXVNNI;
+        if (vnni && kc_qgemm_available(KC_QGEMM_AVX512VNNI) && !getenv("QUIRE_NO_AVX512"))
             p = KC_QGEMM_AVX512VNNI;
         best = (int)p;
     }
@@ -73,7 +76,12 @@ const char *kc_qgemm_name(kc_qgemm_path p) {
 }
 
 int kc_qgemm_weight_max(kc_qgemm_path p) {
-    return p == KC_QGEMM_AVX2 ? 63 : 127;
+    (void)p;
+    return 127;
+}
+
+int kc_qgemm_act_max(kc_qgemm_path p) {
+    return p == KC_QGEMM_AVX2 ? 127 : 255;
 }
 
 void kc_qgemm(kc_qgemm_path p, int m, int n, int kq, const int8_t *w, int ldw, const uint8_t *x,
@@ -97,10 +105,10 @@ void kc_qgemm(kc_qgemm_path p, int m, int n, int kq, const int8_t *w, int ldw, c
 }
 
 static void qpack_quad_ref(const float *const *x, int n, const float *sinv, const float *inv,
-                           const float *zp5, uint8_t *d) {
+                           const float *zp5, float amax, uint8_t *d) {
     for (int q = 0; q < 4; q++)
         for (int j = 0; j < n; j++)
-            d[(size_t)j * 4 + q] = x[q] ? kc_quant_u8(x[q][j] * sinv[q], inv[j], zp5[j]) : 0;
+            d[(size_t)j * 4 + q] = x[q] ? kc_quant_u8(x[q][j] * sinv[q], inv[j], zp5[j], amax) : 0;
 }
 
 enum { CHUNK = 256 }; /* columns whose ranges kc_qpack_act keeps on the stack */
@@ -123,7 +131,7 @@ static void qrange_ref(const float *x, int ldx, int k, int n, const float *sinv,
 typedef struct {
     void (*range)(const float *x, int ldx, int k, int n, const float *sinv, float *lo, float *hi);
     void (*quad)(const float *const *x, int n, const float *sinv, const float *inv,
-                 const float *zp5, uint8_t *d);
+                 const float *zp5, float amax, uint8_t *d);
 } packers;
 
 static packers packers_for(kc_qgemm_path path) {
@@ -137,17 +145,18 @@ static packers packers_for(kc_qgemm_path path) {
 }
 
 /* Each column's range over the k rows (the comparisons skip NaN, which the
- * packers map to 0), then its scale and zero point; an infinite range gives
- * scale 1. */
+ * packers map to 0), then its scale (the range over amax) and zero point;
+ * an infinite range gives scale 1. */
 static void column_ranges(const packers *pk, const float *x, int ldx, int k, int n,
-                          const float *sinv, float *a, float *z, float *inv, float *zp5) {
+                          const float *sinv, float amax, float *a, float *z, float *inv,
+                          float *zp5) {
     float lo[CHUNK], hi[CHUNK];
     pk->range(x, ldx, k, n, sinv, lo, hi);
     for (int j = 0; j < n; j++) {
-        float d = hi[j] - lo[j], s = d / 255.f, zp = 0.f;
+        float d = hi[j] - lo[j], s = d / amax, zp = 0.f;
         if (d > 0.f && d <= 3.4e38f) {
             zp = rintf(-lo[j] / s);
-            zp = zp < 0.f ? 0.f : zp > 255.f ? 255.f : zp;
+            zp = zp < 0.f ? 0.f : zp > amax ? amax : zp;
         } else {
             s = 1.f;
         }
@@ -159,13 +168,13 @@ static void column_ranges(const packers *pk, const float *x, int ldx, int k, int
 }
 
 void kc_qpack_act(kc_qgemm_path path, const float *x, int ldx, int k, int n, const float *sinv_all,
-                  uint8_t *xp, float *a, float *z) {
+                  int amax, uint8_t *xp, float *a, float *z) {
     int kq = (k + 3) / 4;
     float inv[CHUNK], zp5[CHUNK];
     packers pk = packers_for(path);
     for (int j0 = 0; j0 < n; j0 += CHUNK) {
         int nc = n - j0 < CHUNK ? n - j0 : CHUNK;
-        column_ranges(&pk, x + j0, ldx, k, nc, sinv_all, a + j0, z + j0, inv, zp5);
+        column_ranges(&pk, x + j0, ldx, k, nc, sinv_all, (float)amax, a + j0, z + j0, inv, zp5);
         for (int p = 0; p < kq; p++) {
             const float *rows[4];
             float sinv[4];
@@ -173,7 +182,7 @@ void kc_qpack_act(kc_qgemm_path path, const float *x, int ldx, int k, int n, con
                 rows[q] = 4 * p + q < k ? x + (size_t)(4 * p + q) * ldx + j0 : NULL;
                 sinv[q] = rows[q] && sinv_all ? sinv_all[4 * p + q] : 1.f;
             }
-            pk.quad(rows, nc, sinv, inv, zp5, xp + ((size_t)p * n + j0) * 4);
+            pk.quad(rows, nc, sinv, inv, zp5, (float)amax, xp + ((size_t)p * n + j0) * 4);
         }
     }
 }

@@ -1,10 +1,10 @@
 /* The int8 GEMM on AVX2 (kc_int8.h's contract): vpmaddubsw multiplies u8
  * by s8 and adds pairs into int16, vpmaddwd by ones adds those pairs into
  * s32: 32 multiply-adds in three instructions. vpmaddubsw saturates its
- * int16 sums, so this path's weights stay in [-64, 63]
- * (kc_qgemm_weight_max): 2 * 255 * 64 = 32640 never saturates, and the
- * result is exact, like the reference's. Compiled for AVX2 via the target
- * attribute only. */
+ * int16 sums, so this path's activations stay in [0, 127]
+ * (kc_qgemm_act_max) with weights in [-127, 127]: 2 * 127 * 127 = 32258
+ * never saturates, and the result is exact, like the reference's. Compiled
+ * for AVX2 via the target attribute only. */
 #include <immintrin.h>
 #include <string.h>
 
@@ -19,10 +19,10 @@
 #include "kernels/cpu/qgemm_ymm.h"
 
 /* Four rows of 8 floats to 8 packed int32s (byte q of lane j: row q's u8 of
- * column j); the AVX2 and AVX-VNNI paths' packer. */
+ * column j); the AVX2 (amax 127) and AVX-VNNI (255) paths' packer. */
 TGT void kc_qpack_quad_avx2(const float *const *x, int n, const float *sinv, const float *inv,
-                            const float *zp5, uint8_t *d) {
-    const __m256 lo = _mm256_setzero_ps(), hi = _mm256_set1_ps(255.f);
+                            const float *zp5, float amax, uint8_t *d) {
+    const __m256 lo = _mm256_setzero_ps(), hi = _mm256_set1_ps(amax);
     const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     for (int j = 0; j < n; j += 8) {
         __m256i k = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - j), lanes);

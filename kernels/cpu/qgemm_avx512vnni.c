@@ -129,8 +129,8 @@ TGT void kc_qgemm_avx512vnni(int m, int n, int kq, const int8_t *w, int ldw, con
 /* Four rows of 16 floats to 16 packed int32s: byte q of lane j is row q's
  * u8 of column j. */
 TGT void kc_qpack_quad_avx512(const float *const *x, int n, const float *sinv, const float *inv,
-                              const float *zp5, uint8_t *d) {
-    const __m512 lo = _mm512_setzero_ps(), hi = _mm512_set1_ps(255.f);
+                              const float *zp5, float amax, uint8_t *d) {
+    const __m512 lo = _mm512_setzero_ps(), hi = _mm512_set1_ps(amax);
     for (int j = 0; j < n; j += 16) {
         __mmask16 k = (__mmask16)(n - j >= 16 ? 0xffff : (1u << (n - j)) - 1);
         __m512i acc = _mm512_setzero_si512();

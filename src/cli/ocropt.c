@@ -130,7 +130,8 @@ const char cli_ocr_help[] =
     "      --words FILE       a word list of your own for the beam (UTF-8, a word a line)\n"
     "      --precision P      int8 or fp32: the recognizer's 1x1 convolutions in int8\n"
     "                         on the CPU (GPUs run fp32; models/int8/; README: The\n"
-    "                         inference engine); default int8 on CPUs with VNNI, else fp32\n"
+    "                         inference engine); default int8 on CPUs with AVX2, else\n"
+    "                         fp32\n"
     "      --dpi N            render resolution for PDF pages that are not one image\n"
     "                         (default 300)\n"
     "      --max-pixels N     a page image above N pixels is a page error (default 100M)\n";

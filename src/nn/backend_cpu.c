@@ -391,6 +391,5 @@ const char *nn_int8_kernel(void) {
 }
 
 int nn_int8_preferred(void) {
-    kc_qgemm_path p = kc_qgemm_best();
-    return p == KC_QGEMM_AVXVNNI || p == KC_QGEMM_AVX512VNNI;
+    return kc_qgemm_best() != KC_QGEMM_REF;
 }

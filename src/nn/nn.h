@@ -58,9 +58,10 @@ int nn_model_node_count(const nn_model *m);
 int nn_model_int8_layers(const nn_model *m);
 /* The int8 kernel family this CPU uses ("int8-avx512vnni", ...). */
 const char *nn_int8_kernel(void);
-/* 1 when int8 is the better default on this CPU: its kernels have VNNI (8-bit
- * weights, the kernels whose text was measured; AVX2's 7-bit weights were
- * not, and plain C is slower than fp32). */
+/* 1 when int8 is the better default on this CPU: it has the AVX2 int8
+ * kernels or VNNI ones, each measured to read pages within 0.1 point of
+ * fp32 and to run the recognizer faster (AVX2 only emulated on a VNNI CPU,
+ * bench/RESULTS.md); plain C is slower than fp32. */
 int nn_int8_preferred(void);
 
 /* Runs the model on one float32 tensor. The result is written to *output, a

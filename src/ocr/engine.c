@@ -31,7 +31,8 @@ void ocr_options_default(ocr_options *o) {
     o->decode = OCR_DECODE_BEAM;
     /* every 1x1 conv of the recognizer in int8 read held-out pages within
      * 0.1 point of fp32's CER and bag-of-words, faster (bench/RESULTS.md);
-     * on CPUs with VNNI only, and backends other than the CPU run fp32 */
+     * on CPUs with AVX2 or VNNI only, and backends other than the CPU run
+     * fp32 */
     o->precision = nn_int8_preferred() ? NN_PRECISION_INT8 : NN_PRECISION_FP32;
 }
 

@@ -2,7 +2,9 @@
  * GEMM against the plain C twin, bit for bit (integer accumulators, the
  * same fused dequantization), over odd shapes -- M, N, K not multiples of
  * the vector widths, K = 1, N = 1 -- with canaries around and between the
- * output rows; the packers' bytes and column scales against the twin's;
+ * output rows, and at each path's extreme weights and activations (where
+ * AVX2's saturating int16 sums would show); the packers' bytes and column
+ * scales against the twin's at each path's activation maximum;
  * then the int8 1x1 conv against the fp32 reference conv within the
  * quantization bound of each output (columns of very different magnitudes,
  * which one scale per tensor would not meet). Paths this CPU lacks are said
@@ -18,9 +20,11 @@ static void fail(const char *what, const char *path, int m, int n, int k, double
     printf("FAIL %s m=%d n=%d k=%d: %s (%.3g)\n", path, m, n, k, what, v);
 }
 
-/* One GEMM of m x n x k on path p against the reference. */
+/* One GEMM of m x n x k on path p against the reference, with weights and
+ * activations in the path's range. */
 static void qgemm_case(kc_qgemm_path p, int m, int n, int k) {
-    int kp = (k + 3) / 4 * 4, qmax = kc_qgemm_weight_max(p), ldc = n + tu_int(0, 3);
+    int kp = (k + 3) / 4 * 4, qmax = kc_qgemm_weight_max(p), amax = kc_qgemm_act_max(p);
+    int ldc = n + tu_int(0, 3);
     int8_t *w = calloc((size_t)m * kp, 1);
     uint8_t *x = malloc((size_t)kp * n);
     float *ws = malloc(sizeof(float) * (size_t)m), *ns = malloc(sizeof(float) * (size_t)m);
@@ -45,8 +49,8 @@ static void qgemm_case(kc_qgemm_path p, int m, int n, int k) {
     }
     kc_qdeq dq = {ws, ns, bias, a, z};
     for (size_t i = 0; i < (size_t)kp * n; i++)
-        x[i] = (uint8_t)tu_int(0, 255);
-    /* extreme rows: all 255 x all qmax / -qmax, the largest sums */
+        x[i] = (uint8_t)tu_int(0, amax);
+    /* extreme rows: all amax x all qmax / -qmax, the largest sums */
     if (m > 1)
         for (int j = 0; j < k; j++) {
             w[j] = (int8_t)qmax;
@@ -54,7 +58,7 @@ static void qgemm_case(kc_qgemm_path p, int m, int n, int k) {
         }
     for (int j = 0; j < n && tu_int(0, 1); j++)
         for (int q = 0; q < kp; q++)
-            x[(size_t)(q / 4) * n * 4 + (size_t)j * 4 + q % 4] = 255;
+            x[(size_t)(q / 4) * n * 4 + (size_t)j * 4 + q % 4] = (uint8_t)amax;
     kc_qgemm(KC_QGEMM_REF, m, n, kp / 4, w, kp, x, &dq, want, ldc);
     kc_qgemm(p, m, n, kp / 4, w, kp, x, &dq, got, ldc);
     checks++;
@@ -80,6 +84,47 @@ static void qgemm_case(kc_qgemm_path p, int m, int n, int k) {
     tu_free(want);
 }
 
+/* Every activation at the path's maximum and every weight at +-qmax (rows
+ * all +, all -, alternating, and + - pairs in each quad), scale 1 and no
+ * zero point, so that each output is its exact integer sum: any saturation
+ * of vpmaddubsw's int16 pair sums (which 255 x 127 would cause) shows as a
+ * wrong value, not only as a difference from the twin. */
+static void qgemm_extreme_case(kc_qgemm_path p, int n, int k) {
+    enum { M = 4 };
+    int kp = (k + 3) / 4 * 4, qmax = kc_qgemm_weight_max(p), amax = kc_qgemm_act_max(p);
+    int8_t *w = calloc((size_t)M * kp, 1);
+    uint8_t *x = malloc((size_t)kp * n);
+    float ws[M], ns[M], bias[M], *a = malloc(sizeof(float) * 2 * (size_t)n), *z = a + n;
+    float *got = tu_alloc((size_t)M * n);
+    long want[M] = {0};
+    for (int i = 0; i < M; i++) {
+        ws[i] = 1.f;
+        ns[i] = bias[i] = 0.f;
+        for (int j = 0; j < k; j++) {
+            int sign = i == 0 ? 1 : i == 1 ? -1 : i == 2 ? (j % 2 ? -1 : 1) : (j / 2 % 2 ? -1 : 1);
+            w[(size_t)i * kp + j] = (int8_t)(sign * qmax);
+            want[i] += (long)sign * qmax * amax;
+        }
+    }
+    for (int j = 0; j < n; j++) {
+        a[j] = 1.f;
+        z[j] = 0.f;
+    }
+    memset(x, amax, (size_t)kp * n); /* rows past k meet zero weights */
+    kc_qdeq dq = {ws, ns, bias, a, z};
+    kc_qgemm(p, M, n, kp / 4, w, kp, x, &dq, got, n);
+    checks++;
+    size_t bad = 0;
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < n; j++)
+            bad += got[(size_t)i * n + j] != (float)want[i];
+    if (bad) fail("extreme sums are wrong (saturation?)", kc_qgemm_name(p), M, n, k, (double)bad);
+    free(w);
+    free(x);
+    free(a);
+    tu_free(got);
+}
+
 static void test_qgemm(void) {
     static const int fixed[][3] = {{1, 1, 1},   {1, 17, 1},  {8, 32, 4},    {9, 33, 5},
                                    {6, 16, 3},  {7, 15, 2},  {13, 1, 480},  {5, 47, 127},
@@ -89,19 +134,22 @@ static void test_qgemm(void) {
             printf("skip %s: not on this CPU\n", kc_qgemm_name((kc_qgemm_path)p));
             continue;
         }
-        for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+        for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
             qgemm_case((kc_qgemm_path)p, fixed[i][0], fixed[i][1], fixed[i][2]);
+            qgemm_extreme_case((kc_qgemm_path)p, fixed[i][1], fixed[i][2]);
+        }
         for (int r = 0; r < 60; r++)
             qgemm_case((kc_qgemm_path)p, tu_int(1, 40), tu_int(1, 100), tu_int(1, 70));
     }
 }
 
-/* The SIMD packers write the reference's bytes and column scales, NaN and
- * infinities included, for odd K (zero rows past it) and N (masked tails;
- * past 256 columns, the packer's second chunk), with and without
- * smoothing; each column's range holds 0, and its values come back within
- * half a step. */
+/* The SIMD packers write the reference's bytes and column scales at the
+ * path's activation maximum, NaN and infinities included, for odd K (zero
+ * rows past it) and N (masked tails; past 256 columns, the packer's second
+ * chunk), with and without smoothing; each column's range holds 0, no byte
+ * exceeds the maximum, and its values come back within half a step. */
 static void pack_case(kc_qgemm_path p) {
+    int amax = kc_qgemm_act_max(p);
     int k = tu_int(1, 23), n = tu_int(0, 3) ? tu_int(1, 70) : tu_int(250, 300);
     int ldx = n + tu_int(0, 5), kp = (k + 3) / 4 * 4;
     float *x = tu_alloc((size_t)k * ldx);
@@ -126,12 +174,18 @@ static void pack_case(kc_qgemm_path p) {
     for (int r = 0; r < k; r++)
         sinv[r] = tu_float(0.5f, 2.f);
     const float *sv = tu_int(0, 1) ? sinv : NULL;
-    kc_qpack_act(KC_QGEMM_REF, x, ldx, k, n, sv, want, aw, zw);
-    kc_qpack_act(p, x, ldx, k, n, sv, got, ag, zg);
+    kc_qpack_act(KC_QGEMM_REF, x, ldx, k, n, sv, amax, want, aw, zw);
+    kc_qpack_act(p, x, ldx, k, n, sv, amax, got, ag, zg);
     checks++;
     if (memcmp(got, want, nb) || memcmp(ag, aw, sizeof(float) * n) ||
         memcmp(zg, zw, sizeof(float) * n))
         fail("packed activations differ from the reference", kc_qgemm_name(p), 0, n, k, 0);
+    for (size_t i = 0; i < (size_t)kp * n; i++)
+        if (want[i] > amax) {
+            fail("a packed activation exceeds the path's maximum", kc_qgemm_name(p), 0, n, k,
+                 want[i]);
+            break;
+        }
     for (int j = 0; j < n && !special; j++)
         for (int r = 0; r < k; r++) {
             float v = x[(size_t)r * ldx + j] * (sv ? sv[r] : 1.f);
@@ -166,9 +220,9 @@ static void fill_hswish(float *x, size_t n) {
 }
 
 /* The activation step of one column (pixel i of image b): its smoothed
- * range, widened to hold 0, over 255. */
-static double column_step(const kc_conv_shape *s, const float *x, const float *smooth, int b,
-                          size_t i) {
+ * range, widened to hold 0, over the path's activation maximum. */
+static double column_step(const kc_conv_shape *s, const float *x, const float *smooth, int amax,
+                          int b, size_t i) {
     size_t hw = (size_t)s->h_in * s->w_in;
     double lo = 0, hi = 0;
     for (int k = 0; k < s->c_in; k++) {
@@ -176,19 +230,20 @@ static double column_step(const kc_conv_shape *s, const float *x, const float *s
         lo = fmin(lo, v);
         hi = fmax(hi, v);
     }
-    return (hi - lo) / 255;
+    return (hi - lo) / amax;
 }
 
 /* 1 when every output of the int8 1x1 conv is within what quantization can
  * move it from the fp32 reference: per term, a step of the column's
- * activations (half for rounding, half for the clamp at 255 when the zero
+ * activations (half for rounding, half for the clamp at amax when the zero
  * point rounds) times the weight, half a weight step times the activation,
  * and their product; times 1.5, hard-swish's steepest slope; plus float
  * rounding. A normalised error bound failed 3 % of random cases (an output
  * channel of a few inputs whose sum nearly cancels), this one cannot by
  * chance. */
 static int within_quant_bound(const kc_conv_shape *s, const float *x, const float *w,
-                              const float *smooth, int wmax, const float *got, const float *want) {
+                              const float *smooth, int wmax, int amax, const float *got,
+                              const float *want) {
     size_t hw = (size_t)s->h_in * s->w_in;
     for (int c = 0; c < s->c_out; c++) {
         double wm = 0;
@@ -197,7 +252,7 @@ static int within_quant_bound(const kc_conv_shape *s, const float *x, const floa
         double ws = wm / wmax;
         for (int b = 0; b < s->n; b++)
             for (size_t i = 0; i < hw; i++) {
-                double bound = 0, mag = 0, a_scale = column_step(s, x, smooth, b, i);
+                double bound = 0, mag = 0, a_scale = column_step(s, x, smooth, amax, b, i);
                 for (int k = 0; k < s->c_in; k++) {
                     double sk = smooth ? smooth[k] : 1;
                     double wk = fabs(w[(size_t)c * s->c_in + k] * sk);
@@ -214,8 +269,8 @@ static int within_quant_bound(const kc_conv_shape *s, const float *x, const floa
 
 /* The int8 1x1 conv against the fp32 reference: within the quantization
  * bound at every output; the normalised error is reported (measured: worst
- * of 20 cases ~5e-5 with 8-bit weights, ~1e-4 with AVX2 7-bit ones, up to
- * 2.6e-3 in rare small cases). */
+ * of 20 cases ~5e-5 to 1.4e-4 with u8 activations, 1.6e-4 to 3.4e-4 with
+ * AVX2's 7-bit ones, up to 2.6e-3 in rare small cases). */
 static void qconv_case(kc_qgemm_path p, int threads, int planes) {
     kc_conv_shape s = {0};
     s.n = tu_int(1, 3);
@@ -260,7 +315,8 @@ static void qconv_case(kc_qgemm_path p, int threads, int planes) {
     checks++;
     /* two planes: the weights' step is 2 * qmax times finer */
     int wsteps = planes > 1 ? qmax * 2 * qmax : qmax;
-    if (!within_quant_bound(&s, x, w, smooth, wsteps, got, want) || !tu_canaries_ok(got, yn))
+    if (!within_quant_bound(&s, x, w, smooth, wsteps, kc_qgemm_act_max(p), got, want) ||
+        !tu_canaries_ok(got, yn))
         fail("conv outside the quantization bound or canary overwritten", kc_qgemm_name(p), s.c_out,
              s.n * s.h_out * s.w_out, s.c_in, e);
     free(ctx.scratch);
