@@ -27,20 +27,24 @@ static inline __attribute__((always_inline)) size_t tap_col(int SW, size_t half,
  * multiply-adds per instruction, where the CPU's FMA units are 512 bits wide). */
 typedef float kc_v8 __attribute__((vector_size(32)));
 typedef float kc_v16 __attribute__((vector_size(64)));
-#define DW_VEC kc_v8
-#define DW_L   8
-#define DW_ROW dw_row8
+#define DW_VEC   kc_v8
+#define DW_L     8
+#define DW_ROW   dw_row8
+#define DW_BLOCK dw_block8
 #include "kernels/cpu/conv_dw_row.h"
 #undef DW_VEC
 #undef DW_L
 #undef DW_ROW
-#define DW_VEC kc_v16
-#define DW_L   16
-#define DW_ROW dw_row16
+#undef DW_BLOCK
+#define DW_VEC   kc_v16
+#define DW_L     16
+#define DW_ROW   dw_row16
+#define DW_BLOCK dw_block16
 #include "kernels/cpu/conv_dw_row.h"
 #undef DW_VEC
 #undef DW_L
 #undef DW_ROW
+#undef DW_BLOCK
 
 /* Any kernel size and stride (kh may differ from kw). */
 static void dw_row_generic(const float *restrict xp, size_t wp, size_t half,
