@@ -82,8 +82,9 @@ split_row(float *restrict d, size_t half, const float *restrict src, int n, int 
 
 /* One channel plane: copy into the interior of the zero-padded plane `xp`
  * (its borders were zeroed once per call), then row by row, each row finished
- * by the epilogue while it is in L1. Inlined into two wrappers below, one
- * compiled for AVX2+FMA, chosen at run time. */
+ * by the epilogue while it is in L1. Inlined into three wrappers below
+ * (AVX-512 with 16-lane rows, AVX2+FMA and baseline with 8-lane rows),
+ * chosen at run time. */
 static inline __attribute__((always_inline)) void dw_plane(const kc_conv_shape *s, const float *xc,
                                                            const float *wc, const kc_epilogue *ep,
                                                            int c, float *xp, float *yc, int wide) {
@@ -116,7 +117,6 @@ static inline __attribute__((always_inline)) void dw_plane(const kc_conv_shape *
 
 #undef DW_ROWS
 
-/* dw_plane compiled three times; kc_conv_dw picks by CPU. */
 __attribute__((target("avx512f,avx2,fma"))) static void
 dw_plane_avx512(const kc_conv_shape *s, const float *xc, const float *wc, const kc_epilogue *ep,
                 int c, float *xp, float *yc) {
