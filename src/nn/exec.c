@@ -149,7 +149,9 @@ static void profile_print(const nn_model *m) {
         if (per_op[o] > 0)
             fprintf(stderr, "  %-18s %8.1f ms %5.1f%%\n", nn_op_name((nn_op)o), per_op[o] * 1e3,
                     100 * per_op[o] / total);
-    for (int k = 0; k < 25; k++) {
+    /* QUIRE_NN_PROFILE=N (N > 1) lists the N slowest nodes, else 25 */
+    int top = atoi(getenv("QUIRE_NN_PROFILE"));
+    for (int k = 0; k < (top > 1 ? top : 25); k++) {
         int best = -1;
         for (int i = 0; i < m->nnodes; i++)
             if (m->prof[i] > 0 && (best < 0 || m->prof[i] > m->prof[best])) best = i;
