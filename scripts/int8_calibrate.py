@@ -12,7 +12,8 @@
    tensor a model runs on; the ones of --model (by file stem) are the lines quire
    itself cut and fed it. Half calibrate, half (every other one) evaluate.
 3. Ranges: `quire nn --precision fp32` on the calibration inputs with
-   QUIRE_NN_CALIBRATE records the input range of every 1x1 conv.
+   QUIRE_NN_CALIBRATE records the input range of every layer the int8 kernels take
+   (1x1 convs and MatMuls with a constant B: linear layers).
 4. Per layer: each conv alone in int8 (a one-layer table), run on the evaluation
    inputs; its error is the character edits between the greedy-decoded lines of
    int8 and fp32 (and the output's normalised squared error).
@@ -73,7 +74,7 @@ def write_table(path, sha, rows, header, errs=None):
         for h in header:
             f.write("# %s\n" % h)
         f.write("%s\n" % sha)
-        f.write("# conv-output input-min input-max int8|int8x2|fp32 channels min0 max0 min1 max1 ...\n")
+        f.write("# layer-output input-min input-max int8|int8x2|fp32 channels min0 max0 min1 max1 ...\n")
         for name, lo, hi, prec, ch in rows:
             if errs and name in errs:
                 f.write("# %s alone in int8: output nmse %.3g, text edits %d of %d characters\n"
@@ -159,7 +160,7 @@ def main():
     ap.add_argument("--smooth", action="store_true", help="smooth the input channels (SmoothQuant)")
     ap.add_argument("--max-eval", type=int, default=20)
     ap.add_argument("--all", choices=("int8", "int8x2"),
-                    help="every 1x1 conv in this precision, no per-layer choice (the table then only"
+                    help="every layer in this precision, no per-layer choice (the table then only"
                          " reports its error against fp32; judge it on pages against the truth:"
                          " bench/nn/bench_int8_text.sh)")
     ap.add_argument("--jobs", type=int, default=JOBS, help="runs of quire at a time (default: cores)")
@@ -203,7 +204,7 @@ def main():
             hi[name] = max(hi.get(name, h), h)
             ch[name] = [(min(x[0], y[0]), max(x[1], y[1])) for x, y in zip(ch.get(name, c), c)]
     names = list(lo)
-    print("int8_calibrate: %d 1x1 convs" % len(names), file=sys.stderr)
+    print("int8_calibrate: %d layers (1x1 convs, linear MatMuls)" % len(names), file=sys.stderr)
 
     ref = outputs(a.quire, a.model, evals, os.path.join(w, "fp32"))
     # the text metric is the recognizer's (N x T x classes); other models
@@ -246,16 +247,19 @@ def main():
     rows = [row(n, chosen.get(n, "fp32")) for n in names]
     e, te = trial(chosen)
     how = ([
-        "every one of the %d 1x1 convs %s (--all): no per-layer choice; its error against fp32's"
+        "every one of the %d layers (1x1 convs, linear MatMuls) %s (--all): no per-layer choice;"
+        " its error against fp32's"
         % (len(rows), a.all),
         "text is below, its CER and bag-of-words against the truth in bench/RESULTS.md",
         "(bench/nn/bench_int8_text.sh)",
     ] if a.all and is_rec else [
-        "every one of the %d 1x1 convs %s (--all), for `quire nn --precision int8`: OCR gives int8"
+        "every one of the %d layers (1x1 convs, linear MatMuls) %s (--all), for"
+        " `quire nn --precision int8`: OCR gives int8"
         % (len(rows), a.all),
         "to the recognizer only, so this table's effect on pages is not measured",
     ] if a.all else [
-        "%d of %d 1x1 convs int8, %d of them with two weight planes (int8x2): the least harmful first"
+        "%d of %d layers (1x1 convs, linear MatMuls) int8, %d of them with two weight planes"
+        " (int8x2): the least harmful first"
         % (len(chosen), len(rows), sum(p == "int8x2" for p in chosen.values())),
         "(each alone in int8, by text edits of the greedy-decoded lines against fp32's), each in int8"
         " or else int8x2",

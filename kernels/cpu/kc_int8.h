@@ -108,3 +108,27 @@ void kc_qweights_pack(int m, int k, const float *w, const float *bias, const flo
 size_t kc_qconv1x1_workspace(const kc_conv_shape *s, int planes); /* floats per thread */
 void kc_qconv1x1(const kc_ctx *ctx, kc_qgemm_path p, const kc_conv_shape *s, const float *x,
                  const kc_qweights *qw, const kc_epilogue *ep, float *y);
+
+/* A MatMul C [rows, n] = A [rows, k] x B [k, n] whose B is constant (a
+ * linear layer: the recognizer's 120 x 6,625 classifier), with the roles of
+ * kc_qgemm swapped so that C comes out row-major as it is: A's rows are the
+ * "weights" (quantized per row, symmetric, as each call runs), B's columns
+ * the "activations" (quantized per column once, kc_qmatb_pack). B is packed
+ * in chunks of KC_QMAT_COLS columns, each chunk [kq][cols][4]. */
+enum { KC_QMAT_COLS = 256 };
+typedef struct {
+    int k, n, kq;
+    const uint8_t *xp;  /* chunk c at xp + c * kq * KC_QMAT_COLS * 4 */
+    const float *a, *z; /* [n] */
+} kc_qmatb;
+
+/* Bytes of the block kc_qmatb_pack fills. */
+size_t kc_qmatb_size(int k, int n);
+/* B [k, n] for path p into `mem` (kc_qmatb_size bytes, 64-byte aligned). */
+void kc_qmatb_pack(kc_qgemm_path p, int k, int n, const float *b, void *mem, kc_qmatb *out);
+/* Bytes of scratch kc_qmatmul needs for `rows` rows of A. */
+size_t kc_qmatmul_workspace(int rows, int k);
+/* C = A x B on path p; `ws` is kc_qmatmul_workspace bytes, 64-byte aligned.
+ * Chunks of B's columns are split across ctx's threads. */
+void kc_qmatmul(const kc_ctx *ctx, kc_qgemm_path p, int rows, const float *a, const kc_qmatb *qb,
+                void *ws, float *c);

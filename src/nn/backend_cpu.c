@@ -18,6 +18,7 @@ struct nn_backend_ctx {
      * weights are constants, so one packing serves every plan. */
     float **packed;
     kc_qweights *qw; /* int8 convs: packed[i] holds the block qw[i] points into */
+    kc_qmatb *qb;    /* int8 MatMuls: likewise, B */
     int npacked;
     kc_qgemm_path qpath;
 };
@@ -39,10 +40,13 @@ static q_status packed_slots(struct nn_backend_ctx *c, const nn_model *m) {
     float **p = realloc(c->packed, sizeof(float *) * (size_t)m->nnodes);
     if (p) c->packed = p;
     kc_qweights *q = p ? realloc(c->qw, sizeof(kc_qweights) * (size_t)m->nnodes) : NULL;
-    if (!q) return Q_FAIL(Q_ERR_NOMEM, "out of memory packing weights");
-    c->qw = q;
+    if (q) c->qw = q;
+    kc_qmatb *b = q ? realloc(c->qb, sizeof(kc_qmatb) * (size_t)m->nnodes) : NULL;
+    if (!b) return Q_FAIL(Q_ERR_NOMEM, "out of memory packing weights");
+    c->qb = b;
     memset(p + c->npacked, 0, sizeof(float *) * (size_t)(m->nnodes - c->npacked));
     memset(q + c->npacked, 0, sizeof(kc_qweights) * (size_t)(m->nnodes - c->npacked));
+    memset(b + c->npacked, 0, sizeof(kc_qmatb) * (size_t)(m->nnodes - c->npacked));
     c->npacked = m->nnodes;
     return Q_OK;
 }
@@ -160,11 +164,29 @@ static q_status cpu_binary(struct nn_backend_ctx *c, const nn_model *m, const nn
     return Q_OK;
 }
 
+/* An int8 MatMul (its B constant): B packed on the node's first run. */
+static q_status cpu_matmul_int8(struct nn_backend_ctx *c, const nn_model *m, const nn_node *n,
+                                const kc_matmul_shape *s, const nn_tensor *in,
+                                const nn_tensor *out) {
+    int ni = (int)(n - m->nodes), k = (int)s->k, cols = (int)s->n;
+    q_status st = packed_slots(c, m);
+    if (st) return st;
+    if (!c->packed[ni]) {
+        size_t sz = kc_qmatb_size(k, cols);
+        if (!(c->packed[ni] = aligned_alloc(64, (sz + 63) / 64 * 64)))
+            return Q_FAIL(Q_ERR_NOMEM, "out of memory packing int8 weights");
+        kc_qmatb_pack(c->qpath, k, cols, in[1].data, c->packed[ni], &c->qb[ni]);
+    }
+    kc_ctx kc = cpu_kc(c, 0);
+    kc_qmatmul(&kc, c->qpath, (int)(s->batch * s->m), in[0].data, &c->qb[ni], c->scratch,
+               out->data);
+    return Q_OK;
+}
+
 static q_status cpu_matmul(struct nn_backend_ctx *c, const nn_model *m, const nn_node *n,
                            const nn_params *p, const nn_tensor *in, const nn_tensor *out) {
-    (void)m;
-    (void)n;
-    const kc_matmul_shape *s = &p->u.mm;
+    const kc_matmul_shape *s = &p->u.mm.s;
+    if (p->u.mm.int8 && in[1].host) return cpu_matmul_int8(c, m, n, s, in, out);
     kc_ctx k = cpu_kc(c, 0);
     if (s->a_stride == 0 && s->batch > 1) {
         /* One A for many Bs: per batch (rare; kept simple). */
@@ -295,6 +317,7 @@ static void cpu_free(nn_backend *be) {
             free(be->ctx->packed[i]);
         free(be->ctx->packed);
         free(be->ctx->qw);
+        free(be->ctx->qb);
     }
     free(be->ctx);
     free(be);
@@ -326,6 +349,8 @@ static int cpu_supports_op(nn_backend *be, const nn_node *n, const nn_params *p)
 }
 
 static size_t cpu_workspace(nn_backend *be, const nn_node *n, const nn_params *p) {
+    if (n->op == NN_OP_MATMUL && p->u.mm.int8)
+        return kc_qmatmul_workspace((int)(p->u.mm.s.batch * p->u.mm.s.m), (int)p->u.mm.s.k);
     if (n->op != NN_OP_CONV && n->op != NN_OP_CONV_TRANSPOSE) return 0;
     size_t per = n->op == NN_OP_CONV_TRANSPOSE ? kc_deconv2d_workspace(&p->u.conv.s)
                  : p->u.conv.int8              ? kc_qconv1x1_workspace(&p->u.conv.s, p->u.conv.int8)

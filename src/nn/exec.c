@@ -295,8 +295,8 @@ q_status nn_model_run(nn_model *m, const float *input, const nn_shape *in_shape,
         }
         to = (nn_tensor){NN_DT_F32, p->pv[n->out].ndim, p->pv[n->out].dims, value_ptr(m, p, n->out),
                          NULL};
-        if (m->calib_path && n->op == NN_OP_CONV && bi->host_memory)
-            nn_int8_observe(m, p->order[k], ti[0].data, ti[0].dims);
+        if (m->calib_path && (n->op == NN_OP_CONV || n->op == NN_OP_MATMUL) && bi->host_memory)
+            nn_int8_observe(m, p->order[k], ti[0].data, ti[0].ndim, ti[0].dims);
         double t0 = m->prof ? q_now() : 0;
         if ((st = bi->run(m->be, m, n, &p->params[k], ti, &to))) return st;
         if (m->prof && p->runs > 0) {

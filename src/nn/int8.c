@@ -1,8 +1,8 @@
-/* int8 on the CPU, the model's side: which convs run in int8 and with what
- * activation scale, read from a scales table tied to the model's SHA-256
- * (models/int8/, built into quire; or a file given by the caller), and the
+/* int8 on the CPU, the model's side: which layers (1x1 convs, MatMuls with
+ * a constant B) run in int8 and with what activation scale, read from a scales table tied to the
+ * model's SHA-256 (models/int8/, built into quire; or a file given by the caller), and the
  * calibration hooks that make such a table (scripts/int8_calibrate.py):
- * QUIRE_NN_CALIBRATE=FILE records each eligible conv's input range over the
+ * QUIRE_NN_CALIBRATE=FILE records each eligible layer's input range over the
  * runs and writes it when the model is freed; QUIRE_NN_SAVE_INPUTS=DIR saves
  * every input the model runs on as .npy (the recognizer's crops, say). */
 #include <errno.h>
@@ -15,9 +15,22 @@
 #include "nn/int8_tables.h"
 #include "nn/nn_private.h"
 
-/* Convs the int8 kernel takes: 1x1, stride 1, no padding, one group, with
- * constant 4-D weights (the recognizer's pointwise convs). */
+/* A MatMul whose B is one constant 2-D matrix at least 1,024 columns wide
+ * (a wide linear layer: the recognizer's 6,625-class classifier) runs in
+ * int8 through kc_qmatmul. Narrower ones lose to fp32: quantizing A's rows
+ * on every call costs what the int8 products save (320 rows x 120: 2x
+ * faster at 6,625 columns, 1.6x at 1,024, 1.3x at 360, 0.5x at 120). */
+static int matmul_eligible(const nn_model *m, const nn_node *n) {
+    if (n->op != NN_OP_MATMUL || n->nin < 2 || n->in[1] < 0) return 0;
+    const nn_value *b = &m->vals[n->in[1]];
+    return b->cdata && b->ndim == 2 && b->dims[1] >= 1024;
+}
+
+/* Nodes the int8 kernels take: convs 1x1, stride 1, no padding, one group,
+ * with constant 4-D weights (the recognizer's pointwise convs), and
+ * matmul_eligible's MatMuls. */
 static int int8_eligible(const nn_model *m, const nn_node *n) {
+    if (matmul_eligible(m, n)) return 1;
     if (n->op != NN_OP_CONV || n->nin < 2 || n->in[1] < 0) return 0;
     const nn_value *w = &m->vals[n->in[1]];
     if (!w->cdata || w->ndim != 4 || w->dims[2] != 1 || w->dims[3] != 1) return 0;
@@ -29,11 +42,10 @@ static int int8_eligible(const nn_model *m, const nn_node *n) {
     return g.group == 1 && g.sh == 1 && g.sw == 1 && !g.pt && !g.pl && !g.pb && !g.pr;
 }
 
-/* The conv whose output value is `name`, or -1. */
-static int conv_by_output(const nn_model *m, const char *name) {
+/* The node whose output value is `name`, or -1. */
+static int node_by_output(const nn_model *m, const char *name) {
     int v = nn_graph_find(m, name);
-    if (v < 0 || m->vals[v].producer < 0) return -1;
-    return m->nodes[m->vals[v].producer].op == NN_OP_CONV ? m->vals[v].producer : -1;
+    return v < 0 ? -1 : m->vals[v].producer;
 }
 
 /* SmoothQuant's migration strength: s[c] = sqrt(range of input channel c /
@@ -61,12 +73,13 @@ static q_status smooth_factors(nn_model *m, int ni) {
     return Q_OK;
 }
 
-/* One conv's line: "OUTPUT LO HI int8|int8x2|fp32 [C LO0 HI0 ... LO(C-1)
+/* One layer's line: "OUTPUT LO HI int8|int8x2|fp32 [C LO0 HI0 ... LO(C-1)
  * HI(C-1)]" (the input's range over the calibration pages, then optionally
- * each input channel's, which turns on smoothing). int8x2 keeps the weights
- * in two int8 planes (about 15 bits, twice the work; kc_qweights). The int8
- * kernel quantizes each column of the input with its own range as it runs
- * (kc_int8.h), so LO and HI only document what calibration saw. */
+ * each input channel's, which turns on smoothing: convs only). int8x2 keeps
+ * a conv's weights in two int8 planes (about 15 bits, twice the work;
+ * kc_qweights; a MatMul takes it as int8). The int8 kernels quantize each
+ * column of a conv's input, each row of a MatMul's A, with its own range as
+ * they run (kc_int8.h), so LO and HI only document what calibration saw. */
 static q_status table_line(nn_model *m, char *line, const char *where, int lineno) {
     char name[400], prec[16];
     float lo, hi;
@@ -76,10 +89,12 @@ static q_status table_line(nn_model *m, char *line, const char *where, int linen
         !isfinite(lo) || !isfinite(hi))
         return Q_FAIL(Q_ERR_FORMAT, "int8 table %s:%d: expected 'OUTPUT LO HI int8|int8x2|fp32'",
                       where, lineno);
-    int ni = conv_by_output(m, name);
+    int ni = node_by_output(m, name);
     if (ni < 0 || !int8_eligible(m, &m->nodes[ni]))
-        return Q_FAIL(Q_ERR_FORMAT, "int8 table %s:%d: '%s' is not a 1x1 conv of this model", where,
-                      lineno, name);
+        return Q_FAIL(Q_ERR_FORMAT,
+                      "int8 table %s:%d: '%s' is not a 1x1 conv or a constant-weight MatMul of "
+                      "this model",
+                      where, lineno, name);
     nn_q8 *q = &m->q8[ni];
     q->lo = lo;
     q->hi = hi;
@@ -87,6 +102,10 @@ static q_status table_line(nn_model *m, char *line, const char *where, int linen
     char *p = line + used, *end;
     long nch = strtol(p, &end, 10);
     if (end == p) return Q_OK; /* no per-channel ranges */
+    if (m->nodes[ni].op != NN_OP_CONV)
+        return Q_FAIL(Q_ERR_FORMAT,
+                      "int8 table %s:%d: channel ranges (smoothing) are for convs only", where,
+                      lineno);
     int64_t cin = m->vals[m->nodes[ni].in[1]].dims[1];
     if (nch != cin)
         return Q_FAIL(Q_ERR_FORMAT, "int8 table %s:%d: %ld channel ranges for a %lld-channel input",
@@ -205,10 +224,19 @@ q_status nn_int8_setup(nn_model *m, const void *data, size_t size) {
     return table_parse(m, (const char *)t->text, t->len, t->name);
 }
 
-void nn_int8_observe(nn_model *m, int ni, const float *x, const int64_t *dims) {
+void nn_int8_observe(nn_model *m, int ni, const float *x, int nd, const int64_t *dims) {
     nn_q8 *q = &m->q8[ni];
     if (!int8_eligible(m, &m->nodes[ni])) return;
-    int64_t nb = dims[0], nc = dims[1], hw = dims[2] * dims[3];
+    /* channels: NCHW's C for a conv; the last axis (K) of a MatMul's A, whose
+     * rows then count as batches of one value per channel */
+    int mm = m->nodes[ni].op == NN_OP_MATMUL;
+    int64_t nb = dims[0], nc = dims[1], hw = mm ? 1 : dims[2] * dims[3];
+    if (mm) {
+        nc = dims[nd - 1];
+        nb = 1;
+        for (int d = 0; d < nd - 1; d++)
+            nb *= dims[d];
+    }
     if (!q->clo) {
         if (!(q->clo = malloc(sizeof(float) * 2 * (size_t)nc))) return; /* calibration only */
         q->chi = q->clo + nc;
@@ -220,6 +248,7 @@ void nn_int8_observe(nn_model *m, int ni, const float *x, const int64_t *dims) {
     }
     for (int64_t b = 0; b < nb; b++)
         for (int64_t c = 0; c < nc; c++) {
+            /* a MatMul's channel c of row b is at b * nc + c, stride 1 per row */
             const float *xc = x + (b * nc + c) * hw;
             float lo = q->clo[c], hi = q->chi[c];
             for (int64_t i = 0; i < hw; i++) {

@@ -17,7 +17,8 @@ typedef struct nn_model nn_model;
  * process on the log). NN_BACKEND_CUDA without a usable GPU is a load error. */
 typedef enum { NN_BACKEND_CPU, NN_BACKEND_CUDA, NN_BACKEND_AUTO } nn_backend_kind;
 
-/* NN_PRECISION_INT8 runs the 1x1 convs that the model's scales table marks
+/* NN_PRECISION_INT8 runs the 1x1 convs and wide linear layers (MatMuls by a
+ * constant matrix of 1,024+ columns) that the model's scales table marks
  * int8 with u8 x s8 kernels (CPU backend only; other backends run fp32 and
  * say so once). The table is `int8_table` when given, else the one built
  * into quire for the model's SHA-256 (models/int8/); a table made for
@@ -54,7 +55,8 @@ const char *nn_model_input_name(const nn_model *m);
 const char *nn_model_output_name(const nn_model *m);
 /* Number of nodes left after optimisation (for logs and tests). */
 int nn_model_node_count(const nn_model *m);
-/* Convs that run in int8 (0 for fp32 models; for logs and tests). */
+/* Layers (1x1 convs, constant-weight MatMuls) that run in int8 (0 for fp32
+ * models; for logs and tests). */
 int nn_model_int8_layers(const nn_model *m);
 /* The int8 kernel family this CPU uses ("int8-avx512vnni", ...). */
 const char *nn_int8_kernel(void);

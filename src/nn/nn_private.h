@@ -162,8 +162,9 @@ const char *nn_node_desc(const nn_model *m, const nn_node *n);
  * options ask for int8; prepares calibration under QUIRE_NN_CALIBRATE. */
 q_status nn_int8_setup(nn_model *m, const void *data, size_t size);
 /* Calibration: widens node ni's recorded input ranges (overall and per
- * channel) by x, an [N, C, H, W] tensor. */
-void nn_int8_observe(nn_model *m, int ni, const float *x, const int64_t *dims);
+ * channel) by x, a conv's [N, C, H, W] input or a MatMul's A (channels on
+ * its last axis); nd dims. */
+void nn_int8_observe(nn_model *m, int ni, const float *x, int nd, const int64_t *dims);
 void nn_int8_free(nn_model *m);
 void nn_int8_calib_write(const nn_model *m);
 /* QUIRE_NN_SAVE_INPUTS=DIR: writes the run's input to DIR as .npy. */

@@ -119,7 +119,7 @@ static q_status params_binary(const nn_model *m, const nn_node *n, const nn_tens
 static q_status params_matmul(const nn_model *m, const nn_node *n, const nn_tensor *in,
                               const nn_tensor *out, nn_params *p) {
     const nn_tensor *a = &in[0], *b = &in[1];
-    kc_matmul_shape *s = &p->u.mm;
+    kc_matmul_shape *s = &p->u.mm.s;
     s->m = a->dims[a->ndim - 2];
     s->k = a->dims[a->ndim - 1];
     s->n = b->dims[b->ndim - 1];
@@ -131,6 +131,9 @@ static q_status params_matmul(const nn_model *m, const nn_node *n, const nn_tens
         return UNSUPPORTED("batch dimensions broadcast only partly");
     s->a_stride = ab == 1 ? 0 : s->m * s->k;
     s->b_stride = bb == 1 ? 0 : s->k * s->n;
+    const nn_q8 *q = m->q8 ? &m->q8[n - m->nodes] : NULL;
+    /* int8.c marks only MatMuls whose B is one constant matrix */
+    p->u.mm.int8 = q && q->on && s->b_stride == 0 && s->a_stride == s->m * s->k;
     return Q_OK;
 }
 

@@ -45,7 +45,10 @@ struct nn_params {
             int ndim;
             int64_t od[NN_MAX_DIMS], ad[NN_MAX_DIMS], bd[NN_MAX_DIMS];
         } bin;
-        kc_matmul_shape mm;
+        struct {
+            kc_matmul_shape s;
+            int int8; /* B constant, in int8 (CPU; the model's int8 table) */
+        } mm;
         struct {
             int64_t rows, cols;
         } softmax;

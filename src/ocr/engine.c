@@ -29,10 +29,10 @@ void ocr_options_default(ocr_options *o) {
     /* the beam with English word lists read degraded pages better than
      * greedy decoding (bench/RESULTS.md, bench/ocr/bench_beam.sh) */
     o->decode = OCR_DECODE_BEAM;
-    /* every 1x1 conv of the recognizer in int8 read held-out pages within
-     * 0.1 point of fp32's CER and bag-of-words, faster (bench/RESULTS.md);
-     * on CPUs with AVX2 or VNNI only, and backends other than the CPU run
-     * fp32 */
+    /* every 1x1 conv and the classifier of the recognizer in int8 read
+     * held-out pages within 0.1 point of fp32's CER and bag-of-words,
+     * faster (bench/RESULTS.md); on CPUs with AVX2 or VNNI only, and
+     * backends other than the CPU run fp32 */
     o->precision = nn_int8_preferred() ? NN_PRECISION_INT8 : NN_PRECISION_FP32;
 }
 

@@ -339,6 +339,68 @@ static void test_qconv(void) {
     }
 }
 
+/* The int8 MatMul with a constant B (kc_qmatmul) against a double
+ * reference, within its quantization bound at every output: B's columns
+ * are the activations here (a step of column j's range, as for the conv),
+ * A's rows the weights (half a step of row r's largest magnitude). Columns
+ * past 256 cross B's packing chunks. */
+static void qmatmul_case(kc_qgemm_path p, int threads) {
+    int rows = tu_int(1, 50), k = tu_int(1, 70),
+        n = tu_int(0, 1) ? tu_int(1, 80) : tu_int(250, 600);
+    float *a = tu_alloc((size_t)rows * k), *b = tu_alloc((size_t)k * n);
+    float *got = tu_alloc((size_t)rows * n);
+    tu_fill(a, (size_t)rows * k, -2, 2);
+    tu_fill(b, (size_t)k * n, -0.5f, 0.5f);
+    for (int r = 0; r < rows; r++) /* rows of very different magnitudes */
+        for (int c = 0, e = tu_int(-3, 1); c < k; c++)
+            a[(size_t)r * k + c] *= powf(10.f, (float)e);
+    void *mb = aligned_alloc(64, (kc_qmatb_size(k, n) + 63) / 64 * 64);
+    void *ws = aligned_alloc(64, kc_qmatmul_workspace(rows, k));
+    kc_qmatb qb;
+    kc_qmatb_pack(p, k, n, b, mb, &qb);
+    kc_ctx ctx = {threads, NULL, 0};
+    kc_qmatmul(&ctx, p, rows, a, &qb, ws, got);
+    int amax = kc_qgemm_act_max(p), wmax = kc_qgemm_weight_max(p), ok = 1;
+    for (int j = 0; j < n && ok; j++) {
+        double lo = 0, hi = 0;
+        for (int c = 0; c < k; c++) {
+            lo = fmin(lo, b[(size_t)c * n + j]);
+            hi = fmax(hi, b[(size_t)c * n + j]);
+        }
+        double bstep = (hi - lo) / amax;
+        for (int r = 0; r < rows && ok; r++) {
+            double am = 0, want = 0, bound = 0, mag = 0;
+            for (int c = 0; c < k; c++)
+                am = fmax(am, fabs(a[(size_t)r * k + c]));
+            double astep = am / wmax;
+            for (int c = 0; c < k; c++) {
+                double x = a[(size_t)r * k + c], y = b[(size_t)c * n + j];
+                want += x * y;
+                bound += fabs(x) * bstep + fabs(y) * astep / 2 + bstep * astep / 2;
+                mag += fabs(x * y);
+            }
+            ok = fabs(got[(size_t)r * n + j] - want) <= bound + 1e-5 * (mag + 1);
+        }
+    }
+    checks++;
+    if (!ok || !tu_canaries_ok(got, (size_t)rows * n))
+        fail("matmul outside the quantization bound or canary overwritten", kc_qgemm_name(p), rows,
+             n, k, 0);
+    free(mb);
+    free(ws);
+    tu_free(a);
+    tu_free(b);
+    tu_free(got);
+}
+
+static void test_qmatmul(void) {
+    for (int p = 0; p < KC_QGEMM_NPATHS; p++) {
+        if (!kc_qgemm_available((kc_qgemm_path)p)) continue;
+        for (int r = 0; r < 30; r++)
+            qmatmul_case((kc_qgemm_path)p, 1 + r % 2);
+    }
+}
+
 int main(int argc, char **argv) {
     tu_seed_init();
     kc_init_threads();
@@ -347,6 +409,7 @@ int main(int argc, char **argv) {
     if (!only || !strcmp(only, "qgemm")) test_qgemm();
     if (!only || !strcmp(only, "pack")) test_pack();
     if (!only || !strcmp(only, "qconv")) test_qconv();
+    if (!only || !strcmp(only, "qmatmul")) test_qmatmul();
     printf("%d checks, %d failures\n", checks, failures);
     return failures ? 1 : 0;
 }

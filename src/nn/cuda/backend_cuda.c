@@ -134,7 +134,7 @@ static q_status cuda_binary(struct nn_backend_ctx *c, const nn_node *n, const nn
 static q_status cuda_matmul(struct nn_backend_ctx *c, const nn_node *n, const nn_params *p,
                             const nn_tensor *in, const nn_tensor *out) {
     (void)n;
-    return kcu_matmul(c->k, &p->u.mm, in[0].data, in[1].data, out->data);
+    return kcu_matmul(c->k, &p->u.mm.s, in[0].data, in[1].data, out->data);
 }
 
 static q_status cuda_softmax(struct nn_backend_ctx *c, const nn_node *n, const nn_params *p,
