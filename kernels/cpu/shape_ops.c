@@ -49,6 +49,9 @@ void kc_transpose(const kc_ctx *ctx, const void *x, void *y, size_t elem, int nd
     }
 }
 
+/* Copied in runs: the trailing axes the slice keeps whole, and the axis
+ * before them if its step is 1, are contiguous in x and in y (one element
+ * at a time, the recognizer's attention slices took 4 % of its time). */
 void kc_slice(const void *x, void *y, size_t elem, int ndim, const int64_t *in_dims,
               const int64_t *out_dims, const int64_t *starts, const int64_t *steps) {
     int64_t in_stride[KC_MAX_DIMS], total = 1, m = 1;
@@ -58,16 +61,27 @@ void kc_slice(const void *x, void *y, size_t elem, int ndim, const int64_t *in_d
     }
     for (int d = 0; d < ndim; d++)
         total *= out_dims[d];
+    int d = ndim - 1;
+    int64_t run = 1, base = 0;
+    while (d >= 0 && steps[d] == 1 && starts[d] == 0 && out_dims[d] == in_dims[d])
+        run *= out_dims[d--];
+    if (d >= 0 && steps[d] == 1) {
+        run *= out_dims[d];
+        base = starts[d] * in_stride[d];
+        d--;
+    }
+    if (total == 0) return;
     const char *xb = x;
     char *yb = y;
-    for (int64_t i = 0; i < total; i++) {
-        int64_t rem = i, off = 0;
-        for (int d = ndim - 1; d >= 0; d--) {
-            int64_t idx = rem % out_dims[d];
-            rem /= out_dims[d];
-            off += (starts[d] + idx * steps[d]) * in_stride[d];
+    size_t bytes = (size_t)run * elem;
+    for (int64_t o = 0; o < total / run; o++) {
+        int64_t rem = o, off = base;
+        for (int e = d; e >= 0; e--) {
+            int64_t idx = rem % out_dims[e];
+            rem /= out_dims[e];
+            off += (starts[e] + idx * steps[e]) * in_stride[e];
         }
-        memcpy(yb + i * elem, xb + off * elem, elem);
+        memcpy(yb + (size_t)o * bytes, xb + (size_t)off * elem, bytes);
     }
 }
 

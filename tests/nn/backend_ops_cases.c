@@ -267,6 +267,15 @@ static void data_movement(void) {
     hc_ints(&t, 1, D(0));
     hc_ints(&t, 1, D(2));
     hc_run(&t, 13, "axes and steps absent");
+    hc_begin(&t, "Slice", ND(3, 4, 5, 6));
+    hc_ints(&t, 2, D(1, 2));
+    hc_ints(&t, 2, D(2, 5));
+    hc_ints(&t, 2, D(0, 2));
+    hc_run(&t, 13, "in runs: the first axis, and a middle one cut with step 1");
+    hc_begin(&t, "Slice", ND(3, 8, 2, 40, 15));
+    hc_ints(&t, 1, D(2));
+    hc_ints(&t, 1, D(3));
+    hc_run(&t, 13, "the recognizer's q, k, v: one run");
 }
 
 static void views(void) {
