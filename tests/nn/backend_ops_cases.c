@@ -187,6 +187,7 @@ static void pools(void) {
     pool("MaxPool", 8, 40, 2, 2, 2, 2, 0, 0, "2x2 s2");
     pool("AveragePool", 12, 40, 2, 2, 2, 2, 0, 0, "2x2 s2");
     pool("AveragePool", 6, 80, 3, 2, 3, 2, 0, 0, "rec's (3,2)");
+    pool("AveragePool", 7, 11, 2, 3, 2, 2, 0, 0, "windows inside, a row and columns left over");
     pool("AveragePool", 9, 11, 3, 3, 1, 1, 1, 0, "3x3 p1, pads not counted");
     pool("AveragePool", 9, 11, 3, 3, 1, 1, 1, 1, "3x3 p1, count_include_pad");
     hc_begin(&t, "MaxPool", ND(1, 2, 9, 9));
