@@ -156,5 +156,5 @@ for row in "det det_bench 10" "rec rec_bench 20" "cls cls_bench 50"; do
 done
 echo
 echo "Median of $([[ -n ${BENCH_REPEAT:-} ]] && echo "$BENCH_REPEAT" || echo "10 (det), 20 (rec), 50 (cls)") runs after one warm-up, in each of $rounds rounds (ONNX Runtime and quire taking turns); the table shows the median of the rounds. Peak RSS by GNU time, the highest of the rounds."
-[[ -z $int8_kernel ]] || echo "quire int8: kernel $int8_kernel$([[ -n ${QUIRE_NO_AVX512:-} ]] && echo " (QUIRE_NO_AVX512 set)"); the 1x1 convs its scales table (models/int8/) marks int8, the rest fp32."
+[[ -z $int8_kernel ]] || echo "quire int8: kernel $int8_kernel$([[ -n ${QUIRE_NO_AVX512:-} ]] && echo " (QUIRE_NO_AVX512 set)"); the 1x1 convs and wide linear layers its scales table (models/int8/) marks int8, the rest fp32."
 echo "ORT's RSS includes Node.js with onnxruntime-node loaded: $(( node_base / 1024 )) MiB before any model."
