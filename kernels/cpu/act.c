@@ -106,12 +106,11 @@ static void epilogue_row_base(const kc_epilogue *ep, int c, float *y, size_t n) 
 }
 
 void kc_epilogue_row(const kc_epilogue *ep, int c, float *y, size_t n) {
-    if (kc_use_avx512())
-        epilogue_row_avx512(ep, c, y, n);
-    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        epilogue_row_avx2(ep, c, y, n);
-    else
-        epilogue_row_base(ep, c, y, n);
+    static void (*const build[])(const kc_epilogue *, int, float *,
+                                 size_t) = {[KC_SIMD_BASE] = epilogue_row_base,
+                                            [KC_SIMD_AVX2] = epilogue_row_avx2,
+                                            [KC_SIMD_AVX512] = epilogue_row_avx512};
+    build[kc_simd_level()](ep, c, y, n);
 }
 
 __attribute__((target("avx512f,avx2,fma"))) static void act_apply_avx512(kc_act act, float *y,
@@ -123,11 +122,13 @@ __attribute__((target("avx2,fma"))) static void act_apply_avx2(kc_act act, float
     act_apply(act, y, n);
 }
 
+static void act_apply_base(kc_act act, float *y, size_t n) {
+    act_apply(act, y, n);
+}
+
 void kc_act_apply(kc_act act, float *y, size_t n) {
-    if (kc_use_avx512())
-        act_apply_avx512(act, y, n);
-    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        act_apply_avx2(act, y, n);
-    else
-        act_apply(act, y, n);
+    static void (*const build[])(kc_act, float *, size_t) = {[KC_SIMD_BASE] = act_apply_base,
+                                                             [KC_SIMD_AVX2] = act_apply_avx2,
+                                                             [KC_SIMD_AVX512] = act_apply_avx512};
+    build[kc_simd_level()](act, y, n);
 }

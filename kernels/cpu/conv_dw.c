@@ -139,12 +139,13 @@ void kc_conv_dw(const kc_ctx *ctx, const kc_conv_shape *s, const float *x, const
                 const kc_epilogue *ep, float *y) {
     size_t hw_in = (size_t)s->h_in * s->w_in, hw_out = (size_t)s->h_out * s->w_out;
     long planes = (long)s->n * s->c_out;
+    static void (*const build[])(const kc_conv_shape *, const float *, const float *,
+                                 const kc_epilogue *, int, float *,
+                                 float *) = {[KC_SIMD_BASE] = dw_plane_base,
+                                             [KC_SIMD_AVX2] = dw_plane_avx2,
+                                             [KC_SIMD_AVX512] = dw_plane_avx512};
     void (*plane)(const kc_conv_shape *, const float *, const float *, const kc_epilogue *, int,
-                  float *, float *) = dw_plane_base;
-    if (kc_use_avx512())
-        plane = dw_plane_avx512;
-    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        plane = dw_plane_avx2;
+                  float *, float *) = build[kc_simd_level()];
     int nt = kc_threads_for(ctx, (double)planes * hw_out * s->kh * s->kw);
 #pragma omp parallel num_threads(nt)
     {

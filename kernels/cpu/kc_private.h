@@ -17,9 +17,13 @@ static inline int kc_thread_id(void) {
 }
 #endif
 
-/* Whether the kernels use AVX-512 (the CPU has AVX-512F and QUIRE_NO_AVX512
- * is unset; kc_init_threads). */
-int kc_use_avx512(void);
+/* Which build of the kernels compiled three times (depthwise conv, epilogue,
+ * activations, softmax) runs: AVX-512 where the GEMMs use it (the CPU has
+ * AVX-512F, QUIRE_NO_AVX512 and QUIRE_GEMM=openblas are unset), else AVX2 if
+ * the CPU has AVX2 and FMA, else the baseline. Read once (kc_init_threads);
+ * a kernel indexes its builds by it. */
+typedef enum { KC_SIMD_BASE, KC_SIMD_AVX2, KC_SIMD_AVX512 } kc_simd;
+kc_simd kc_simd_level(void);
 
 /* Threads worth waking for `macs` multiply-adds: one per KC_MACS_PER_THREAD,
  * at most ctx->nthreads. Waking a team costs tens of microseconds (far more on

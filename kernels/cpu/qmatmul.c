@@ -11,15 +11,18 @@ static size_t chunk_bytes(int k) {
     return (size_t)(k + 3) / 4 * 4 * KC_QMAT_COLS;
 }
 
-size_t kc_qmatb_size(int k, int n) {
+/* Bytes of B's packed chunks, rounded up to 64 (the column scales follow). */
+static size_t packed_bytes(int k, int n) {
     size_t chunks = (size_t)(n + KC_QMAT_COLS - 1) / KC_QMAT_COLS;
-    size_t packed = (chunks * chunk_bytes(k) + 63) / 64 * 64;
-    return packed + 2 * sizeof(float) * (size_t)n;
+    return (chunks * chunk_bytes(k) + 63) / 64 * 64;
+}
+
+size_t kc_qmatb_size(int k, int n) {
+    return packed_bytes(k, n) + 2 * sizeof(float) * (size_t)n;
 }
 
 void kc_qmatb_pack(kc_qgemm_path p, int k, int n, const float *b, void *mem, kc_qmatb *out) {
-    size_t chunks = (size_t)(n + KC_QMAT_COLS - 1) / KC_QMAT_COLS;
-    size_t packed = (chunks * chunk_bytes(k) + 63) / 64 * 64;
+    size_t packed = packed_bytes(k, n);
     uint8_t *xp = mem;
     float *a = (float *)((char *)mem + packed), *z = a + n;
     for (int j0 = 0; j0 < n; j0 += KC_QMAT_COLS) {

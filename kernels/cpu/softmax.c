@@ -71,11 +71,11 @@ static void softmax_row_base(const float *xr, float *yr, int64_t cols) {
 }
 
 void kc_softmax(const kc_ctx *ctx, const float *x, float *y, int64_t rows, int64_t cols) {
-    void (*row)(const float *, float *, int64_t) = softmax_row_base;
-    if (kc_use_avx512())
-        row = softmax_row_avx512;
-    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        row = softmax_row_avx2;
+    static void (*const build[])(const float *, float *,
+                                 int64_t) = {[KC_SIMD_BASE] = softmax_row_base,
+                                             [KC_SIMD_AVX2] = softmax_row_avx2,
+                                             [KC_SIMD_AVX512] = softmax_row_avx512};
+    void (*row)(const float *, float *, int64_t) = build[kc_simd_level()];
 #pragma omp parallel for num_threads(ctx->nthreads) schedule(static) if (rows * cols > 16384)
     for (int64_t r = 0; r < rows; r++)
         row(x + r * cols, y + r * cols, cols);

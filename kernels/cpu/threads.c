@@ -14,6 +14,7 @@
 #include "kernels/cpu/kc_private.h"
 
 static int use_avx512, use_avx2;
+static kc_simd simd;
 
 static void blas_setup(void) {
     openblas_set_num_threads(1);
@@ -23,8 +24,9 @@ static void blas_setup(void) {
     const char *g = getenv("QUIRE_GEMM");
     int own = !(g && !strcmp(g, "openblas"));
     use_avx512 = own && __builtin_cpu_supports("avx512f") && !getenv("QUIRE_NO_AVX512");
-    use_avx2 =
-        own && !use_avx512 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    int avx2_fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    use_avx2 = own && !use_avx512 && avx2_fma;
+    simd = use_avx512 ? KC_SIMD_AVX512 : avx2_fma ? KC_SIMD_AVX2 : KC_SIMD_BASE;
 #endif
 }
 
@@ -38,9 +40,9 @@ const char *kc_blas_core(void) {
     return use_avx512 ? "quire-avx512" : use_avx2 ? "quire-avx2" : openblas_get_corename();
 }
 
-int kc_use_avx512(void) {
+kc_simd kc_simd_level(void) {
     kc_init_threads();
-    return use_avx512;
+    return simd;
 }
 
 int kc_gemm_rows(int m, int n, int k, const float *a, int lda, const float *b, const int *rows,

@@ -68,22 +68,29 @@ static q_status packed_weights(struct nn_backend_ctx *c, const nn_model *m, cons
     return Q_OK;
 }
 
+/* Node ni's int8 block of `bytes`, 64-byte aligned, allocated on the node's
+ * first run; *fresh is 1 then, when the caller fills it. */
+static q_status int8_block(struct nn_backend_ctx *c, const nn_model *m, int ni, size_t bytes,
+                           int *fresh) {
+    q_status st = packed_slots(c, m);
+    if (st) return st;
+    *fresh = !c->packed[ni];
+    if (*fresh && !(c->packed[ni] = aligned_alloc(64, (bytes + 63) / 64 * 64)))
+        return Q_FAIL(Q_ERR_NOMEM, "out of memory packing int8 weights");
+    return Q_OK;
+}
+
 /* An int8 conv's weights, quantized per output channel on the node's first
  * run, with the bias. */
 static q_status int8_weights(struct nn_backend_ctx *c, const nn_model *m, const nn_node *n,
                              const nn_conv_params *cp, const nn_tensor *in,
                              const kc_qweights **out) {
-    int ni = (int)(n - m->nodes);
-    q_status st = packed_slots(c, m);
+    int ni = (int)(n - m->nodes), co = cp->s.c_out, ci = cp->s.c_in, fresh;
+    q_status st = int8_block(c, m, ni, kc_qweights_size(co, ci, cp->int8), &fresh);
     if (st) return st;
-    if (!c->packed[ni]) {
-        int co = cp->s.c_out, ci = cp->s.c_in;
-        size_t sz = kc_qweights_size(co, ci, cp->int8);
-        if (!(c->packed[ni] = aligned_alloc(64, (sz + 63) / 64 * 64)))
-            return Q_FAIL(Q_ERR_NOMEM, "out of memory packing int8 weights");
+    if (fresh)
         kc_qweights_pack(co, ci, in[1].data, cp->bias ? in[2].data : NULL, cp->smooth,
                          kc_qgemm_weight_max(c->qpath), cp->int8, c->packed[ni], &c->qw[ni]);
-    }
     *out = &c->qw[ni];
     return Q_OK;
 }
@@ -168,15 +175,10 @@ static q_status cpu_binary(struct nn_backend_ctx *c, const nn_model *m, const nn
 static q_status cpu_matmul_int8(struct nn_backend_ctx *c, const nn_model *m, const nn_node *n,
                                 const kc_matmul_shape *s, const nn_tensor *in,
                                 const nn_tensor *out) {
-    int ni = (int)(n - m->nodes), k = (int)s->k, cols = (int)s->n;
-    q_status st = packed_slots(c, m);
+    int ni = (int)(n - m->nodes), k = (int)s->k, cols = (int)s->n, fresh;
+    q_status st = int8_block(c, m, ni, kc_qmatb_size(k, cols), &fresh);
     if (st) return st;
-    if (!c->packed[ni]) {
-        size_t sz = kc_qmatb_size(k, cols);
-        if (!(c->packed[ni] = aligned_alloc(64, (sz + 63) / 64 * 64)))
-            return Q_FAIL(Q_ERR_NOMEM, "out of memory packing int8 weights");
-        kc_qmatb_pack(c->qpath, k, cols, in[1].data, c->packed[ni], &c->qb[ni]);
-    }
+    if (fresh) kc_qmatb_pack(c->qpath, k, cols, in[1].data, c->packed[ni], &c->qb[ni]);
     kc_ctx kc = cpu_kc(c, 0);
     kc_qmatmul(&kc, c->qpath, (int)(s->batch * s->m), in[0].data, &c->qb[ni], c->scratch,
                out->data);

@@ -1,7 +1,8 @@
 /* int8 on the CPU, the model's side: which layers (1x1 convs, MatMuls with
- * a constant B) run in int8 and with what activation scale, read from a scales table tied to the
- * model's SHA-256 (models/int8/, built into quire; or a file given by the caller), and the
- * calibration hooks that make such a table (scripts/int8_calibrate.py):
+ * a constant B) run in int8 and with what activation scale, read from a
+ * scales table tied to the model's SHA-256 (models/int8/, built into quire;
+ * or a file given by the caller), and the calibration hooks that make such a
+ * table (scripts/int8_calibrate.py):
  * QUIRE_NN_CALIBRATE=FILE records each eligible layer's input range over the
  * runs and writes it when the model is freed; QUIRE_NN_SAVE_INPUTS=DIR saves
  * every input the model runs on as .npy (the recognizer's crops, say). */
