@@ -48,16 +48,20 @@ static inline __attribute__((always_inline)) void act_apply(kc_act act, float *y
 /* bias, activation and post-affine in one pass over the row: conv outputs
  * are often larger than the cache, so every extra pass costs memory traffic.
  * Temporaries are local to the loop body so that GCC if-converts the clamps
- * and vectorizes. */
+ * and vectorizes. The multiply-adds are fmaf where the build has FMA (`fma`
+ * constant, folded), written out rather than left to contraction, which GCC
+ * skipped for one kind's post-affine: the int8 GEMMs' fused store
+ * (kc_qdeq's post) computes the same values. */
+#define MADD(x, y, z) (fma ? fmaf(x, y, z) : (x) * (y) + (z))
 #define EPI_LOOP(ACT)                                                                              \
     for (size_t i = 0; i < n; i++) {                                                               \
         float v = y[i] + bv;                                                                       \
         ACT;                                                                                       \
-        y[i] = v * sc + sh;                                                                        \
+        y[i] = MADD(v, sc, sh);                                                                    \
     }
 
-static inline __attribute__((always_inline)) void epilogue_row(const kc_epilogue *ep, int c,
-                                                               float *restrict y, size_t n) {
+static inline __attribute__((always_inline)) void
+epilogue_row(const kc_epilogue *ep, int c, float *restrict y, size_t n, const int fma) {
     if (!ep || (!ep->bias && ep->act.kind == KC_ACT_NONE && !ep->post_scale && !ep->post_shift))
         return;
     const float bv = ep->bias ? ep->bias[c] : 0.f, a = ep->act.a, b = ep->act.b;
@@ -75,10 +79,10 @@ static inline __attribute__((always_inline)) void epilogue_row(const kc_epilogue
         EPI_LOOP(float u = v < a ? a : v; v = u > b ? b : u);
         break;
     case KC_ACT_HARD_SIGMOID:
-        EPI_LOOP(float t = a * v + b; float u = t < 0.f ? 0.f : t; v = u > 1.f ? 1.f : u);
+        EPI_LOOP(float t = MADD(a, v, b); float u = t < 0.f ? 0.f : t; v = u > 1.f ? 1.f : u);
         break;
     case KC_ACT_HARD_SWISH:
-        EPI_LOOP(float t = a * v + b; float u = t < 0.f ? 0.f : t; float w = u > 1.f ? 1.f : u;
+        EPI_LOOP(float t = MADD(a, v, b); float u = t < 0.f ? 0.f : t; float w = u > 1.f ? 1.f : u;
                  v = v * w);
         break;
     case KC_ACT_SIGMOID:
@@ -93,16 +97,16 @@ static inline __attribute__((always_inline)) void epilogue_row(const kc_epilogue
  * values (the same operations per element, contracted to the same FMAs). */
 __attribute__((target("avx512f,avx2,fma"))) static void
 epilogue_row_avx512(const kc_epilogue *ep, int c, float *y, size_t n) {
-    epilogue_row(ep, c, y, n);
+    epilogue_row(ep, c, y, n, 1);
 }
 
 __attribute__((target("avx2,fma"))) static void epilogue_row_avx2(const kc_epilogue *ep, int c,
                                                                   float *y, size_t n) {
-    epilogue_row(ep, c, y, n);
+    epilogue_row(ep, c, y, n, 1);
 }
 
 static void epilogue_row_base(const kc_epilogue *ep, int c, float *y, size_t n) {
-    epilogue_row(ep, c, y, n);
+    epilogue_row(ep, c, y, n, 0);
 }
 
 void kc_epilogue_row(const kc_epilogue *ep, int c, float *y, size_t n) {

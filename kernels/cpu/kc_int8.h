@@ -53,10 +53,15 @@ int kc_qgemm_act_max(kc_qgemm_path p);
 
 /* The dequantization of one GEMM (see the top of this file): per row of W,
  * its scale, its negated sum and the bias; per column of X, its scale and
- * zero point (as floats). */
+ * zero point (as floats). `post` (NULL: none) is what follows: row i gets
+ * channel i's activation and post-affine of kc_epilogue_row (post->bias is
+ * not added: `bias` holds it), applied as each block of C is stored, while
+ * it is in registers (a second pass over C took 4 % of the int8
+ * recognizer's time); the same values as kc_epilogue_row's. */
 typedef struct {
     const float *ws, *nsum, *bias; /* [m] */
     const float *a, *z;            /* [n] */
+    const kc_epilogue *post;
 } kc_qdeq;
 
 /* C (M x N floats, row stride ldc) = dequantized W (M x Kp, row stride ldw

@@ -22,6 +22,50 @@ static inline float kc_qdeq_one(int32_t acc, float z, float nsum, float ws, floa
     return fmaf(fmaf(z, nsum, (float)acc), ws * a, bias);
 }
 
+/* kc_qdeq's post on the m x n outputs in C, as kc_epilogue_row does it
+ * (bias aside): the reference path's, and the SIMD paths' for a Sigmoid. */
+static inline void kc_qpost_rows(const kc_epilogue *ep, int m, int n, float *c, int ldc) {
+    kc_epilogue e = *ep;
+    e.bias = NULL;
+    for (int i = 0; i < m; i++)
+        kc_epilogue_row(&e, i, c + (size_t)i * ldc, (size_t)n);
+}
+
+/* kc_qdeq's post as the SIMD stores apply it: the activation `kind` with
+ * its a and b, then for row r fma(v, sc[r * scstep], sh[r * shstep]) (aff 0:
+ * none; a missing scale or shift reads 1 or 0 with step 0), in
+ * kc_epilogue_row's order. A Sigmoid is not fused (`rest`: kc_qpost_rows
+ * after the stores). */
+typedef struct {
+    int kind, aff, scstep, shstep, rest;
+    float a, b;
+    const float *sc, *sh;
+} kc_qpost;
+
+static inline kc_qpost kc_qpost_of(const kc_epilogue *ep) {
+    static const float one = 1.f, zero = 0.f;
+    kc_qpost p = {KC_ACT_NONE, 0, 0, 0, 0, 0.f, 0.f, &one, &zero};
+    if (!ep) return p;
+    if (ep->act.kind == KC_ACT_SIGMOID) {
+        p.rest = 1;
+        return p;
+    }
+    int step = ep->post_n == 1 ? 0 : 1;
+    p.kind = (int)ep->act.kind;
+    p.a = ep->act.a;
+    p.b = ep->act.b;
+    p.aff = ep->post_scale || ep->post_shift;
+    if (ep->post_scale) {
+        p.sc = ep->post_scale;
+        p.scstep = step;
+    }
+    if (ep->post_shift) {
+        p.sh = ep->post_shift;
+        p.shstep = step;
+    }
+    return p;
+}
+
 /* The SIMD paths of kc_qgemm (same contract); only call each one when
  * kc_qgemm_available says the CPU has it. */
 void kc_qgemm_avx2(int m, int n, int kq, const int8_t *w, int ldw, const uint8_t *x,

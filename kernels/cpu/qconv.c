@@ -1,7 +1,7 @@
 /* The int8 1x1 convolution (kc_int8.h): per tile of output columns, the
  * float input is quantized into the packed u8 layout in per-thread scratch,
- * one kc_qgemm writes the dequantized output (bias included), and the
- * conv's activation and post-affine run on the tile while it is in cache. */
+ * one kc_qgemm writes the dequantized output (bias included) with the conv's
+ * activation and post-affine applied as it stores. */
 #include "kernels/cpu/kc_int8.h"
 #include "kernels/cpu/kc_private.h"
 
@@ -30,6 +30,8 @@ void kc_qconv1x1(const kc_ctx *ctx, kc_qgemm_path p, const kc_conv_shape *s, con
     kc_epilogue post = ep ? *ep : (kc_epilogue){0};
     post.bias = NULL; /* in qw */
     int need_post = post.act.kind != KC_ACT_NONE || post.post_scale || post.post_shift;
+    /* One plane: the post runs in kc_qgemm's store. Two: after their sum. */
+    const kc_epilogue *fused = need_post && qw->planes == 1 ? &post : NULL;
     int nt = kc_threads_for(ctx, (double)s->n * m * hw * k / 4);
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
     for (long t = 0; t < total; t++) {
@@ -41,16 +43,16 @@ void kc_qconv1x1(const kc_ctx *ctx, kc_qgemm_path p, const kc_conv_shape *s, con
         float *a = ws, *z = ws + QCOLS, *fine = ws + 2 * QCOLS;
         uint8_t *xp = (uint8_t *)(fine + (qw->planes > 1 ? (size_t)m * QCOLS : 0));
         kc_qpack_act(p, xn, hw, k, nc, qw->sinv, kc_qgemm_act_max(p), xp, a, z);
-        kc_qdeq dq = {qw->ws, qw->nsum, qw->bias, a, z};
+        kc_qdeq dq = {qw->ws, qw->nsum, qw->bias, a, z, fused};
         kc_qgemm(p, m, nc, qw->kp / 4, qw->w, qw->kp, xp, &dq, yn, hw);
         if (qw->planes > 1) {
-            kc_qdeq d1 = {qw->ws + m, qw->nsum + m, qw->bias + m, a, z};
+            kc_qdeq d1 = {qw->ws + m, qw->nsum + m, qw->bias + m, a, z, NULL};
             kc_qgemm(p, m, nc, qw->kp / 4, qw->w + (size_t)m * qw->kp, qw->kp, xp, &d1, fine, nc);
             for (int co = 0; co < m; co++)
                 for (int j = 0; j < nc; j++)
                     yn[(size_t)co * hw + j] += fine[(size_t)co * nc + j];
         }
-        if (need_post)
+        if (need_post && !fused)
             for (int co = 0; co < m; co++)
                 kc_epilogue_row(&post, co, yn + (size_t)co * hw, (size_t)nc);
     }

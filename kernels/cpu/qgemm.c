@@ -20,6 +20,7 @@ static void qgemm_ref(int m, int n, int kq, const int8_t *w, int ldw, const uint
             c[(size_t)i * ldc + j] =
                 kc_qdeq_one(acc, dq->z[j], dq->nsum[i], dq->ws[i], dq->a[j], dq->bias[i]);
         }
+    if (dq->post) kc_qpost_rows(dq->post, m, n, c, ldc);
 }
 
 /* AVX-VNNI is CPUID leaf 7, subleaf 1, EAX bit 4; GCC 12's

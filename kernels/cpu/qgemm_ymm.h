@@ -22,10 +22,14 @@ static inline __attribute__((always_inline)) TGT void lane_masks(int wd, __m256i
 }
 
 /* A panel's dequantization: its rows' (ws, nsum, bias from row 0) and its
- * 16 columns' scales and zero points, loaded once per block. */
+ * 16 columns' scales and zero points, loaded once per block; the post
+ * (kc_qpost) as plain values (as in qgemm_avx512vnni.c). */
 typedef struct {
     const float *ws, *nsum, *bias;
     __m256 a0, a1, z0, z1;
+    __m256 pa, pb;
+    const float *sc, *sh;
+    int scstep, shstep, aff;
 } panel;
 
 /* kc_qdeq_one on 8 lanes: fma(fma(z, nsum, acc), ws * a, bias). */
@@ -35,12 +39,38 @@ static inline __attribute__((always_inline)) TGT __m256 deq(__m256i acc, __m256 
                            b);
 }
 
-static inline __attribute__((always_inline)) TGT void
-store_row(float *cr, __m256i a0, __m256i a1, const panel *pn, int r, int full, int wd) {
+/* As qgemm_avx512vnni.c's act, on 8 lanes. */
+static inline __attribute__((always_inline)) TGT __m256 act(const int KIND, __m256 v, __m256 a,
+                                                            __m256 b) {
+    const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.f);
+    switch (KIND) {
+    case KC_ACT_RELU:
+        return _mm256_max_ps(v, zero);
+    case KC_ACT_CLIP:
+        return _mm256_min_ps(b, _mm256_max_ps(a, v));
+    case KC_ACT_HARD_SIGMOID:
+        return _mm256_min_ps(one, _mm256_max_ps(zero, _mm256_fmadd_ps(a, v, b)));
+    case KC_ACT_HARD_SWISH:
+        return _mm256_mul_ps(v, _mm256_min_ps(one, _mm256_max_ps(zero, _mm256_fmadd_ps(a, v, b))));
+    default:
+        return v;
+    }
+}
+
+static inline __attribute__((always_inline)) TGT void store_row(const int KIND, float *cr,
+                                                                __m256i a0, __m256i a1,
+                                                                const panel *pn, int r, int full,
+                                                                int wd) {
     __m256 ws = _mm256_set1_ps(pn->ws[r]), ns = _mm256_set1_ps(pn->nsum[r]);
     __m256 b = _mm256_set1_ps(pn->bias[r]);
-    __m256 v0 = deq(a0, pn->a0, pn->z0, ns, ws, b);
-    __m256 v1 = deq(a1, pn->a1, pn->z1, ns, ws, b);
+    __m256 v0 = act(KIND, deq(a0, pn->a0, pn->z0, ns, ws, b), pn->pa, pn->pb);
+    __m256 v1 = act(KIND, deq(a1, pn->a1, pn->z1, ns, ws, b), pn->pa, pn->pb);
+    if (pn->aff) {
+        __m256 sc = _mm256_set1_ps(pn->sc[r * pn->scstep]);
+        __m256 sh = _mm256_set1_ps(pn->sh[r * pn->shstep]);
+        v0 = _mm256_fmadd_ps(v0, sc, sh);
+        v1 = _mm256_fmadd_ps(v1, sc, sh);
+    }
     if (full) {
         _mm256_storeu_ps(cr, v0);
         _mm256_storeu_ps(cr + 8, v1);
@@ -61,13 +91,14 @@ store_row(float *cr, __m256i a0, __m256i a1, const panel *pn, int r, int full, i
         c##r##1 = DOT(c##r##1, b1, a);                                                             \
     }
 #define ROW_STORE(r)                                                                               \
-    if (R > r) store_row(c + (size_t)(r)*ldc, c##r##0, c##r##1, &col, r, FULL, wd);
+    if (R > r) store_row(KIND, c + (size_t)(r)*ldc, c##r##0, c##r##1, &col, r, FULL, wd);
 
 /* FULL: a whole panel, plain loads; else masked ones, whose masks take two
  * more registers (the rare last panel pays some spills). */
 static inline __attribute__((always_inline)) TGT void
-micro(const int R, const int FULL, int kq, const int8_t *w, int ldw, const uint8_t *x, int xs,
-      const kc_qdeq *dq, int i0, int j0, float *c, int ldc, int wd) {
+micro(const int R, const int KIND, const int FULL, int kq, const int8_t *w, int ldw,
+      const uint8_t *x, int xs, const kc_qdeq *dq, const panel *rows, int i0, int j0, float *c,
+      int ldc, int wd) {
     __m256i k0 = _mm256_setzero_si256(), k1 = k0;
     if (!FULL) lane_masks(wd, &k0, &k1);
     __m256i z = _mm256_setzero_si256();
@@ -90,8 +121,12 @@ micro(const int R, const int FULL, int kq, const int8_t *w, int ldw, const uint8
         ROW_DOT(4)
         ROW_DOT(5)
     }
-    panel col = {dq->ws + i0,         dq->nsum + i0,       dq->bias + i0,      _mm256_setzero_ps(),
-                 _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    panel col = *rows;
+    col.ws += i0;
+    col.nsum += i0;
+    col.bias += i0;
+    col.sc += i0 * col.scstep;
+    col.sh += i0 * col.shstep;
     if (FULL) {
         col.a0 = _mm256_loadu_ps(dq->a + j0);
         col.a1 = _mm256_loadu_ps(dq->a + j0 + 8);
@@ -112,34 +147,65 @@ micro(const int R, const int FULL, int kq, const int8_t *w, int ldw, const uint8
     ROW_STORE(5)
 }
 
-#define MICRO_CASE(R)                                                                              \
+/* The micro kernels of one activation kind, by rows and full or not. */
+#define MICRO_CASE(R, KIND)                                                                        \
     case R:                                                                                        \
         if (wd >= NR)                                                                              \
-            micro(R, 1, kq, w, ldw, x, xs, dq, i0, j0, c, ldc, wd);                                \
+            micro(R, KIND, 1, kq, w, ldw, x, xs, dq, pn, i0, j0, c, ldc, wd);                      \
         else                                                                                       \
-            micro(R, 0, kq, w, ldw, x, xs, dq, i0, j0, c, ldc, wd);                                \
+            micro(R, KIND, 0, kq, w, ldw, x, xs, dq, pn, i0, j0, c, ldc, wd);                      \
         break;
-
-TGT static void micro_any(int mr, int kq, const int8_t *w, int ldw, const uint8_t *x, int xs,
-                          const kc_qdeq *dq, int i0, int j0, float *c, int ldc, int wd) {
-    switch (mr) {
-        MICRO_CASE(1)
-        MICRO_CASE(2)
-        MICRO_CASE(3)
-        MICRO_CASE(4)
-        MICRO_CASE(5)
-        MICRO_CASE(6)
+#define MICRO_KIND(NAME, KIND)                                                                     \
+    TGT static void NAME(int mr, int kq, const int8_t *w, int ldw, const uint8_t *x, int xs,       \
+                         const kc_qdeq *dq, const panel *pn, int i0, int j0, float *c, int ldc,    \
+                         int wd) {                                                                 \
+        switch (mr) {                                                                              \
+            MICRO_CASE(1, KIND)                                                                    \
+            MICRO_CASE(2, KIND)                                                                    \
+            MICRO_CASE(3, KIND)                                                                    \
+            MICRO_CASE(4, KIND)                                                                    \
+            MICRO_CASE(5, KIND)                                                                    \
+            MICRO_CASE(6, KIND)                                                                    \
+        }                                                                                          \
     }
-}
+MICRO_KIND(micro_none, KC_ACT_NONE)
+MICRO_KIND(micro_relu, KC_ACT_RELU)
+MICRO_KIND(micro_clip, KC_ACT_CLIP)
+MICRO_KIND(micro_hsig, KC_ACT_HARD_SIGMOID)
+MICRO_KIND(micro_hswish, KC_ACT_HARD_SWISH)
 
 TGT void FN(int m, int n, int kq, const int8_t *w, int ldw, const uint8_t *x, const kc_qdeq *dq,
             float *c, int ldc) {
+    typedef void (*micro_fn)(int, int, const int8_t *, int, const uint8_t *, int, const kc_qdeq *,
+                             const panel *, int, int, float *, int, int);
+    static const micro_fn by_kind[] = {
+        [KC_ACT_NONE] = micro_none,         [KC_ACT_RELU] = micro_relu,
+        [KC_ACT_CLIP] = micro_clip,         [KC_ACT_HARD_SIGMOID] = micro_hsig,
+        [KC_ACT_HARD_SWISH] = micro_hswish, [KC_ACT_SIGMOID] = micro_none}; /* never: rest */
+    kc_qpost post = kc_qpost_of(dq->post);
+    __m256 zero = _mm256_setzero_ps();
+    panel pn = {dq->ws,
+                dq->nsum,
+                dq->bias,
+                zero,
+                zero,
+                zero,
+                zero,
+                _mm256_set1_ps(post.a),
+                _mm256_set1_ps(post.b),
+                post.sc,
+                post.sh,
+                post.scstep,
+                post.shstep,
+                post.aff};
+    micro_fn micro_rows = by_kind[post.kind];
     for (int j = 0; j < n; j += NR) {
         int wd = n - j < NR ? n - j : NR;
         for (int i = 0; i < m; i += MR) {
             int mr = m - i < MR ? m - i : MR;
-            micro_any(mr, kq, w + (size_t)i * ldw, ldw, x + (size_t)j * 4, n * 4, dq, i, j,
-                      c + (size_t)i * ldc + j, ldc, wd);
+            micro_rows(mr, kq, w + (size_t)i * ldw, ldw, x + (size_t)j * 4, n * 4, dq, &pn, i, j,
+                       c + (size_t)i * ldc + j, ldc, wd);
         }
     }
+    if (post.rest) kc_qpost_rows(dq->post, m, n, c, ldc);
 }

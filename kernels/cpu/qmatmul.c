@@ -52,7 +52,7 @@ void kc_qmatmul(const kc_ctx *ctx, kc_qgemm_path p, int rows, const float *a, co
 #pragma omp parallel for num_threads(nt) schedule(static)
         for (int ch = 0; ch < chunks; ch++) {
             int j0 = ch * KC_QMAT_COLS, nc = qb->n - j0 < KC_QMAT_COLS ? qb->n - j0 : KC_QMAT_COLS;
-            kc_qdeq dq = {qa.ws + r0, qa.nsum + r0, qa.bias + r0, qb->a + j0, qb->z + j0};
+            kc_qdeq dq = {qa.ws + r0, qa.nsum + r0, qa.bias + r0, qb->a + j0, qb->z + j0, NULL};
             kc_qgemm(p, nr, nc, qb->kq, qa.w + (size_t)r0 * qa.kp, qa.kp,
                      qb->xp + (size_t)ch * chunk_bytes(qb->k), &dq, c + (size_t)r0 * qb->n + j0,
                      qb->n);

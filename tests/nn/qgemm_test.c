@@ -2,7 +2,8 @@
  * GEMM against the plain C twin, bit for bit (integer accumulators, the
  * same fused dequantization), over odd shapes -- M, N, K not multiples of
  * the vector widths, K = 1, N = 1 -- with canaries around and between the
- * output rows, and at each path's extreme weights and activations (where
+ * output rows, with and without a fused activation and post-affine (each
+ * kind), and at each path's extreme weights and activations (where
  * AVX2's saturating int16 sums would show); the packers' bytes and column
  * scales against the twin's at each path's activation maximum;
  * then the int8 1x1 conv against the fp32 reference conv within the
@@ -47,7 +48,22 @@ static void qgemm_case(kc_qgemm_path p, int m, int n, int k) {
         a[j] = raw ? 1.f : tu_float(1e-3f, 1e-1f);
         z[j] = raw ? 0.f : (float)tu_int(0, 255);
     }
-    kc_qdeq dq = {ws, ns, bias, a, z};
+    /* a post (kc_qdeq) on most cases: each activation, per-channel or
+     * scalar or no post-affine; the reference applies kc_epilogue_row */
+    float *psc = malloc(sizeof(float) * (size_t)m), *psh = malloc(sizeof(float) * (size_t)m);
+    for (int i = 0; i < m; i++) {
+        psc[i] = tu_float(-2, 2);
+        psh[i] = tu_float(-1, 1);
+    }
+    int affine = tu_int(0, 2);
+    kc_epilogue post = {NULL,
+                        {(kc_act_kind)tu_int(KC_ACT_NONE, KC_ACT_SIGMOID), -0.5f, 0.75f},
+                        affine ? psc : NULL,
+                        affine == 2 ? NULL : psh,
+                        affine == 1 ? 1 : m};
+    if (post.act.kind == KC_ACT_HARD_SIGMOID || post.act.kind == KC_ACT_HARD_SWISH)
+        post.act = (kc_act){post.act.kind, 1.f / 6, 0.5f};
+    kc_qdeq dq = {ws, ns, bias, a, z, tu_int(0, 3) ? &post : NULL};
     for (size_t i = 0; i < (size_t)kp * n; i++)
         x[i] = (uint8_t)tu_int(0, amax);
     /* extreme rows: all amax x all qmax / -qmax, the largest sums */
@@ -65,8 +81,14 @@ static void qgemm_case(kc_qgemm_path p, int m, int n, int k) {
     size_t bad = 0;
     for (int i = 0; i < m; i++)
         for (int j = 0; j < n; j++)
-            bad += memcmp(&got[(size_t)i * ldc + j], &want[(size_t)i * ldc + j], 4) != 0;
-    if (bad) fail("values differ from the reference", kc_qgemm_name(p), m, n, k, (double)bad);
+            /* bits, but a zero's sign may differ after a post (as in
+             * kc_epilogue_row's builds) */
+            bad += memcmp(&got[(size_t)i * ldc + j], &want[(size_t)i * ldc + j], 4) != 0 &&
+                   got[(size_t)i * ldc + j] != want[(size_t)i * ldc + j];
+    if (bad)
+        fail(dq.post ? "values (with a post) differ from the reference"
+                     : "values differ from the reference",
+             kc_qgemm_name(p), m, n, k, (double)bad);
     /* the gaps between rows (ldc > n) and the canaries are untouched */
     int gaps = tu_canaries_ok(got, cn);
     for (int i = 0; i < m; i++)
@@ -80,6 +102,8 @@ static void qgemm_case(kc_qgemm_path p, int m, int n, int k) {
     free(bias);
     free(a);
     free(z);
+    free(psc);
+    free(psh);
     tu_free(got);
     tu_free(want);
 }
@@ -111,7 +135,7 @@ static void qgemm_extreme_case(kc_qgemm_path p, int n, int k) {
         z[j] = 0.f;
     }
     memset(x, amax, (size_t)kp * n); /* rows past k meet zero weights */
-    kc_qdeq dq = {ws, ns, bias, a, z};
+    kc_qdeq dq = {ws, ns, bias, a, z, NULL};
     kc_qgemm(p, M, n, kp / 4, w, kp, x, &dq, got, n);
     checks++;
     size_t bad = 0;
