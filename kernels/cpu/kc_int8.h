@@ -131,9 +131,20 @@ typedef struct {
 size_t kc_qmatb_size(int k, int n);
 /* B [k, n] for path p into `mem` (kc_qmatb_size bytes, 64-byte aligned). */
 void kc_qmatb_pack(kc_qgemm_path p, int k, int n, const float *b, void *mem, kc_qmatb *out);
-/* Bytes of scratch kc_qmatmul needs for `rows` rows of A. */
-size_t kc_qmatmul_workspace(int rows, int k);
-/* C = A x B on path p; `ws` is kc_qmatmul_workspace bytes, 64-byte aligned.
- * Chunks of B's columns are split across ctx's threads. */
+/* What kc_qmatmul does to each row of C after the product: adds `bias`
+ * [n] (NULL: none), then takes the softmax over the row (softmax != 0):
+ * the recognizer's classifier, its Add and its Softmax in one pass over rows
+ * still in cache, with the values the Add and Softmax kernels give. */
+typedef struct {
+    const float *bias;
+    int softmax;
+} kc_qmat_post;
+
+/* Bytes of scratch kc_qmatmul needs for `rows` rows of A, k x n, on up to
+ * `threads` threads. */
+size_t kc_qmatmul_workspace(int rows, int k, int n, int threads);
+/* C = post(A x B) on path p (post NULL: none); `ws` is kc_qmatmul_workspace
+ * bytes, 64-byte aligned. Chunks of B's columns are split across ctx's
+ * threads. */
 void kc_qmatmul(const kc_ctx *ctx, kc_qgemm_path p, int rows, const float *a, const kc_qmatb *qb,
-                void *ws, float *c);
+                const kc_qmat_post *post, void *ws, float *c);

@@ -24,6 +24,8 @@ static inline int kc_thread_id(void) {
  * a kernel indexes its builds by it. */
 typedef enum { KC_SIMD_BASE, KC_SIMD_AVX2, KC_SIMD_AVX512 } kc_simd;
 kc_simd kc_simd_level(void);
+/* kc_softmax of one row (x and y must not overlap), in this CPU's build. */
+void kc_softmax_row(const float *x, float *y, int64_t cols);
 
 /* Threads worth waking for `macs` multiply-adds: one per KC_MACS_PER_THREAD,
  * at most ctx->nthreads. Waking a team costs tens of microseconds (far more on

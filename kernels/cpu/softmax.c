@@ -70,12 +70,17 @@ static void softmax_row_base(const float *xr, float *yr, int64_t cols) {
     softmax_row(xr, yr, cols);
 }
 
+static void (*const softmax_build[])(const float *, float *,
+                                     int64_t) = {[KC_SIMD_BASE] = softmax_row_base,
+                                                 [KC_SIMD_AVX2] = softmax_row_avx2,
+                                                 [KC_SIMD_AVX512] = softmax_row_avx512};
+
+void kc_softmax_row(const float *x, float *y, int64_t cols) {
+    softmax_build[kc_simd_level()](x, y, cols);
+}
+
 void kc_softmax(const kc_ctx *ctx, const float *x, float *y, int64_t rows, int64_t cols) {
-    static void (*const build[])(const float *, float *,
-                                 int64_t) = {[KC_SIMD_BASE] = softmax_row_base,
-                                             [KC_SIMD_AVX2] = softmax_row_avx2,
-                                             [KC_SIMD_AVX512] = softmax_row_avx512};
-    void (*row)(const float *, float *, int64_t) = build[kc_simd_level()];
+    void (*row)(const float *, float *, int64_t) = softmax_build[kc_simd_level()];
 #pragma omp parallel for num_threads(ctx->nthreads) schedule(static) if (rows * cols > 16384)
     for (int64_t r = 0; r < rows; r++)
         row(x + r * cols, y + r * cols, cols);

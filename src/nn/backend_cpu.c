@@ -173,22 +173,25 @@ static q_status cpu_binary(struct nn_backend_ctx *c, const nn_model *m, const nn
 
 /* An int8 MatMul (its B constant): B packed on the node's first run. */
 static q_status cpu_matmul_int8(struct nn_backend_ctx *c, const nn_model *m, const nn_node *n,
-                                const kc_matmul_shape *s, const nn_tensor *in,
-                                const nn_tensor *out) {
+                                const nn_params *p, const nn_tensor *in, const nn_tensor *out) {
+    const kc_matmul_shape *s = &p->u.mm.s;
     int ni = (int)(n - m->nodes), k = (int)s->k, cols = (int)s->n, fresh;
     q_status st = int8_block(c, m, ni, kc_qmatb_size(k, cols), &fresh);
     if (st) return st;
     if (fresh) kc_qmatb_pack(c->qpath, k, cols, in[1].data, c->packed[ni], &c->qb[ni]);
     kc_ctx kc = cpu_kc(c, 0);
-    kc_qmatmul(&kc, c->qpath, (int)(s->batch * s->m), in[0].data, &c->qb[ni], c->scratch,
-               out->data);
+    kc_qmatmul(&kc, c->qpath, (int)(s->batch * s->m), in[0].data, &c->qb[ni], &p->u.mm.post,
+               c->scratch, out->data);
     return Q_OK;
 }
 
 static q_status cpu_matmul(struct nn_backend_ctx *c, const nn_model *m, const nn_node *n,
                            const nn_params *p, const nn_tensor *in, const nn_tensor *out) {
     const kc_matmul_shape *s = &p->u.mm.s;
-    if (p->u.mm.int8 && in[1].host) return cpu_matmul_int8(c, m, n, s, in, out);
+    if (p->u.mm.int8 && in[1].host) return cpu_matmul_int8(c, m, n, p, in, out);
+    if (p->u.mm.post.bias || p->u.mm.post.softmax)
+        return Q_FAIL(Q_ERR_UNSUPPORTED, "MatMul %s: a fused bias or softmax needs B on the host",
+                      n->name ? n->name : "?");
     kc_ctx k = cpu_kc(c, 0);
     if (s->a_stride == 0 && s->batch > 1) {
         /* One A for many Bs: per batch (rare; kept simple). */
@@ -352,7 +355,8 @@ static int cpu_supports_op(nn_backend *be, const nn_node *n, const nn_params *p)
 
 static size_t cpu_workspace(nn_backend *be, const nn_node *n, const nn_params *p) {
     if (n->op == NN_OP_MATMUL && p->u.mm.int8)
-        return kc_qmatmul_workspace((int)(p->u.mm.s.batch * p->u.mm.s.m), (int)p->u.mm.s.k);
+        return kc_qmatmul_workspace((int)(p->u.mm.s.batch * p->u.mm.s.m), (int)p->u.mm.s.k,
+                                    (int)p->u.mm.s.n, be->ctx->threads);
     if (n->op != NN_OP_CONV && n->op != NN_OP_CONV_TRANSPOSE) return 0;
     size_t per = n->op == NN_OP_CONV_TRANSPOSE ? kc_deconv2d_workspace(&p->u.conv.s)
                  : p->u.conv.int8              ? kc_qconv1x1_workspace(&p->u.conv.s, p->u.conv.int8)

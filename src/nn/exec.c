@@ -44,8 +44,8 @@ static void model_dump(const nn_model *m) {
         fprintf(stderr, "%4d %-18s", i, nn_op_name(n->op));
         for (int k = 0; k < n->nin; k++)
             fprintf(stderr, " %s", n->in[k] >= 0 ? m->vals[n->in[k]].name : "-");
-        fprintf(stderr, " -> %s act=%d(%g,%g) post=%d,%d\n", m->vals[n->out].name, n->act, n->act_a,
-                n->act_b, n->post_scale, n->post_shift);
+        fprintf(stderr, " -> %s act=%d(%g,%g) post=%d,%d%s\n", m->vals[n->out].name, n->act,
+                n->act_a, n->act_b, n->post_scale, n->post_shift, n->softmax ? " softmax" : "");
     }
 }
 
@@ -88,6 +88,7 @@ q_status nn_model_load_mem(const void *data, size_t size, const nn_options *opt,
         if ((st = nn_pass_fold_batchnorm(m)) || (st = nn_pass_fuse(m))) goto fail;
     nn_pass_remove_dead(m);
     if ((st = nn_int8_setup(m, data, size))) goto fail;
+    if (!m->opt.no_fuse) nn_pass_fuse_int8(m);
     if (getenv("QUIRE_NN_DUMP")) model_dump(m);
     if (getenv("QUIRE_NN_PROFILE") && !(m->prof = calloc((size_t)m->nnodes, sizeof(double)))) {
         st = Q_FAIL(Q_ERR_NOMEM, "out of memory");

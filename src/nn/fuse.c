@@ -4,7 +4,9 @@
  *  - the activation after it becomes the conv's epilogue: Relu, Clip,
  *    HardSigmoid, Sigmoid, HardSwish and the exported HardSwish patterns
  *    x*Clip(x+3,0,6)/6 and x*HardSigmoid(x);
- *  - a per-channel Mul/Add after the activation becomes the post-affine. */
+ *  - a per-channel Mul/Add after the activation becomes the post-affine;
+ * and on int8 MatMuls (after the int8 table is read), the bias Add and the
+ * Softmax after the recognizer's classifier. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -217,4 +219,38 @@ q_status nn_pass_fuse(nn_model *m) {
         }
     }
     return Q_OK;
+}
+
+/* The constant other input of Add node `n` (one input v) when it is a bias
+ * per column of an n-column output: `cols` floats, every axis but the last 1. */
+static int column_bias(const nn_model *m, const nn_node *n, int v, int64_t cols) {
+    if (n->op != NN_OP_ADD || n->nin != 2) return -1;
+    int other = n->in[0] == v ? n->in[1] : n->in[0];
+    if (other < 0 || other == v || !m->vals[other].cdata || m->vals[other].dtype != NN_DT_F32)
+        return -1;
+    const nn_value *c = &m->vals[other];
+    if (c->ndim < 1 || c->dims[c->ndim - 1] != cols || nn_numel(c->ndim, c->dims) != cols)
+        return -1;
+    return other;
+}
+
+void nn_pass_fuse_int8(nn_model *m) {
+    for (int i = 0; m->q8 && i < m->nnodes; i++) {
+        nn_node *mm = &m->nodes[i];
+        if (mm->dead || mm->op != NN_OP_MATMUL || !m->q8[i].on || mm->post_shift >= 0) continue;
+        const nn_value *b = &m->vals[mm->in[1]];
+        int c = sole_consumer(m, mm->out);
+        int bias = c < 0 ? -1 : column_bias(m, &m->nodes[c], mm->out, b->dims[b->ndim - 1]);
+        if (bias < 0) continue;
+        mm->post_shift = bias;
+        take_output(m, mm, &m->nodes[c]);
+        int s = sole_consumer(m, mm->out);
+        if (s >= 0 && m->nodes[s].op == NN_OP_SOFTMAX && m->nodes[s].in[0] == mm->out) {
+            /* the axis is checked to be the last one when the shapes are
+             * known (params.c); the ranks are not known here */
+            mm->softmax = 1;
+            mm->softmax_axis = (int)nn_attr_int(&m->nodes[s], "axis", m->opset < 13 ? 1 : -1);
+            take_output(m, mm, &m->nodes[s]);
+        }
+    }
 }

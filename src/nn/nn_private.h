@@ -79,6 +79,10 @@ typedef struct {
     nn_act_kind act;
     float act_a, act_b;
     int post_scale, post_shift; /* const value ids or -1: y = act(.)*s + t */
+    /* An int8 MatMul (nn_pass_fuse_int8): post_shift is the bias added to
+     * each row, then a softmax over the row when `softmax` (the Softmax
+     * node's axis attribute: it must be the last axis). */
+    int softmax, softmax_axis;
     int dead;
 } nn_node;
 
@@ -177,6 +181,9 @@ q_status nn_onnx_parse(nn_model *m, const uint8_t *data, size_t size);
 q_status nn_pass_fold_constants(nn_model *m);
 q_status nn_pass_fold_batchnorm(nn_model *m);
 q_status nn_pass_fuse(nn_model *m);
+/* After nn_int8_setup: an int8 MatMul takes the Add of a bias per column
+ * and the Softmax over the last axis that follow it (kc_qmatmul's post). */
+void nn_pass_fuse_int8(nn_model *m);
 void nn_pass_remove_dead(nn_model *m);
 
 /* ---- shape.c: per-shape values ---- */

@@ -132,8 +132,17 @@ static q_status params_matmul(const nn_model *m, const nn_node *n, const nn_tens
     s->a_stride = ab == 1 ? 0 : s->m * s->k;
     s->b_stride = bb == 1 ? 0 : s->k * s->n;
     const nn_q8 *q = m->q8 ? &m->q8[n - m->nodes] : NULL;
-    /* int8.c marks only MatMuls whose B is one constant matrix */
-    p->u.mm.int8 = q && q->on && s->b_stride == 0 && s->a_stride == s->m * s->k;
+    /* int8.c marks only MatMuls whose B is one constant matrix; A's rows
+     * are consecutive (one batch, whose stride is 0, or A per batch) */
+    p->u.mm.int8 = q && q->on && s->b_stride == 0 && (s->batch == 1 || s->a_stride == s->m * s->k);
+    p->u.mm.post =
+        (kc_qmat_post){n->post_shift >= 0 ? m->vals[n->post_shift].cdata : NULL, n->softmax};
+    if ((p->u.mm.post.bias || p->u.mm.post.softmax) && !p->u.mm.int8)
+        return UNSUPPORTED("a fused bias or softmax on a MatMul that is not int8");
+    if (n->softmax && nn_axis(n->softmax_axis, out->ndim) != out->ndim - 1)
+        return UNSUPPORTED("the Softmax after this int8 MatMul is over axis %d of %d, not the "
+                           "last (run it with --precision fp32)",
+                           n->softmax_axis, out->ndim);
     return Q_OK;
 }
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "kernels/cpu/kc.h"
+#include "kernels/cpu/kc_int8.h"
 #include "nn/nn_private.h"
 
 /* Conv and ConvTranspose: geometry, fused activation and post-affine. */
@@ -47,7 +48,8 @@ struct nn_params {
         } bin;
         struct {
             kc_matmul_shape s;
-            int int8; /* B constant, in int8 (CPU; the model's int8 table) */
+            int int8;          /* B constant, in int8 (CPU; the model's int8 table) */
+            kc_qmat_post post; /* fused bias and softmax (int8 only) */
         } mm;
         struct {
             int64_t rows, cols;

@@ -363,6 +363,41 @@ static void test_qconv(void) {
     }
 }
 
+/* kc_qmatmul's post (a bias, then a softmax, or either) against the plain
+ * product `plain` put through the Add and Softmax kernels: the same bits. */
+static void qmatmul_post_case(kc_qgemm_path p, const kc_ctx *ctx, int rows, int k, int n,
+                              const float *a, const kc_qmatb *qb, void *ws, const float *plain) {
+    size_t cn = (size_t)rows * n;
+    float *bias = tu_alloc((size_t)n), *got = tu_alloc(cn), *want = tu_alloc(cn);
+    tu_fill(bias, (size_t)n, -3, 3);
+    int what = tu_int(1, 3); /* 1 bias, 2 softmax, 3 both */
+    kc_qmat_post post = {what & 1 ? bias : NULL, what & 2};
+    kc_qmatmul(ctx, p, rows, a, qb, &post, ws, got);
+    int64_t od[2] = {rows, n}, bd[2] = {1, n};
+    if (what & 1)
+        kc_binary(ctx, KC_BIN_ADD, 2, od, plain, od, bias, bd, want);
+    else
+        memcpy(want, plain, sizeof(float) * cn);
+    if (what & 2) {
+        float *t = tu_alloc(cn);
+        memcpy(t, want, sizeof(float) * cn);
+        kc_softmax(ctx, t, want, rows, n);
+        tu_free(t);
+    }
+    checks++;
+    size_t bad = 0;
+    for (size_t i = 0; i < cn; i++)
+        bad += memcmp(&got[i], &want[i], sizeof(float)) != 0;
+    if (bad || !tu_canaries_ok(got, cn))
+        fail(what == 1   ? "matmul + bias differs from the Add kernel's"
+             : what == 2 ? "matmul + softmax differs from the Softmax kernel's"
+                         : "matmul + bias + softmax differs from the Add and Softmax kernels'",
+             kc_qgemm_name(p), rows, n, k, (double)bad);
+    tu_free(bias);
+    tu_free(got);
+    tu_free(want);
+}
+
 /* The int8 MatMul with a constant B (kc_qmatmul) against a double
  * reference, within its quantization bound at every output: B's columns
  * are the activations here (a step of column j's range, as for the conv),
@@ -379,11 +414,11 @@ static void qmatmul_case(kc_qgemm_path p, int threads) {
         for (int c = 0, e = tu_int(-3, 1); c < k; c++)
             a[(size_t)r * k + c] *= powf(10.f, (float)e);
     void *mb = aligned_alloc(64, (kc_qmatb_size(k, n) + 63) / 64 * 64);
-    void *ws = aligned_alloc(64, kc_qmatmul_workspace(rows, k));
+    void *ws = aligned_alloc(64, kc_qmatmul_workspace(rows, k, n, threads));
     kc_qmatb qb;
     kc_qmatb_pack(p, k, n, b, mb, &qb);
     kc_ctx ctx = {threads, NULL, 0};
-    kc_qmatmul(&ctx, p, rows, a, &qb, ws, got);
+    kc_qmatmul(&ctx, p, rows, a, &qb, NULL, ws, got);
     int amax = kc_qgemm_act_max(p), wmax = kc_qgemm_weight_max(p), ok = 1;
     for (int j = 0; j < n && ok; j++) {
         double lo = 0, hi = 0;
@@ -410,6 +445,7 @@ static void qmatmul_case(kc_qgemm_path p, int threads) {
     if (!ok || !tu_canaries_ok(got, (size_t)rows * n))
         fail("matmul outside the quantization bound or canary overwritten", kc_qgemm_name(p), rows,
              n, k, 0);
+    qmatmul_post_case(p, &ctx, rows, k, n, a, &qb, ws, got);
     free(mb);
     free(ws);
     tu_free(a);
