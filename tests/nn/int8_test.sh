@@ -78,4 +78,25 @@ if steps == 0 or same / steps < 0.98 or ink_same / max(ink, 1) < 0.98:
     print("FAIL int8 recognizer disagrees with fp32 too often (bounds: 0.98 of all steps and non-blank)")
     sys.exit(1)
 PYEOF
+
+# In int8 a crop's output does not depend on the batch it comes in (each
+# layer quantizes per pixel or per row): a crop alone and the same crop first
+# in a batch of two give the same probabilities. A batch of one once ran its
+# classifier in fp32 (its A had stride 0), 0.03 apart.
+X=$(ls "$W"/in/ch_PP-OCRv4_rec_infer-*.npy | head -1)
+"$PY" -c "import numpy as n; x = n.load('$X')[:1]; n.save('$W/b1.npy', x); n.save('$W/b2.npy', n.concatenate([x, x[:, :, ::-1]]))"
+for b in 1 2; do
+    "$Q" nn "$REC" --input "$W/b$b.npy" --output "$W/yb$b.npy" --precision int8 2>>"$W/nn.err" ||
+        { echo "FAIL quire nn on a batch of $b"; cat "$W/nn.err"; exit 1; }
+done
+"$PY" - "$W" <<'PYEOF' || fail=1
+import sys
+import numpy as np
+w = sys.argv[1]
+d = float(np.abs(np.load(w + "/yb1.npy")[0] - np.load(w + "/yb2.npy")[0]).max())
+print("int8: a crop alone vs first in a batch of two: max difference %.3g" % d)
+if d > 1e-6:
+    print("FAIL the int8 recognizer's output depends on the batch")
+    sys.exit(1)
+PYEOF
 exit $fail
