@@ -15,7 +15,7 @@ static size_t dw_pitch(const kc_conv_shape *s) {
 
 size_t kc_conv_dw_workspace(const kc_conv_shape *s) {
     size_t hp = (size_t)s->h_in + s->pad_t + s->pad_b + s->sh;
-    return hp * dw_pitch(s) + 16; /* slack for the 16-lane tail of the last row */
+    return hp * dw_pitch(s) + 48; /* slack: conv_dw_row16.h reads up to 32 floats past a row */
 }
 
 /* Where tap kx of output column ox starts in a row (see dw_pitch). */
@@ -23,8 +23,9 @@ static inline __attribute__((always_inline)) size_t tap_col(int SW, size_t half,
     return SW == 2 ? (size_t)(kx & 1) * half + (size_t)ox + (size_t)(kx >> 1) : (size_t)ox + kx;
 }
 
-/* The row kernel in 8 lanes (AVX2) and in 16 (AVX-512: twice the
- * multiply-adds per instruction, where the CPU's FMA units are 512 bits wide). */
+/* The row kernel in 8 lanes (AVX2, conv_dw_row.h) and in 16 (AVX-512:
+ * twice the multiply-adds per instruction, where the CPU's FMA units are 512
+ * bits wide; conv_dw_row16.h). */
 typedef float kc_v8 __attribute__((vector_size(32)));
 typedef float kc_v16 __attribute__((vector_size(64)));
 #define DW_VEC   kc_v8
@@ -36,15 +37,7 @@ typedef float kc_v16 __attribute__((vector_size(64)));
 #undef DW_L
 #undef DW_ROW
 #undef DW_BLOCK
-#define DW_VEC   kc_v16
-#define DW_L     16
-#define DW_ROW   dw_row16
-#define DW_BLOCK dw_block16
-#include "kernels/cpu/conv_dw_row.h"
-#undef DW_VEC
-#undef DW_L
-#undef DW_ROW
-#undef DW_BLOCK
+#include "kernels/cpu/conv_dw_row16.h"
 
 /* Any kernel size and stride (kh may differ from kw). */
 static void dw_row_generic(const float *restrict xp, size_t wp, size_t half,
@@ -127,18 +120,20 @@ static inline __attribute__((always_inline)) void dw_plane(const kc_conv_shape *
     }
     int done = 0; /* rows the epilogue has finished */
     int sq = s->kh == s->kw;
-#define DW_ROWS(...) (wide ? dw_row16(__VA_ARGS__) : dw_row8(__VA_ARGS__))
+#define DW_ROWS(K, SW)                                                                             \
+    (wide ? dw16_row_k##K##s##SW(xr, wp, half, wc, out, s->w_out)                                  \
+          : dw_row8(xr, wp, half, wc, K, SW, out, s->w_out))
     for (int oy = 0; oy < s->h_out; oy++) {
         const float *xr = xp + (size_t)oy * s->sh * wp;
         float *out = yc + (size_t)oy * s->w_out;
         if (sq && s->kh == 3 && s->sw == 1)
-            DW_ROWS(xr, wp, half, wc, 3, 1, out, s->w_out);
+            DW_ROWS(3, 1);
         else if (sq && s->kh == 3 && s->sw == 2)
-            DW_ROWS(xr, wp, half, wc, 3, 2, out, s->w_out);
+            DW_ROWS(3, 2);
         else if (sq && s->kh == 5 && s->sw == 1)
-            DW_ROWS(xr, wp, half, wc, 5, 1, out, s->w_out);
+            DW_ROWS(5, 1);
         else if (sq && s->kh == 5 && s->sw == 2)
-            DW_ROWS(xr, wp, half, wc, 5, 2, out, s->w_out);
+            DW_ROWS(5, 2);
         else
             dw_row_generic(xr, wp, half, wc, s->kh, s->kw, s->sw, out, s->w_out);
         if ((oy + 1 - done) * s->w_out >= EPI_CHUNK || oy + 1 == s->h_out) {
