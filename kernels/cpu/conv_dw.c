@@ -120,8 +120,12 @@ static inline __attribute__((always_inline)) void dw_plane(const kc_conv_shape *
     }
     int done = 0; /* rows the epilogue has finished */
     int sq = s->kh == s->kw;
+    /* the 16-lane rows apply the epilogue as they store (not a Sigmoid) */
+    int fused = wide && sq && (s->kh == 3 || s->kh == 5) && (s->sw == 1 || s->sw == 2) &&
+                !(ep && ep->act.kind == KC_ACT_SIGMOID);
+    const kc_epilogue *rep = fused ? ep : NULL;
 #define DW_ROWS(K, SW)                                                                             \
-    (wide ? dw16_row_k##K##s##SW(xr, wp, half, wc, out, s->w_out)                                  \
+    (wide ? dw16_row_k##K##s##SW(xr, wp, half, wc, rep, c, out, s->w_out)                          \
           : dw_row8(xr, wp, half, wc, K, SW, out, s->w_out))
     for (int oy = 0; oy < s->h_out; oy++) {
         const float *xr = xp + (size_t)oy * s->sh * wp;
@@ -136,7 +140,7 @@ static inline __attribute__((always_inline)) void dw_plane(const kc_conv_shape *
             DW_ROWS(5, 2);
         else
             dw_row_generic(xr, wp, half, wc, s->kh, s->kw, s->sw, out, s->w_out);
-        if ((oy + 1 - done) * s->w_out >= EPI_CHUNK || oy + 1 == s->h_out) {
+        if (!fused && ((oy + 1 - done) * s->w_out >= EPI_CHUNK || oy + 1 == s->h_out)) {
             kc_epilogue_row(ep, c, yc + (size_t)done * s->w_out,
                             (size_t)(oy + 1 - done) * s->w_out);
             done = oy + 1;

@@ -3,10 +3,13 @@
  * the same sums in the same order (the same bits). It loads each kernel row's
  * inputs once, V + 1 vectors a block, and makes the K shifted copies a tap
  * needs with valignd: the unaligned load per tap crossed a cache line but
- * for the first tap and ran at 55 GMAC/s (5x5), this at 95. tap_col comes
- * from conv_dw.c; the loads read up to 32 floats past the row (the plane's
- * slack, conv_dw.c). */
+ * for the first tap and ran at 55 GMAC/s (5x5), this at 95. The epilogue
+ * (bias, activation, post-affine: kc_epilogue_row's values) is applied as
+ * the outputs are stored. tap_col comes from conv_dw.c; the loads read up
+ * to 32 floats past the row (the plane's slack, conv_dw.c). */
 #include <immintrin.h>
+
+#include "kernels/cpu/act16.h"
 
 #define DW16_TGT __attribute__((target("avx512f,avx2,fma")))
 
@@ -30,10 +33,33 @@ static inline __attribute__((always_inline)) DW16_TGT __m512 dw16_shift(__m512 h
 #undef DW16_ALIGN
 }
 
+/* A channel's epilogue as the stores apply it (`on` 0: none): v + bias,
+ * the activation, fma(v, sc, sh), as epilogue_row in act.c. */
+typedef struct {
+    int on, kind;
+    __m512 bias, a, b, sc, sh;
+} dw16_post;
+
+static inline __attribute__((always_inline)) DW16_TGT dw16_post dw16_post_of(const kc_epilogue *ep,
+                                                                             int c) {
+    dw16_post p = {0};
+    if (!ep || (!ep->bias && ep->act.kind == KC_ACT_NONE && !ep->post_scale && !ep->post_shift))
+        return p;
+    int pc = ep->post_n == 1 ? 0 : c;
+    p.on = 1;
+    p.kind = (int)ep->act.kind;
+    p.bias = _mm512_set1_ps(ep->bias ? ep->bias[c] : 0.f);
+    p.a = _mm512_set1_ps(ep->act.a);
+    p.b = _mm512_set1_ps(ep->act.b);
+    p.sc = _mm512_set1_ps(ep->post_scale ? ep->post_scale[pc] : 1.f);
+    p.sh = _mm512_set1_ps(ep->post_shift ? ep->post_shift[pc] : 0.f);
+    return p;
+}
+
 /* V vectors of outputs from column ox, n of them stored (as DW_BLOCK). */
 static inline __attribute__((always_inline)) DW16_TGT void
 dw16_block(const float *restrict xp, size_t wp, size_t half, const float *restrict w, const int K,
-           const int SW, const int V, float *restrict out, int ox, int n) {
+           const int SW, const int V, const dw16_post *pe, float *restrict out, int ox, int n) {
     __m512 a[2][4];
     for (int u = 0; u < 4; u++)
         a[0][u] = a[1][u] = _mm512_setzero_ps();
@@ -63,34 +89,40 @@ dw16_block(const float *restrict xp, size_t wp, size_t half, const float *restri
         /* conv_dw_row.h adds the odd rows' sum to the even ones' when K >= 5,
          * and a zero otherwise: the same bits */
         __m512 v = _mm512_add_ps(a[0][u], a[1][u]);
+        if (pe->on)
+            v = _mm512_fmadd_ps(kc_act16(pe->kind, _mm512_add_ps(v, pe->bias), pe->a, pe->b),
+                                pe->sc, pe->sh);
         int left = n - u * 16;
         _mm512_mask_storeu_ps(out + ox + u * 16,
                               (__mmask16)(left >= 16 ? 0xffff : (1u << left) - 1), v);
     }
 }
 
+/* One output row, then channel c's epilogue `ep` applied as it is stored
+ * (not a Sigmoid: the caller runs kc_epilogue_row for that). */
 static inline __attribute__((always_inline)) DW16_TGT void
 dw16_row(const float *restrict xp, size_t wp, size_t half, const float *restrict w, const int K,
-         const int SW, float *restrict out, int w_out) {
+         const int SW, const kc_epilogue *ep, int c, float *restrict out, int w_out) {
+    dw16_post pe = dw16_post_of(ep, c);
     int ox = 0;
     for (; ox + 64 <= w_out; ox += 64)
-        dw16_block(xp, wp, half, w, K, SW, 4, out, ox, 64);
+        dw16_block(xp, wp, half, w, K, SW, 4, &pe, out, ox, 64);
     int rest = w_out - ox;
     if (rest > 48)
-        dw16_block(xp, wp, half, w, K, SW, 4, out, ox, rest);
+        dw16_block(xp, wp, half, w, K, SW, 4, &pe, out, ox, rest);
     else if (rest > 32)
-        dw16_block(xp, wp, half, w, K, SW, 3, out, ox, rest);
+        dw16_block(xp, wp, half, w, K, SW, 3, &pe, out, ox, rest);
     else if (rest > 16)
-        dw16_block(xp, wp, half, w, K, SW, 2, out, ox, rest);
+        dw16_block(xp, wp, half, w, K, SW, 2, &pe, out, ox, rest);
     else if (rest > 0)
-        dw16_block(xp, wp, half, w, K, SW, 1, out, ox, rest);
+        dw16_block(xp, wp, half, w, K, SW, 1, &pe, out, ox, rest);
 }
 
 /* One function per kernel size and stride, so that K and SW are constants. */
 #define DW16_ROW_FN(NAME, K, SW)                                                                   \
-    DW16_TGT static void NAME(const float *xp, size_t wp, size_t half, const float *w, float *out, \
-                              int w_out) {                                                         \
-        dw16_row(xp, wp, half, w, K, SW, out, w_out);                                              \
+    DW16_TGT static void NAME(const float *xp, size_t wp, size_t half, const float *w,             \
+                              const kc_epilogue *ep, int c, float *out, int w_out) {               \
+        dw16_row(xp, wp, half, w, K, SW, ep, c, out, w_out);                                       \
     }
 DW16_ROW_FN(dw16_row_k3s1, 3, 1)
 DW16_ROW_FN(dw16_row_k3s2, 3, 2)

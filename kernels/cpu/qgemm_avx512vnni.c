@@ -8,6 +8,7 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "kernels/cpu/act16.h"
 #include "kernels/cpu/kc_int8_private.h"
 
 #if defined(__x86_64__)
@@ -51,26 +52,6 @@ static inline __attribute__((always_inline)) TGT __m512 deq(__m512i acc, __m512 
                            b);
 }
 
-/* The activation of kc_epilogue_row on 16 lanes, clamps and all in its
- * operand order (maxps(a, v) is a > v ? a : v, so NaNs go through as
- * there). KIND is a constant: each micro kernel is built per kind. */
-static inline __attribute__((always_inline)) TGT __m512 act(const int KIND, __m512 v, __m512 a,
-                                                            __m512 b) {
-    const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.f);
-    switch (KIND) {
-    case KC_ACT_RELU:
-        return _mm512_max_ps(v, zero);
-    case KC_ACT_CLIP:
-        return _mm512_min_ps(b, _mm512_max_ps(a, v));
-    case KC_ACT_HARD_SIGMOID:
-        return _mm512_min_ps(one, _mm512_max_ps(zero, _mm512_fmadd_ps(a, v, b)));
-    case KC_ACT_HARD_SWISH:
-        return _mm512_mul_ps(v, _mm512_min_ps(one, _mm512_max_ps(zero, _mm512_fmadd_ps(a, v, b))));
-    default:
-        return v;
-    }
-}
-
 /* Row r's two vectors: dequantized, activated, post-affine fma(v, sc, sh)
  * (kc_epilogue_row's order). */
 static inline __attribute__((always_inline)) TGT void store_row(const int KIND, float *cr,
@@ -80,8 +61,8 @@ static inline __attribute__((always_inline)) TGT void store_row(const int KIND, 
     __m512 ws = _mm512_set1_ps(pn->ws[r]), ns = _mm512_set1_ps(pn->nsum[r]);
     __m512 b = _mm512_set1_ps(pn->bias[r]);
     __m512 v0 = deq(a0, pn->a0, pn->z0, ns, ws, b), v1 = deq(a1, pn->a1, pn->z1, ns, ws, b);
-    v0 = act(KIND, v0, pn->pa, pn->pb);
-    v1 = act(KIND, v1, pn->pa, pn->pb);
+    v0 = kc_act16(KIND, v0, pn->pa, pn->pb);
+    v1 = kc_act16(KIND, v1, pn->pa, pn->pb);
     if (pn->aff) {
         __m512 sc = _mm512_set1_ps(pn->sc[r * pn->scstep]);
         __m512 sh = _mm512_set1_ps(pn->sh[r * pn->shstep]);
