@@ -234,6 +234,26 @@ static int column_bias(const nn_model *m, const nn_node *n, int v, int64_t cols)
     return other;
 }
 
+/* The rank of value v where the graph says it without shapes: a
+ * Transpose's output has as many axes as its perm; else -1. */
+static int known_rank(const nn_model *m, int v) {
+    int p = m->vals[v].producer;
+    const int64_t *perm;
+    if (p < 0 || m->nodes[p].op != NN_OP_TRANSPOSE) return -1;
+    int n = nn_attr_ints(&m->nodes[p], "perm", &perm);
+    return n > 0 ? n : -1;
+}
+
+/* Softmax node s over the last axis of the output of MatMul mm (B 2-D):
+ * axis -1, or axis rank - 1 where the rank is known. Before opset 13 an
+ * axis flattens the axes from it on, so it is the last one only then too. */
+static int softmax_last(const nn_model *m, const nn_node *mm, const nn_node *s) {
+    int64_t ax = nn_attr_int(s, "axis", m->opset < 13 ? 1 : -1);
+    if (ax == -1) return 1;
+    int r = known_rank(m, mm->in[0]);
+    return r >= 2 && ax == r - 1;
+}
+
 void nn_pass_fuse_int8(nn_model *m) {
     for (int i = 0; m->q8 && i < m->nnodes; i++) {
         nn_node *mm = &m->nodes[i];
@@ -245,11 +265,9 @@ void nn_pass_fuse_int8(nn_model *m) {
         mm->post_shift = bias;
         take_output(m, mm, &m->nodes[c]);
         int s = sole_consumer(m, mm->out);
-        if (s >= 0 && m->nodes[s].op == NN_OP_SOFTMAX && m->nodes[s].in[0] == mm->out) {
-            /* the axis is checked to be the last one when the shapes are
-             * known (params.c); the ranks are not known here */
+        if (s >= 0 && m->nodes[s].op == NN_OP_SOFTMAX && m->nodes[s].in[0] == mm->out &&
+            softmax_last(m, mm, &m->nodes[s])) {
             mm->softmax = 1;
-            mm->softmax_axis = (int)nn_attr_int(&m->nodes[s], "axis", m->opset < 13 ? 1 : -1);
             take_output(m, mm, &m->nodes[s]);
         }
     }

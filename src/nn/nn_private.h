@@ -80,9 +80,8 @@ typedef struct {
     float act_a, act_b;
     int post_scale, post_shift; /* const value ids or -1: y = act(.)*s + t */
     /* An int8 MatMul (nn_pass_fuse_int8): post_shift is the bias added to
-     * each row, then a softmax over the row when `softmax` (the Softmax
-     * node's axis attribute: it must be the last axis). */
-    int softmax, softmax_axis;
+     * each row, then a softmax over the row when `softmax`. */
+    int softmax;
     int dead;
 } nn_node;
 

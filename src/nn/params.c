@@ -139,10 +139,6 @@ static q_status params_matmul(const nn_model *m, const nn_node *n, const nn_tens
         (kc_qmat_post){n->post_shift >= 0 ? m->vals[n->post_shift].cdata : NULL, n->softmax};
     if ((p->u.mm.post.bias || p->u.mm.post.softmax) && !p->u.mm.int8)
         return UNSUPPORTED("a fused bias or softmax on a MatMul that is not int8");
-    if (n->softmax && nn_axis(n->softmax_axis, out->ndim) != out->ndim - 1)
-        return UNSUPPORTED("the Softmax after this int8 MatMul is over axis %d of %d, not the "
-                           "last (run it with --precision fp32)",
-                           n->softmax_axis, out->ndim);
     return Q_OK;
 }
 
