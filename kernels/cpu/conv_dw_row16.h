@@ -9,7 +9,7 @@
  * to 32 floats past the row (the plane's slack, conv_dw.c). */
 #include <immintrin.h>
 
-#include "kernels/cpu/act16.h"
+#include "kernels/cpu/act_simd.h"
 
 #define DW16_TGT __attribute__((target("avx512f,avx2,fma")))
 

@@ -8,7 +8,7 @@
 #include <immintrin.h>
 #include <string.h>
 
-#include "kernels/cpu/act16.h"
+#include "kernels/cpu/act_simd.h"
 #include "kernels/cpu/kc_int8_private.h"
 
 #if defined(__x86_64__)

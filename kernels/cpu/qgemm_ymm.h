@@ -6,6 +6,8 @@
  * masked (vpmaskmovd: one 32-bit lane is one column's four K values). */
 #pragma once
 
+#include "kernels/cpu/act_simd.h"
+
 enum { MR = 6, NR = 16 };
 
 static inline __attribute__((always_inline)) TGT __m256i bcast4(const int8_t *p) {
@@ -39,32 +41,14 @@ static inline __attribute__((always_inline)) TGT __m256 deq(__m256i acc, __m256 
                            b);
 }
 
-/* As qgemm_avx512vnni.c's act, on 8 lanes. */
-static inline __attribute__((always_inline)) TGT __m256 act(const int KIND, __m256 v, __m256 a,
-                                                            __m256 b) {
-    const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.f);
-    switch (KIND) {
-    case KC_ACT_RELU:
-        return _mm256_max_ps(v, zero);
-    case KC_ACT_CLIP:
-        return _mm256_min_ps(b, _mm256_max_ps(a, v));
-    case KC_ACT_HARD_SIGMOID:
-        return _mm256_min_ps(one, _mm256_max_ps(zero, _mm256_fmadd_ps(a, v, b)));
-    case KC_ACT_HARD_SWISH:
-        return _mm256_mul_ps(v, _mm256_min_ps(one, _mm256_max_ps(zero, _mm256_fmadd_ps(a, v, b))));
-    default:
-        return v;
-    }
-}
-
 static inline __attribute__((always_inline)) TGT void store_row(const int KIND, float *cr,
                                                                 __m256i a0, __m256i a1,
                                                                 const panel *pn, int r, int full,
                                                                 int wd) {
     __m256 ws = _mm256_set1_ps(pn->ws[r]), ns = _mm256_set1_ps(pn->nsum[r]);
     __m256 b = _mm256_set1_ps(pn->bias[r]);
-    __m256 v0 = act(KIND, deq(a0, pn->a0, pn->z0, ns, ws, b), pn->pa, pn->pb);
-    __m256 v1 = act(KIND, deq(a1, pn->a1, pn->z1, ns, ws, b), pn->pa, pn->pb);
+    __m256 v0 = kc_act8(KIND, deq(a0, pn->a0, pn->z0, ns, ws, b), pn->pa, pn->pb);
+    __m256 v1 = kc_act8(KIND, deq(a1, pn->a1, pn->z1, ns, ws, b), pn->pa, pn->pb);
     if (pn->aff) {
         __m256 sc = _mm256_set1_ps(pn->sc[r * pn->scstep]);
         __m256 sh = _mm256_set1_ps(pn->sh[r * pn->shstep]);
