@@ -120,12 +120,12 @@ void kc_qmatmul(const kc_ctx *ctx, kc_qgemm_path p, int rows, const float *a, co
                          qb->xp + (size_t)ch * chunk_bytes(qb->k), &dq, block + j0, n);
             }
             float *row = rowbuf + (size_t)kc_thread_id() * row_stride;
-#pragma omp for schedule(static)
+#pragma omp for schedule(static) nowait
             for (int r = 0; r < nr; r++)
                 post_row(post, n, block + (size_t)r * n, row, c + (size_t)(r0 + r) * n);
+#if defined(__x86_64__)
+            _mm_sfence(); /* each thread's streamed lines land before C is read */
+#endif
         }
     }
-#if defined(__x86_64__)
-    _mm_sfence(); /* the streamed lines are visible before C is read */
-#endif
 }
