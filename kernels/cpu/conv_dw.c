@@ -23,9 +23,10 @@ static inline __attribute__((always_inline)) size_t tap_col(int SW, size_t half,
     return SW == 2 ? (size_t)(kx & 1) * half + (size_t)ox + (size_t)(kx >> 1) : (size_t)ox + kx;
 }
 
-/* The row kernel in 8 lanes (AVX2, conv_dw_row.h) and in 16 (AVX-512:
- * twice the multiply-adds per instruction, where the CPU's FMA units are 512
- * bits wide; conv_dw_row16.h). */
+/* The row kernel in 16 lanes (AVX-512: twice the multiply-adds per
+ * instruction, where the CPU's FMA units are 512 bits wide; conv_dw_row16.h),
+ * in 8 (AVX2+FMA, conv_dw_row8.h), both with the epilogue in their stores,
+ * and in 8 lanes of GCC vectors for the baseline build (conv_dw_row.h). */
 typedef float kc_v8 __attribute__((vector_size(32)));
 typedef float kc_v16 __attribute__((vector_size(64)));
 #define DW_VEC   kc_v8
@@ -38,6 +39,7 @@ typedef float kc_v16 __attribute__((vector_size(64)));
 #undef DW_ROW
 #undef DW_BLOCK
 #include "kernels/cpu/conv_dw_row16.h"
+#include "kernels/cpu/conv_dw_row8.h"
 
 /* Any kernel size and stride (kh may differ from kw). */
 static void dw_row_generic(const float *restrict xp, size_t wp, size_t half,
@@ -109,7 +111,9 @@ enum { EPI_CHUNK = 2048 };
  * chosen at run time. */
 static inline __attribute__((always_inline)) void dw_plane(const kc_conv_shape *s, const float *xc,
                                                            const float *wc, const kc_epilogue *ep,
-                                                           int c, float *xp, float *yc, int wide) {
+                                                           int c, float *xp, float *yc,
+                                                           kc_simd level) {
+    int wide = level == KC_SIMD_AVX512;
     size_t wp = dw_pitch(s), half = wp / 2;
     for (int iy = 0; iy < s->h_in; iy++) {
         float *d = xp + (size_t)(iy + s->pad_t) * wp;
@@ -120,13 +124,15 @@ static inline __attribute__((always_inline)) void dw_plane(const kc_conv_shape *
     }
     int done = 0; /* rows the epilogue has finished */
     int sq = s->kh == s->kw;
-    /* the 16-lane rows apply the epilogue as they store (not a Sigmoid) */
-    int fused = wide && sq && (s->kh == 3 || s->kh == 5) && (s->sw == 1 || s->sw == 2) &&
-                !(ep && ep->act.kind == KC_ACT_SIGMOID);
+    /* the AVX-512 and AVX2 rows apply the epilogue as they store (not a
+     * Sigmoid) */
+    int fused = level != KC_SIMD_BASE && sq && (s->kh == 3 || s->kh == 5) &&
+                (s->sw == 1 || s->sw == 2) && !(ep && ep->act.kind == KC_ACT_SIGMOID);
     const kc_epilogue *rep = fused ? ep : NULL;
 #define DW_ROWS(K, SW)                                                                             \
-    (wide ? dw16_row_k##K##s##SW(xr, wp, half, wc, rep, c, out, s->w_out)                          \
-          : dw_row8(xr, wp, half, wc, K, SW, out, s->w_out))
+    (level == KC_SIMD_AVX512 ? dw16_row_k##K##s##SW(xr, wp, half, wc, rep, c, out, s->w_out)       \
+     : level == KC_SIMD_AVX2 ? dw8_row_k##K##s##SW(xr, wp, half, wc, rep, c, out, s->w_out)        \
+                             : dw_row8(xr, wp, half, wc, K, SW, out, s->w_out))
     for (int oy = 0; oy < s->h_out; oy++) {
         const float *xr = xp + (size_t)oy * s->sh * wp;
         float *out = yc + (size_t)oy * s->w_out;
@@ -153,19 +159,19 @@ static inline __attribute__((always_inline)) void dw_plane(const kc_conv_shape *
 __attribute__((target("avx512f,avx2,fma"))) static void
 dw_plane_avx512(const kc_conv_shape *s, const float *xc, const float *wc, const kc_epilogue *ep,
                 int c, float *xp, float *yc) {
-    dw_plane(s, xc, wc, ep, c, xp, yc, 1);
+    dw_plane(s, xc, wc, ep, c, xp, yc, KC_SIMD_AVX512);
 }
 
 __attribute__((target("avx2,fma"))) static void dw_plane_avx2(const kc_conv_shape *s,
                                                               const float *xc, const float *wc,
                                                               const kc_epilogue *ep, int c,
                                                               float *xp, float *yc) {
-    dw_plane(s, xc, wc, ep, c, xp, yc, 0);
+    dw_plane(s, xc, wc, ep, c, xp, yc, KC_SIMD_AVX2);
 }
 
 static void dw_plane_base(const kc_conv_shape *s, const float *xc, const float *wc,
                           const kc_epilogue *ep, int c, float *xp, float *yc) {
-    dw_plane(s, xc, wc, ep, c, xp, yc, 0);
+    dw_plane(s, xc, wc, ep, c, xp, yc, KC_SIMD_BASE);
 }
 
 void kc_conv_dw(const kc_ctx *ctx, const kc_conv_shape *s, const float *x, const float *w,

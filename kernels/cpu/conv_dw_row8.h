@@ -1,0 +1,99 @@
+/* The depthwise row kernel (conv_dw.c) in 8 lanes, for the AVX2+FMA build:
+ * conv_dw_row.h's sums, in its order (the same bits), with the conv's
+ * epilogue (bias, activation, post-affine: kc_epilogue_row's values) applied
+ * as the outputs are stored instead of in a pass of its own. The baseline
+ * build keeps conv_dw_row.h. tap_col comes from conv_dw.c. */
+#include <immintrin.h>
+
+#include "kernels/cpu/act_simd.h"
+
+#define DW8_TGT __attribute__((target("avx2,fma")))
+
+/* A channel's epilogue as the stores apply it (`on` 0: none). */
+typedef struct {
+    int on, kind;
+    __m256 bias, a, b, sc, sh;
+} dw8_post;
+
+static inline __attribute__((always_inline)) DW8_TGT dw8_post dw8_post_of(const kc_epilogue *ep,
+                                                                          int c) {
+    dw8_post p = {0};
+    if (!ep || (!ep->bias && ep->act.kind == KC_ACT_NONE && !ep->post_scale && !ep->post_shift))
+        return p;
+    int pc = ep->post_n == 1 ? 0 : c;
+    p.on = 1;
+    p.kind = (int)ep->act.kind;
+    p.bias = _mm256_set1_ps(ep->bias ? ep->bias[c] : 0.f);
+    p.a = _mm256_set1_ps(ep->act.a);
+    p.b = _mm256_set1_ps(ep->act.b);
+    p.sc = _mm256_set1_ps(ep->post_scale ? ep->post_scale[pc] : 1.f);
+    p.sh = _mm256_set1_ps(ep->post_shift ? ep->post_shift[pc] : 0.f);
+    return p;
+}
+
+/* V vectors of outputs from column ox, n of them stored (as DW_BLOCK). */
+static inline __attribute__((always_inline)) DW8_TGT void
+dw8_block(const float *restrict xp, size_t wp, size_t half, const float *restrict w, const int K,
+          const int SW, const int V, const dw8_post *pe, float *restrict out, int ox, int n) {
+    __m256 a[2][4];
+    for (int u = 0; u < 4; u++)
+        a[0][u] = a[1][u] = _mm256_setzero_ps();
+#pragma GCC unroll 8
+    for (int ky = 0; ky < K; ky++)
+#pragma GCC unroll 8
+        for (int kx = 0; kx < K; kx++) {
+            const float *p = xp + (size_t)ky * wp + tap_col(SW, half, ox, kx);
+            __m256 wv = _mm256_set1_ps(w[ky * K + kx]);
+            int s = K >= 5 ? ky & 1 : 0;
+#pragma GCC unroll 4
+            for (int u = 0; u < V; u++)
+                a[s][u] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(p + 8 * u), a[s][u]);
+        }
+#pragma GCC unroll 4
+    for (int u = 0; u < V; u++) {
+        __m256 v = _mm256_add_ps(a[0][u], a[1][u]);
+        if (pe->on)
+            v = _mm256_fmadd_ps(kc_act8(pe->kind, _mm256_add_ps(v, pe->bias), pe->a, pe->b), pe->sc,
+                                pe->sh);
+        int left = n - u * 8;
+        if (left >= 8) {
+            _mm256_storeu_ps(out + ox + u * 8, v);
+        } else {
+            float lanes[8];
+            _mm256_storeu_ps(lanes, v);
+            memcpy(out + ox + u * 8, lanes, sizeof(float) * (size_t)left);
+        }
+    }
+}
+
+/* One output row, channel c's epilogue `ep` applied as it is stored (not a
+ * Sigmoid: the caller runs kc_epilogue_row for that). */
+static inline __attribute__((always_inline)) DW8_TGT void
+dw8_row(const float *restrict xp, size_t wp, size_t half, const float *restrict w, const int K,
+        const int SW, const kc_epilogue *ep, int c, float *restrict out, int w_out) {
+    dw8_post pe = dw8_post_of(ep, c);
+    int ox = 0;
+    for (; ox + 32 <= w_out; ox += 32)
+        dw8_block(xp, wp, half, w, K, SW, 4, &pe, out, ox, 32);
+    int rest = w_out - ox;
+    if (rest > 24)
+        dw8_block(xp, wp, half, w, K, SW, 4, &pe, out, ox, rest);
+    else if (rest > 16)
+        dw8_block(xp, wp, half, w, K, SW, 3, &pe, out, ox, rest);
+    else if (rest > 8)
+        dw8_block(xp, wp, half, w, K, SW, 2, &pe, out, ox, rest);
+    else if (rest > 0)
+        dw8_block(xp, wp, half, w, K, SW, 1, &pe, out, ox, rest);
+}
+
+/* One function per kernel size and stride, so that K and SW are constants. */
+#define DW8_ROW_FN(NAME, K, SW)                                                                    \
+    DW8_TGT static void NAME(const float *xp, size_t wp, size_t half, const float *w,              \
+                             const kc_epilogue *ep, int c, float *out, int w_out) {                \
+        dw8_row(xp, wp, half, w, K, SW, ep, c, out, w_out);                                        \
+    }
+DW8_ROW_FN(dw8_row_k3s1, 3, 1)
+DW8_ROW_FN(dw8_row_k3s2, 3, 2)
+DW8_ROW_FN(dw8_row_k5s1, 5, 1)
+DW8_ROW_FN(dw8_row_k5s2, 5, 2)
+#undef DW8_ROW_FN
