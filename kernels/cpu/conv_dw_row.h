@@ -1,4 +1,6 @@
-/* One output row of the depthwise conv (conv_dw.c), for one vector width.
+/* One output row of the depthwise conv (conv_dw.c), for one vector width
+ * of GCC vectors: the baseline build's (the AVX2 and AVX-512 builds use
+ * conv_dw_row8.h and conv_dw_row16.h, the same sums in the same order).
  * The includer defines DW_VEC (a GCC vector of floats), DW_L (its lanes),
  * DW_ROW and DW_BLOCK (the functions' names); tap_col comes from conv_dw.c.
  *
