@@ -38,6 +38,29 @@ typedef float kc_v16 __attribute__((vector_size(64)));
 #undef DW_L
 #undef DW_ROW
 #undef DW_BLOCK
+/* A channel's epilogue as scalars, for the row kernels that apply it as they
+ * store (`on` 0: none): v + bias, the activation, fma(v, sc, sh), as
+ * epilogue_row in act.c does it. */
+typedef struct {
+    int on, kind;
+    float bias, a, b, sc, sh;
+} dw_post;
+
+static dw_post dw_post_of(const kc_epilogue *ep, int c) {
+    dw_post p = {0, 0, 0.f, 0.f, 0.f, 1.f, 0.f};
+    if (!ep || (!ep->bias && ep->act.kind == KC_ACT_NONE && !ep->post_scale && !ep->post_shift))
+        return p;
+    int pc = ep->post_n == 1 ? 0 : c;
+    p.on = 1;
+    p.kind = (int)ep->act.kind;
+    p.bias = ep->bias ? ep->bias[c] : 0.f;
+    p.a = ep->act.a;
+    p.b = ep->act.b;
+    p.sc = ep->post_scale ? ep->post_scale[pc] : 1.f;
+    p.sh = ep->post_shift ? ep->post_shift[pc] : 0.f;
+    return p;
+}
+
 #include "kernels/cpu/conv_dw_row16.h"
 #include "kernels/cpu/conv_dw_row8.h"
 

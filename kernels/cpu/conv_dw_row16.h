@@ -33,33 +33,10 @@ static inline __attribute__((always_inline)) DW16_TGT __m512 dw16_shift(__m512 h
 #undef DW16_ALIGN
 }
 
-/* A channel's epilogue as the stores apply it (`on` 0: none): v + bias,
- * the activation, fma(v, sc, sh), as epilogue_row in act.c. */
-typedef struct {
-    int on, kind;
-    __m512 bias, a, b, sc, sh;
-} dw16_post;
-
-static inline __attribute__((always_inline)) DW16_TGT dw16_post dw16_post_of(const kc_epilogue *ep,
-                                                                             int c) {
-    dw16_post p = {0};
-    if (!ep || (!ep->bias && ep->act.kind == KC_ACT_NONE && !ep->post_scale && !ep->post_shift))
-        return p;
-    int pc = ep->post_n == 1 ? 0 : c;
-    p.on = 1;
-    p.kind = (int)ep->act.kind;
-    p.bias = _mm512_set1_ps(ep->bias ? ep->bias[c] : 0.f);
-    p.a = _mm512_set1_ps(ep->act.a);
-    p.b = _mm512_set1_ps(ep->act.b);
-    p.sc = _mm512_set1_ps(ep->post_scale ? ep->post_scale[pc] : 1.f);
-    p.sh = _mm512_set1_ps(ep->post_shift ? ep->post_shift[pc] : 0.f);
-    return p;
-}
-
 /* V vectors of outputs from column ox, n of them stored (as DW_BLOCK). */
 static inline __attribute__((always_inline)) DW16_TGT void
 dw16_block(const float *restrict xp, size_t wp, size_t half, const float *restrict w, const int K,
-           const int SW, const int V, const dw16_post *pe, float *restrict out, int ox, int n) {
+           const int SW, const int V, const dw_post *pe, float *restrict out, int ox, int n) {
     __m512 a[2][4];
     for (int u = 0; u < 4; u++)
         a[0][u] = a[1][u] = _mm512_setzero_ps();
@@ -89,9 +66,10 @@ dw16_block(const float *restrict xp, size_t wp, size_t half, const float *restri
         /* conv_dw_row.h adds the odd rows' sum to the even ones' when K >= 5,
          * and a zero otherwise: the same bits */
         __m512 v = _mm512_add_ps(a[0][u], a[1][u]);
-        if (pe->on)
-            v = _mm512_fmadd_ps(kc_act16(pe->kind, _mm512_add_ps(v, pe->bias), pe->a, pe->b),
-                                pe->sc, pe->sh);
+        if (pe->on) /* the broadcasts are loop-invariant: hoisted out of the row */
+            v = _mm512_fmadd_ps(kc_act16(pe->kind, _mm512_add_ps(v, _mm512_set1_ps(pe->bias)),
+                                         _mm512_set1_ps(pe->a), _mm512_set1_ps(pe->b)),
+                                _mm512_set1_ps(pe->sc), _mm512_set1_ps(pe->sh));
         int left = n - u * 16;
         _mm512_mask_storeu_ps(out + ox + u * 16,
                               (__mmask16)(left >= 16 ? 0xffff : (1u << left) - 1), v);
@@ -103,7 +81,7 @@ dw16_block(const float *restrict xp, size_t wp, size_t half, const float *restri
 static inline __attribute__((always_inline)) DW16_TGT void
 dw16_row(const float *restrict xp, size_t wp, size_t half, const float *restrict w, const int K,
          const int SW, const kc_epilogue *ep, int c, float *restrict out, int w_out) {
-    dw16_post pe = dw16_post_of(ep, c);
+    dw_post pe = dw_post_of(ep, c);
     int ox = 0;
     for (; ox + 64 <= w_out; ox += 64)
         dw16_block(xp, wp, half, w, K, SW, 4, &pe, out, ox, 64);

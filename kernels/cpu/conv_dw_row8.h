@@ -9,32 +9,10 @@
 
 #define DW8_TGT __attribute__((target("avx2,fma")))
 
-/* A channel's epilogue as the stores apply it (`on` 0: none). */
-typedef struct {
-    int on, kind;
-    __m256 bias, a, b, sc, sh;
-} dw8_post;
-
-static inline __attribute__((always_inline)) DW8_TGT dw8_post dw8_post_of(const kc_epilogue *ep,
-                                                                          int c) {
-    dw8_post p = {0};
-    if (!ep || (!ep->bias && ep->act.kind == KC_ACT_NONE && !ep->post_scale && !ep->post_shift))
-        return p;
-    int pc = ep->post_n == 1 ? 0 : c;
-    p.on = 1;
-    p.kind = (int)ep->act.kind;
-    p.bias = _mm256_set1_ps(ep->bias ? ep->bias[c] : 0.f);
-    p.a = _mm256_set1_ps(ep->act.a);
-    p.b = _mm256_set1_ps(ep->act.b);
-    p.sc = _mm256_set1_ps(ep->post_scale ? ep->post_scale[pc] : 1.f);
-    p.sh = _mm256_set1_ps(ep->post_shift ? ep->post_shift[pc] : 0.f);
-    return p;
-}
-
 /* V vectors of outputs from column ox, n of them stored (as DW_BLOCK). */
 static inline __attribute__((always_inline)) DW8_TGT void
 dw8_block(const float *restrict xp, size_t wp, size_t half, const float *restrict w, const int K,
-          const int SW, const int V, const dw8_post *pe, float *restrict out, int ox, int n) {
+          const int SW, const int V, const dw_post *pe, float *restrict out, int ox, int n) {
     __m256 a[2][4];
     for (int u = 0; u < 4; u++)
         a[0][u] = a[1][u] = _mm256_setzero_ps();
@@ -52,9 +30,10 @@ dw8_block(const float *restrict xp, size_t wp, size_t half, const float *restric
 #pragma GCC unroll 4
     for (int u = 0; u < V; u++) {
         __m256 v = _mm256_add_ps(a[0][u], a[1][u]);
-        if (pe->on)
-            v = _mm256_fmadd_ps(kc_act8(pe->kind, _mm256_add_ps(v, pe->bias), pe->a, pe->b), pe->sc,
-                                pe->sh);
+        if (pe->on) /* the broadcasts are loop-invariant: hoisted out of the row */
+            v = _mm256_fmadd_ps(kc_act8(pe->kind, _mm256_add_ps(v, _mm256_set1_ps(pe->bias)),
+                                        _mm256_set1_ps(pe->a), _mm256_set1_ps(pe->b)),
+                                _mm256_set1_ps(pe->sc), _mm256_set1_ps(pe->sh));
         int left = n - u * 8;
         if (left >= 8) {
             _mm256_storeu_ps(out + ox + u * 8, v);
@@ -71,7 +50,7 @@ dw8_block(const float *restrict xp, size_t wp, size_t half, const float *restric
 static inline __attribute__((always_inline)) DW8_TGT void
 dw8_row(const float *restrict xp, size_t wp, size_t half, const float *restrict w, const int K,
         const int SW, const kc_epilogue *ep, int c, float *restrict out, int w_out) {
-    dw8_post pe = dw8_post_of(ep, c);
+    dw_post pe = dw_post_of(ep, c);
     int ox = 0;
     for (; ox + 32 <= w_out; ox += 32)
         dw8_block(xp, wp, half, w, K, SW, 4, &pe, out, ox, 32);
