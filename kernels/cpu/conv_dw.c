@@ -23,6 +23,27 @@ static inline __attribute__((always_inline)) size_t tap_col(int SW, size_t half,
     return SW == 2 ? (size_t)(kx & 1) * half + (size_t)ox + (size_t)(kx >> 1) : (size_t)ox + kx;
 }
 
+/* The outputs of a row of w_out in blocks of up to four vectors of L lanes:
+ * the full blocks, then one of 1-4 vectors for the rest (each vector its
+ * own chain of multiply-adds; one vector at a time, the tail's single chain
+ * set the pace). BLOCK(V, ox, n) computes V vectors from column ox and
+ * stores n outputs; every row kernel below drives its blocks so. */
+#define DW_ROW_BLOCKS(L, BLOCK, w_out)                                                             \
+    do {                                                                                           \
+        int ox_ = 0;                                                                               \
+        for (; ox_ + 4 * (L) <= (w_out); ox_ += 4 * (L))                                           \
+            BLOCK(4, ox_, 4 * (L));                                                                \
+        int rest_ = (w_out)-ox_;                                                                   \
+        if (rest_ > 3 * (L))                                                                       \
+            BLOCK(4, ox_, rest_);                                                                  \
+        else if (rest_ > 2 * (L))                                                                  \
+            BLOCK(3, ox_, rest_);                                                                  \
+        else if (rest_ > (L))                                                                      \
+            BLOCK(2, ox_, rest_);                                                                  \
+        else if (rest_ > 0)                                                                        \
+            BLOCK(1, ox_, rest_);                                                                  \
+    } while (0)
+
 /* The row kernel in 16 lanes (AVX-512: twice the multiply-adds per
  * instruction, where the CPU's FMA units are 512 bits wide; conv_dw_row16.h),
  * in 8 (AVX2+FMA, conv_dw_row8.h), both with the epilogue in their stores,
@@ -151,10 +172,10 @@ static inline __attribute__((always_inline)) void dw_plane(const kc_conv_shape *
      * Sigmoid) */
     int fused = level != KC_SIMD_BASE && sq && (s->kh == 3 || s->kh == 5) &&
                 (s->sw == 1 || s->sw == 2) && !(ep && ep->act.kind == KC_ACT_SIGMOID);
-    const kc_epilogue *rep = fused ? ep : NULL;
+    dw_post pe = dw_post_of(fused ? ep : NULL, c);
 #define DW_ROWS(K, SW)                                                                             \
-    (level == KC_SIMD_AVX512 ? dw16_row_k##K##s##SW(xr, wp, half, wc, rep, c, out, s->w_out)       \
-     : level == KC_SIMD_AVX2 ? dw8_row_k##K##s##SW(xr, wp, half, wc, rep, c, out, s->w_out)        \
+    (level == KC_SIMD_AVX512 ? dw16_row_k##K##s##SW(xr, wp, half, wc, &pe, out, s->w_out)          \
+     : level == KC_SIMD_AVX2 ? dw8_row_k##K##s##SW(xr, wp, half, wc, &pe, out, s->w_out)           \
                              : dw_row8(xr, wp, half, wc, K, SW, out, s->w_out))
     for (int oy = 0; oy < s->h_out; oy++) {
         const float *xr = xp + (size_t)oy * s->sh * wp;

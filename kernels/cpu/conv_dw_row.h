@@ -2,7 +2,8 @@
  * of GCC vectors: the baseline build's (the AVX2 and AVX-512 builds use
  * conv_dw_row8.h and conv_dw_row16.h, the same sums in the same order).
  * The includer defines DW_VEC (a GCC vector of floats), DW_L (its lanes),
- * DW_ROW and DW_BLOCK (the functions' names); tap_col comes from conv_dw.c.
+ * DW_ROW and DW_BLOCK (the functions' names); tap_col and DW_ROW_BLOCKS come
+ * from conv_dw.c.
  *
  * out[ox] = sum w[ky][kx] * xp[row ky][ox*SW + kx]. Up to four vectors of
  * outputs stay in registers for all K*K taps, so each input is loaded once
@@ -53,16 +54,7 @@ static inline __attribute__((always_inline)) void DW_ROW(const float *restrict x
                                                          size_t half, const float *restrict w,
                                                          int K, int SW, float *restrict out,
                                                          int w_out) {
-    int ox = 0;
-    for (; ox + 4 * DW_L <= w_out; ox += 4 * DW_L)
-        DW_BLOCK(xp, wp, half, w, K, SW, 4, out, ox, 4 * DW_L);
-    int rest = w_out - ox;
-    if (rest > 3 * DW_L)
-        DW_BLOCK(xp, wp, half, w, K, SW, 4, out, ox, rest);
-    else if (rest > 2 * DW_L)
-        DW_BLOCK(xp, wp, half, w, K, SW, 3, out, ox, rest);
-    else if (rest > DW_L)
-        DW_BLOCK(xp, wp, half, w, K, SW, 2, out, ox, rest);
-    else if (rest > 0)
-        DW_BLOCK(xp, wp, half, w, K, SW, 1, out, ox, rest);
+#define DW_ROW_B(V, ox, n) DW_BLOCK(xp, wp, half, w, K, SW, V, out, ox, n)
+    DW_ROW_BLOCKS(DW_L, DW_ROW_B, w_out);
+#undef DW_ROW_B
 }

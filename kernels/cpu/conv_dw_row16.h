@@ -76,31 +76,20 @@ dw16_block(const float *restrict xp, size_t wp, size_t half, const float *restri
     }
 }
 
-/* One output row, then channel c's epilogue `ep` applied as it is stored
- * (not a Sigmoid: the caller runs kc_epilogue_row for that). */
+/* One output row, the epilogue `pe` (dw_post) applied as it is stored. */
 static inline __attribute__((always_inline)) DW16_TGT void
 dw16_row(const float *restrict xp, size_t wp, size_t half, const float *restrict w, const int K,
-         const int SW, const kc_epilogue *ep, int c, float *restrict out, int w_out) {
-    dw_post pe = dw_post_of(ep, c);
-    int ox = 0;
-    for (; ox + 64 <= w_out; ox += 64)
-        dw16_block(xp, wp, half, w, K, SW, 4, &pe, out, ox, 64);
-    int rest = w_out - ox;
-    if (rest > 48)
-        dw16_block(xp, wp, half, w, K, SW, 4, &pe, out, ox, rest);
-    else if (rest > 32)
-        dw16_block(xp, wp, half, w, K, SW, 3, &pe, out, ox, rest);
-    else if (rest > 16)
-        dw16_block(xp, wp, half, w, K, SW, 2, &pe, out, ox, rest);
-    else if (rest > 0)
-        dw16_block(xp, wp, half, w, K, SW, 1, &pe, out, ox, rest);
+         const int SW, const dw_post *pe, float *restrict out, int w_out) {
+#define DW16_B(V, ox, n) dw16_block(xp, wp, half, w, K, SW, V, pe, out, ox, n)
+    DW_ROW_BLOCKS(16, DW16_B, w_out);
+#undef DW16_B
 }
 
 /* One function per kernel size and stride, so that K and SW are constants. */
 #define DW16_ROW_FN(NAME, K, SW)                                                                   \
     DW16_TGT static void NAME(const float *xp, size_t wp, size_t half, const float *w,             \
-                              const kc_epilogue *ep, int c, float *out, int w_out) {               \
-        dw16_row(xp, wp, half, w, K, SW, ep, c, out, w_out);                                       \
+                              const dw_post *pe, float *out, int w_out) {                          \
+        dw16_row(xp, wp, half, w, K, SW, pe, out, w_out);                                          \
     }
 DW16_ROW_FN(dw16_row_k3s1, 3, 1)
 DW16_ROW_FN(dw16_row_k3s2, 3, 2)

@@ -45,31 +45,20 @@ dw8_block(const float *restrict xp, size_t wp, size_t half, const float *restric
     }
 }
 
-/* One output row, channel c's epilogue `ep` applied as it is stored (not a
- * Sigmoid: the caller runs kc_epilogue_row for that). */
+/* One output row, the epilogue `pe` (dw_post) applied as it is stored. */
 static inline __attribute__((always_inline)) DW8_TGT void
 dw8_row(const float *restrict xp, size_t wp, size_t half, const float *restrict w, const int K,
-        const int SW, const kc_epilogue *ep, int c, float *restrict out, int w_out) {
-    dw_post pe = dw_post_of(ep, c);
-    int ox = 0;
-    for (; ox + 32 <= w_out; ox += 32)
-        dw8_block(xp, wp, half, w, K, SW, 4, &pe, out, ox, 32);
-    int rest = w_out - ox;
-    if (rest > 24)
-        dw8_block(xp, wp, half, w, K, SW, 4, &pe, out, ox, rest);
-    else if (rest > 16)
-        dw8_block(xp, wp, half, w, K, SW, 3, &pe, out, ox, rest);
-    else if (rest > 8)
-        dw8_block(xp, wp, half, w, K, SW, 2, &pe, out, ox, rest);
-    else if (rest > 0)
-        dw8_block(xp, wp, half, w, K, SW, 1, &pe, out, ox, rest);
+        const int SW, const dw_post *pe, float *restrict out, int w_out) {
+#define DW8_B(V, ox, n) dw8_block(xp, wp, half, w, K, SW, V, pe, out, ox, n)
+    DW_ROW_BLOCKS(8, DW8_B, w_out);
+#undef DW8_B
 }
 
 /* One function per kernel size and stride, so that K and SW are constants. */
 #define DW8_ROW_FN(NAME, K, SW)                                                                    \
     DW8_TGT static void NAME(const float *xp, size_t wp, size_t half, const float *w,              \
-                             const kc_epilogue *ep, int c, float *out, int w_out) {                \
-        dw8_row(xp, wp, half, w, K, SW, ep, c, out, w_out);                                        \
+                             const dw_post *pe, float *out, int w_out) {                           \
+        dw8_row(xp, wp, half, w, K, SW, pe, out, w_out);                                           \
     }
 DW8_ROW_FN(dw8_row_k3s1, 3, 1)
 DW8_ROW_FN(dw8_row_k3s2, 3, 2)
