@@ -66,6 +66,20 @@ static inline kc_qpost kc_qpost_of(const kc_epilogue *ep) {
     return p;
 }
 
+/* The activations the SIMD stores apply (kc_qpost.kind): each SIMD path
+ * builds one micro kernel per entry, X(name, kind), and a table of them by
+ * kind (KC_QGEMM_BY_KIND; its Sigmoid entry is never read: kc_qpost_of gives
+ * a Sigmoid KC_ACT_NONE and runs it after the stores). */
+#define KC_QGEMM_KINDS(X)                                                                          \
+    X(micro_none, KC_ACT_NONE)                                                                     \
+    X(micro_relu, KC_ACT_RELU)                                                                     \
+    X(micro_clip, KC_ACT_CLIP)                                                                     \
+    X(micro_hsig, KC_ACT_HARD_SIGMOID)                                                             \
+    X(micro_hswish, KC_ACT_HARD_SWISH)
+#define KC_QGEMM_BY_KIND_ENTRY(NAME, KIND) [KIND] = NAME,
+#define KC_QGEMM_BY_KIND                                                                           \
+    { KC_QGEMM_KINDS(KC_QGEMM_BY_KIND_ENTRY)[KC_ACT_SIGMOID] = micro_none }
+
 /* The SIMD paths of kc_qgemm (same contract); only call each one when
  * kc_qgemm_available says the CPU has it. */
 void kc_qgemm_avx2(int m, int n, int kq, const int8_t *w, int ldw, const uint8_t *x,

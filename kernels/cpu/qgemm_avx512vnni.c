@@ -133,20 +133,13 @@ micro(const int R, const int KIND, int kq, const int8_t *w, int ldw, const uint8
             MICRO_CASE(8, KIND)                                                                    \
         }                                                                                          \
     }
-MICRO_KIND(micro_none, KC_ACT_NONE)
-MICRO_KIND(micro_relu, KC_ACT_RELU)
-MICRO_KIND(micro_clip, KC_ACT_CLIP)
-MICRO_KIND(micro_hsig, KC_ACT_HARD_SIGMOID)
-MICRO_KIND(micro_hswish, KC_ACT_HARD_SWISH)
+KC_QGEMM_KINDS(MICRO_KIND)
 
 TGT void kc_qgemm_avx512vnni(int m, int n, int kq, const int8_t *w, int ldw, const uint8_t *x,
                              const kc_qdeq *dq, float *c, int ldc) {
     typedef void (*micro_fn)(int, int, const int8_t *, int, const uint8_t *, int, const kc_qdeq *,
                              const panel *, int, int, float *, int, __mmask16, __mmask16);
-    static const micro_fn by_kind[] = {
-        [KC_ACT_NONE] = micro_none,         [KC_ACT_RELU] = micro_relu,
-        [KC_ACT_CLIP] = micro_clip,         [KC_ACT_HARD_SIGMOID] = micro_hsig,
-        [KC_ACT_HARD_SWISH] = micro_hswish, [KC_ACT_SIGMOID] = micro_none}; /* never: rest */
+    static const micro_fn by_kind[] = KC_QGEMM_BY_KIND;
     kc_qpost post = kc_qpost_of(dq->post);
     panel pn = {dq->ws,
                 dq->nsum,
